@@ -1,0 +1,49 @@
+# Two entry points for a new user: `make run` and `make test`. Everything else is for developers.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8501
+
+.PHONY: run test lint format venv chromium bench bench-smoke soak clean
+
+$(BIN)/.installed: requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@
+
+venv: $(BIN)/.installed
+
+# Debian's Chromium drives the browser tests; Playwright's own browser download does not work offline.
+chromium:
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium >/dev/null; \
+	  else echo "chromium missing: run 'sudo apt-get install -y chromium' (browser tests will be skipped)"; fi; \
+	fi
+
+run: venv
+	OMP_NUM_THREADS=1 $(BIN)/streamlit run playground/app.py --server.port $(PORT)
+
+test: venv chromium
+	$(BIN)/ruff check .
+	OMP_NUM_THREADS=1 $(BIN)/python -m pytest -q
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: venv
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+bench: venv chromium
+	OMP_NUM_THREADS=1 $(BIN)/python -m bench.run
+
+bench-smoke: venv
+	OMP_NUM_THREADS=1 $(BIN)/python -m bench.run --smoke
+
+soak: venv chromium
+	OMP_NUM_THREADS=1 $(BIN)/python -m bench.soak
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache test-artifacts

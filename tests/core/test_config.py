@@ -1,0 +1,72 @@
+import math
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from core.config import COST_BUDGET, FIELDS, ConfigError, ExperimentConfig
+
+
+def test_defaults_are_valid_and_within_bounds():
+    config = ExperimentConfig()
+    for name, field in FIELDS.items():
+        assert field.check(getattr(config, name)) == getattr(config, name)
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"cell": "lstn"}, "unknown cell 'lstn'; choose one of: rnn, rnn_relu, lstm, gru"),
+        ({"hidden": 0}, "hidden must be between 1 and 1024"),
+        ({"lr": math.nan}, "lr must be a finite number"),
+        ({"layers": 1.5}, "layers must be a whole number"),
+        ({"seq_len": "20"}, "seq_len must be a number"),
+        ({"task": "chess"}, "unknown task 'chess'"),
+    ],
+)
+def test_bad_values_raise_with_what_is_allowed(changes, message):
+    with pytest.raises(ConfigError, match=message.replace("(", r"\(")):
+        ExperimentConfig(**changes)
+
+
+def test_params_round_trip_only_non_defaults():
+    config = ExperimentConfig(cell="gru", lr=0.003, seq_len=50, clip=0.0)
+    params = config.to_params()
+    assert params == {"cell": "gru", "lr": "0.003", "seq_len": "50", "clip": "0"}
+    assert ExperimentConfig.from_params(params) == (config, [])
+
+
+def test_from_params_repairs_and_reports():
+    config, notices = ExperimentConfig.from_params(
+        {"hidden": "99999", "lr": "abc", "cell": "lstn", "bogus": "1", "seed": ["1", "2"], "layers": "inf"}
+    )
+    assert config.hidden <= 1024 and config.lr == 0.01 and config.cell == "lstm" and config.seed == 2
+    assert config.layers == 3  # +inf clamps to the upper bound
+    text = " | ".join(notices)
+    for fragment in ["hidden must be between", "lr must be a number", "unknown cell", "unknown setting 'bogus'", "given 2 times"]:
+        assert fragment in text
+
+
+def test_over_budget_runs_are_shrunk_with_a_notice():
+    config, notices = ExperimentConfig.from_params({"hidden": "1024", "seq_len": "400", "batch_size": "512"})
+    assert config.cost() <= COST_BUDGET
+    assert any("lower the hidden size" in n for n in notices)
+    with pytest.raises(ConfigError, match="too large"):
+        ExperimentConfig(hidden=1024, seq_len=400, batch_size=512).check_budget()
+
+
+text_values = st.one_of(
+    st.text(max_size=120),
+    st.floats(allow_nan=True, allow_infinity=True).map(str),
+    st.integers(-(10**12), 10**12).map(str),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(st.sampled_from([*FIELDS, "junk", ""]), st.one_of(text_values, st.lists(text_values, max_size=3)), max_size=12))
+def test_from_params_always_yields_a_valid_config_that_round_trips(params):
+    config, notices = ExperimentConfig.from_params(params)
+    assert isinstance(config, ExperimentConfig)
+    config.check_budget()
+    assert ExperimentConfig.from_params(config.to_params()) == (config, [])
+    assert all(isinstance(n, str) and len(n) < 600 for n in notices)

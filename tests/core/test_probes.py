@@ -1,0 +1,211 @@
+"""The probe against independent oracles: torch.nn's fused modules, torch.nn.*Cell loops with
+retain_grad, and torch.autograd.functional.jacobian."""
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from core.config import ExperimentConfig
+from core.model import build_model
+from core.probes import JACOBIAN_EXAMPLES, probe, unroll
+from core.tasks import make_task
+
+CELLS = ["rnn", "rnn_relu", "lstm", "gru"]
+CELL_MODULES = {"rnn": nn.RNNCell, "rnn_relu": nn.RNNCell, "lstm": nn.LSTMCell, "gru": nn.GRUCell}
+
+
+def make(cell, layers=1, hidden=12, seq_len=15, seed=0, **extra):
+    config = ExperimentConfig(cell=cell, task="adding", layers=layers, hidden=hidden, seq_len=seq_len, seed=seed, **extra)
+    task = make_task(config)
+    torch.manual_seed(seed)
+    model = build_model(config, task.input_size, task.output_size)
+    batch = task.sample(6, np.random.default_rng(seed))
+    return model, task, batch
+
+
+def random_lengths(batch, seed=0):
+    rng = np.random.default_rng(seed)
+    full = batch.inputs.shape[1]
+    lengths = rng.integers(2, full + 1, batch.size)
+    lengths[0] = full  # pad_packed_sequence needs one sequence at full length to keep L
+    return torch.as_tensor(lengths)
+
+
+@pytest.mark.parametrize("layers", [1, 2])
+@pytest.mark.parametrize("cell", CELLS)
+def test_unrolled_outputs_equal_fused_module(cell, layers):
+    model, _, batch = make(cell, layers)
+    fused, _ = model.rnn(batch.inputs)
+    unrolled = unroll(model, batch.inputs).outputs
+    torch.testing.assert_close(unrolled, fused, atol=1e-5, rtol=0)
+
+
+@pytest.mark.parametrize("layers", [1, 2])
+@pytest.mark.parametrize("cell", CELLS)
+def test_unrolled_outputs_equal_packed_fused_module(cell, layers):
+    model, _, batch = make(cell, layers)
+    lengths = random_lengths(batch)
+    packed = nn.utils.rnn.pack_padded_sequence(batch.inputs, lengths, batch_first=True, enforce_sorted=False)
+    fused, _ = nn.utils.rnn.pad_packed_sequence(model.rnn(packed)[0], batch_first=True)
+    unrolled = unroll(model, batch.inputs, lengths).outputs
+    torch.testing.assert_close(unrolled, fused, atol=1e-5, rtol=0)
+
+
+def cell_copies(model):
+    """torch.nn.*Cell modules holding copies of the last layer's weights."""
+    layer = model.num_layers - 1
+    name = model.cell.name
+    kwargs = {"nonlinearity": "relu" if name == "rnn_relu" else "tanh"} if name.startswith("rnn") else {}
+    input_size = model.rnn.input_size if layer == 0 else model.hidden_size
+    cell = CELL_MODULES[name](input_size, model.hidden_size, **kwargs)
+    with torch.no_grad():
+        for weight in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"):
+            getattr(cell, weight).copy_(getattr(model.rnn, f"{weight}_l{layer}"))
+    return cell
+
+
+def oracle_states(model, inputs):
+    """Last-layer h_t (and c_t) computed by an nn.*Cell loop, each with retain_grad."""
+    lower = inputs
+    if model.num_layers > 1:
+        below = nn.LSTM if model.cell.name == "lstm" else nn.GRU if model.cell.name == "gru" else nn.RNN
+        kwargs = {"nonlinearity": model.cell.nonlinearity} if below is nn.RNN else {}
+        lower_rnn = below(inputs.shape[-1], model.hidden_size, model.num_layers - 1, batch_first=True, **kwargs)
+        lower_rnn.load_state_dict({k: v for k, v in model.rnn.state_dict().items() if not k.endswith(f"_l{model.num_layers - 1}")})
+        lower, _ = lower_rnn(inputs)
+    cell = cell_copies(model)
+    h = torch.zeros(inputs.shape[0], model.hidden_size)
+    c = torch.zeros_like(h)
+    hs, cs = [], []
+    for t in range(inputs.shape[1]):
+        if model.cell.name == "lstm":
+            h, c = cell(lower[:, t], (h, c))
+            c.retain_grad()
+            cs.append(c)
+        else:
+            h = cell(lower[:, t], h)
+        h.retain_grad()
+        hs.append(h)
+    return hs, cs
+
+
+@pytest.mark.parametrize("layers", [1, 2])
+@pytest.mark.parametrize("cell", CELLS)
+def test_grad_norm_equals_cell_loop_with_retain_grad(cell, layers):
+    model, task, batch = make(cell, layers, init="orthogonal")
+    hs, cs = oracle_states(model, batch.inputs)
+    loss = task.loss(model.readout(torch.stack(hs, dim=1)), batch)
+    loss.backward()
+    expected = np.array([h.grad.norm(dim=-1).mean().item() for h in hs])
+    result = probe(model, batch, task, jacobian=False)
+    np.testing.assert_allclose(result.grad_norm, expected, rtol=1e-5, atol=1e-12)
+    assert result.loss == pytest.approx(loss.item(), rel=1e-6)
+    if cell == "lstm":
+        expected_cell = np.array([c.grad.norm(dim=-1).mean().item() for c in cs])
+        np.testing.assert_allclose(result.grad_norm_cell, expected_cell, rtol=1e-5, atol=1e-12)
+    else:
+        assert result.grad_norm_cell is None
+
+
+def test_grad_norm_with_lengths_averages_over_sequences_that_reach_each_step():
+    model, task, batch = make("gru")
+    lengths = random_lengths(batch, seed=3)
+    batch.lengths = lengths
+    # Move the adding task's target to each sequence's last real step.
+    batch.mask[:] = False
+    batch.mask[torch.arange(batch.size), lengths - 1] = True
+    result = probe(model, batch, task, jacobian=False)
+    per_sequence = []
+    for i in range(batch.size):
+        hs, _ = oracle_states(model, batch.inputs[i : i + 1, : lengths[i]])
+        prediction = model.readout(hs[-1])
+        # The batch loss is a mean over the batch's masked steps: one per sequence here.
+        loss = nn.functional.mse_loss(prediction, batch.targets[i : i + 1, lengths[i] - 1]) / batch.size
+        loss.backward()
+        norms = [h.grad.norm().item() for h in hs]
+        per_sequence.append(norms + [np.nan] * (batch.inputs.shape[1] - len(norms)))
+    expected = np.nanmean(np.array(per_sequence), axis=0)
+    np.testing.assert_allclose(result.grad_norm, expected, rtol=1e-5, atol=1e-12)
+    assert np.isnan(result.hidden[1:, -1]).any() or (lengths == lengths[0]).all()
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru"])
+def test_gates_equal_manual_recomputation(cell):
+    model, task, batch = make(cell, 1)
+    fused, final = model.rnn(batch.inputs)
+    result = probe(model, batch, task, jacobian=False)
+    w_ih, w_hh = model.rnn.weight_ih_l0.detach(), model.rnn.weight_hh_l0.detach()
+    b_ih, b_hh = model.rnn.bias_ih_l0.detach(), model.rnn.bias_hh_l0.detach()
+    x = batch.inputs
+    h_prev = torch.cat([torch.zeros_like(fused[:, :1]), fused[:, :-1]], dim=1).detach()
+    H = model.hidden_size
+    ih = x @ w_ih.T + b_ih
+    hh = h_prev @ w_hh.T + b_hh
+    if cell == "lstm":
+        i, f, g, o = (ih + hh).split(H, dim=-1)
+        expected = {"input": i.sigmoid(), "forget": f.sigmoid(), "cell_candidate": g.tanh(), "output": o.sigmoid()}
+        # the last cell state must equal the fused module's c_n
+        np.testing.assert_allclose(result.cell[:, -1], final[1][0].detach().numpy(), atol=1e-5)
+        # and h_t = o_t * tanh(c_t) at every step
+        np.testing.assert_allclose(result.hidden, expected["output"].numpy() * np.tanh(result.cell), atol=1e-5)
+    else:
+        r = (ih[..., :H] + hh[..., :H]).sigmoid()
+        z = (ih[..., H : 2 * H] + hh[..., H : 2 * H]).sigmoid()
+        n = (ih[..., 2 * H :] + r * hh[..., 2 * H :]).tanh()
+        expected = {"reset": r, "update": z, "candidate": n}
+    assert set(result.gates) == set(expected)
+    for name, value in expected.items():
+        np.testing.assert_allclose(result.gates[name], value.detach().numpy(), atol=1e-5, err_msg=name)
+    np.testing.assert_allclose(result.hidden, fused.detach().numpy(), atol=1e-5)
+
+
+def test_vanilla_rnn_has_no_gates_and_no_cell():
+    model, task, batch = make("rnn")
+    result = probe(model, batch, task, jacobian=False)
+    assert result.gates == {} and result.cell is None
+
+
+@pytest.mark.parametrize("cell", CELLS)
+def test_jacobian_norm_equals_autograd_jacobian(cell):
+    model, task, batch = make(cell, 1, hidden=6, seq_len=8)
+    result = probe(model, batch, task, jacobian=True)
+    torch_cell = cell_copies(model)
+    hs = torch.as_tensor(result.hidden)
+    expected = np.zeros((JACOBIAN_EXAMPLES, batch.inputs.shape[1] - 1))
+    for n in range(JACOBIAN_EXAMPLES):
+        for t in range(batch.inputs.shape[1] - 1):
+            x = batch.inputs[n, t + 1]
+            if cell == "lstm":
+                c = torch.as_tensor(result.cell[n, t])
+                state = torch.cat([hs[n, t], c])
+                fn = lambda s, x=x: torch.cat(torch_cell(x, (s[:6], s[6:])))  # noqa: E731
+            else:
+                state = hs[n, t]
+                fn = lambda s, x=x: torch_cell(x, s)  # noqa: E731
+            jac = torch.autograd.functional.jacobian(fn, state)
+            expected[n, t] = torch.linalg.matrix_norm(jac, ord=2).item()
+    np.testing.assert_allclose(result.jacobian_norm, expected.mean(axis=0), rtol=1e-4)
+
+
+def test_spectrum_holds_each_gate_block_eigenvalues():
+    model, task, batch = make("lstm", hidden=5)
+    result = probe(model, batch, task, jacobian=False)
+    weight = model.rnn.weight_hh_l0.detach().double().numpy()
+    assert list(result.spectrum) == ["input", "forget", "cell_candidate", "output"]
+    forget = np.sort_complex(np.linalg.eigvals(weight[5:10]))
+    np.testing.assert_allclose(np.sort_complex(result.spectrum["forget"]), forget, atol=1e-10)
+    assert result.spectral_radius == pytest.approx(max(abs(np.linalg.eigvals(weight[k * 5 : k * 5 + 5])).max() for k in range(4)))
+
+
+def test_probe_changes_no_weights_grads_or_rng():
+    model, task, batch = make("lstm", layers=2, dropout=0.5)
+    model.train()
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    rng_before = torch.get_rng_state()
+    probe(model, batch, task)
+    assert model.training, "probe must restore training mode"
+    assert all(p.grad is None for p in model.parameters())
+    assert torch.equal(torch.get_rng_state(), rng_before)
+    for name, value in model.state_dict().items():
+        assert torch.equal(value, before[name]), name
