@@ -1,0 +1,1 @@
+"""The Streamlit playground: pages, state and chart builders over the `core` engine."""
