@@ -139,3 +139,15 @@ def test_cuda_training_matches_shapes():
     exp = Experiment(small(), device="cuda")
     exp.step(3)
     assert exp.probe().grad_norm.shape == (12,)
+
+
+@pytest.mark.slow
+def test_lstm_solves_next_number_within_a_small_budget():
+    exp = Experiment(ExperimentConfig(cell="lstm", task="next_number", seed=0))
+    for _ in range(10):
+        metrics = exp.step(100)
+        if metrics["solved"]:
+            break
+    print(f"next_number solved at step {metrics['step']}: val MSE {metrics['val_metric']:.5f} (solved_at {exp.task.solved_at:.5f})")
+    assert metrics["solved"] and metrics["step"] <= 1000
+    assert metrics["val_metric"] <= exp.task.solved_at < exp.task.baseline
