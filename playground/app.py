@@ -1,0 +1,33 @@
+"""Entry point: `streamlit run playground/app.py`. Page setup and navigation; nothing else."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+# `streamlit run` puts playground/ on the path, not the project root that holds core/.
+ROOT = str(Path(__file__).resolve().parents[1])
+if ROOT not in sys.path:
+    sys.path.insert(0, ROOT)
+
+import streamlit as st  # noqa: E402
+import torch  # noqa: E402
+
+from playground import state  # noqa: E402
+from playground.views import learn, train  # noqa: E402
+
+# One thread per training: sessions share the cores instead of fighting over them.
+torch.set_num_threads(1)
+
+st.set_page_config(page_title="RNN playground", page_icon="🔁", layout="wide")
+state.start_session()
+
+playground_page = st.Page(train.page, title="Playground", default=True)
+learn_page = st.Page(learn.page, title="Learn", url_path="learn")
+navigation = st.navigation(
+    [playground_page, learn_page], position="hidden" if state.classroom() else "top"
+)
+if state.pop_playground_request():  # a Learn button loaded a demo
+    st.switch_page(playground_page, query_params=state.url_params())
+navigation.run()
+state.sync_url()

@@ -1,0 +1,344 @@
+"""Words for the page: cell equations, parameter counts, the Learn view's concepts and presets.
+
+Plain data and small pure functions; no Streamlit here. `PRESETS` maps a name to
+(ExperimentConfig keyword arguments, what the visitor should expect to see); the Learn view loads
+them into the playground and a later test trains each one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# ---- cell equations (PyTorch's conventions, so they match the weights the charts show) ------
+
+EQUATIONS: dict[str, list[str]] = {
+    "rnn": [
+        r"h_t = \tanh\left(W_{ih}\,x_t + b_{ih} + W_{hh}\,h_{t-1} + b_{hh}\right)",
+        r"\hat y_t = W_{out}\,h_t + b_{out}",
+    ],
+    "rnn_relu": [
+        r"h_t = \max\left(0,\; W_{ih}\,x_t + b_{ih} + W_{hh}\,h_{t-1} + b_{hh}\right)",
+        r"\hat y_t = W_{out}\,h_t + b_{out}",
+    ],
+    "lstm": [
+        r"i_t = \sigma\left(W_{ii}\,x_t + b_{ii} + W_{hi}\,h_{t-1} + b_{hi}\right)"
+        r"\quad\text{input gate}",
+        r"f_t = \sigma\left(W_{if}\,x_t + b_{if} + W_{hf}\,h_{t-1} + b_{hf}\right)"
+        r"\quad\text{forget gate}",
+        r"g_t = \tanh\left(W_{ig}\,x_t + b_{ig} + W_{hg}\,h_{t-1} + b_{hg}\right)"
+        r"\quad\text{candidate}",
+        r"o_t = \sigma\left(W_{io}\,x_t + b_{io} + W_{ho}\,h_{t-1} + b_{ho}\right)"
+        r"\quad\text{output gate}",
+        r"c_t = f_t \odot c_{t-1} + i_t \odot g_t \quad\text{cell state}",
+        r"h_t = o_t \odot \tanh(c_t), \qquad \hat y_t = W_{out}\,h_t + b_{out}",
+    ],
+    "gru": [
+        r"r_t = \sigma\left(W_{ir}\,x_t + b_{ir} + W_{hr}\,h_{t-1} + b_{hr}\right)"
+        r"\quad\text{reset gate}",
+        r"z_t = \sigma\left(W_{iz}\,x_t + b_{iz} + W_{hz}\,h_{t-1} + b_{hz}\right)"
+        r"\quad\text{update gate}",
+        r"n_t = \tanh\left(W_{in}\,x_t + b_{in} + r_t \odot (W_{hn}\,h_{t-1} + b_{hn})\right)"
+        r"\quad\text{candidate}",
+        r"h_t = (1 - z_t) \odot n_t + z_t \odot h_{t-1}, \qquad \hat y_t = W_{out}\,h_t + b_{out}",
+    ],
+}
+
+EQUATION_NOTES: dict[str, str] = {
+    "rnn": "One weight matrix carries the past forward. Backpropagation multiplies by it (and by "
+    "tanh's slope) once per step, which is why gradients shrink or grow with distance.",
+    "rnn_relu": "The same loop with ReLU. It pairs with the identity initialisation (IRNN): "
+    "W_hh = I copies the state forward unchanged at first.",
+    "lstm": "The cell state c is updated by adding, not by multiplying through a squashing "
+    "function; while the forget gate stays near 1, gradient flows back through c almost "
+    "undamped.",
+    "gru": "Two gates instead of three and no separate cell state: the update gate z both keeps "
+    "the old state and lets the new one in, so a GRU has three weight blocks where an LSTM has "
+    "four.",
+}
+
+# Weight blocks per layer: one per gate plus the candidate (PyTorch stacks them in one matrix).
+GATE_BLOCKS = {"rnn": 1, "rnn_relu": 1, "gru": 3, "lstm": 4}
+
+
+def parameter_count(cell: str, input_size: int, hidden: int, layers: int, output_size: int) -> int:
+    """Parameters of a SequenceModel, counted the way PyTorch stores them (two bias vectors)."""
+    blocks = GATE_BLOCKS[cell]
+    total = 0
+    for layer in range(layers):
+        layer_input = input_size if layer == 0 else hidden
+        total += blocks * (hidden * layer_input + hidden * hidden + 2 * hidden)
+    return total + hidden * output_size + output_size
+
+
+def parameter_explanation(
+    cell: str, input_size: int, hidden: int, layers: int, output_size: int
+) -> str:
+    """Markdown that derives the parameter count step by step."""
+    blocks = GATE_BLOCKS[cell]
+    lines = [
+        f"Each recurrent layer holds **{blocks}** weight block{'s' if blocks > 1 else ''} "
+        "(one per gate or candidate). A block has an input matrix (H x inputs), a recurrent "
+        "matrix (H x H) and two bias vectors (H each):"
+    ]
+    for layer in range(layers):
+        layer_input = input_size if layer == 0 else hidden
+        per_block = hidden * layer_input + hidden * hidden + 2 * hidden
+        lines.append(
+            f"- layer {layer + 1}: {blocks} x ({hidden}x{layer_input} + {hidden}x{hidden} "
+            f"+ 2x{hidden}) = **{blocks * per_block:,}**"
+        )
+    readout = hidden * output_size + output_size
+    lines.append(f"- readout: {hidden}x{output_size} + {output_size} = **{readout:,}**")
+    total = parameter_count(cell, input_size, hidden, layers, output_size)
+    lines.append(f"\nTotal: **{total:,}** parameters.")
+    if cell in ("lstm", "gru"):
+        other = "gru" if cell == "lstm" else "lstm"
+        other_total = parameter_count(other, input_size, hidden, layers, output_size)
+        lines.append(
+            f"The same size as {other.upper()} would have {other_total:,}: a GRU's recurrent "
+            "part is 3/4 of an LSTM's."
+        )
+    return "\n".join(lines)
+
+
+# ---- presets: one click sets up an experiment that shows a claim ------------------------------
+
+# name -> (ExperimentConfig keyword arguments, what to expect). Budgets fit a minute on one core.
+PRESETS: dict[str, tuple[dict, str]] = {
+    "next_number": (
+        dict(cell="lstm", task="next_number", hidden=32, lr=0.01, max_steps=1500),
+        "The loss falls below the 'repeat the last number' line within a few hundred steps. Then "
+        "type 1, 2, 3, ?, 5 under the predictions: the network fills in about 4 and expects "
+        "about 6 next.",
+    ),
+    "hidden_memory": (
+        dict(cell="lstm", task="adding", seq_len=50, hidden=64, lr=0.01, max_steps=1500),
+        "For a few hundred steps the loss sits on the 0.167 baseline; then it drops below 0.01 "
+        "once the network learns to hold the first marked number. In the Memory tab, watch the "
+        "hidden-state paths spread out as the state starts to carry information.",
+    ),
+    "bptt": (
+        dict(cell="rnn", task="adding", seq_len=20, hidden=32, lr=0.01, max_steps=1500),
+        "The gradient-per-step chart shows the error flowing backwards from the last step, where "
+        "the answer is scored, to earlier steps; each step back multiplies it by the recurrent "
+        "weights once more, so it falls off toward step 0.",
+    ),
+    "vanishing_rnn": (
+        dict(cell="rnn", task="adding", seq_len=50, hidden=64, lr=0.01, max_steps=1500),
+        "The vanilla RNN's gradient per time step drops by many orders of magnitude toward the "
+        "first steps (a straight slope on the log axis), and its loss stays near the 0.167 "
+        "baseline: the first marked number is out of reach.",
+    ),
+    "vanishing_lstm": (
+        dict(cell="lstm", task="adding", seq_len=50, hidden=64, lr=0.01, max_steps=1500),
+        "Same task with an LSTM: the gradient still reaches the early steps (its curve stays "
+        "much flatter), and the loss drops below 0.01.",
+    ),
+    "exploding": (
+        dict(
+            cell="rnn",
+            task="adding",
+            seq_len=50,
+            hidden=64,
+            init="scaled",
+            init_gain=3.0,
+            clip=0.0,
+            lr=0.01,
+            max_steps=500,
+        ),
+        "The recurrent weights start three times too large (spectral radius about 3). The "
+        "gradient norm is in the millions and grows toward early steps; with clipping off, the "
+        "updates jump around and the loss does not settle.",
+    ),
+    "exploding_clipped": (
+        dict(
+            cell="rnn",
+            task="adding",
+            seq_len=50,
+            hidden=64,
+            init="scaled",
+            init_gain=3.0,
+            clip=1.0,
+            lr=0.01,
+            max_steps=500,
+        ),
+        "The same start with clipping at 1.0: every update is scaled down to a safe length, the "
+        "spectral radius comes down over training and the run stays stable.",
+    ),
+    "lstm_gates": (
+        dict(
+            cell="lstm",
+            task="copy",
+            n_symbols=4,
+            lag=10,
+            alphabet=8,
+            hidden=64,
+            lr=0.01,
+            max_steps=2000,
+        ),
+        "In the Gates tab, the input gate opens while the symbols arrive, the forget gate stays "
+        "near 1 through the quiet stretch so the cell state holds them, and the output gate opens "
+        "after the go signal.",
+    ),
+    "gru": (
+        dict(cell="gru", task="adding", seq_len=50, hidden=64, lr=0.01, max_steps=1500),
+        "The GRU solves the adding problem like the LSTM (loss below 0.01), with 3/4 of the "
+        "recurrent parameters: compare the parameter count in the Cell tab with the LSTM preset.",
+    ),
+    "text": (
+        dict(cell="lstm", task="text", seq_len=40, hidden=64, lr=0.01, max_steps=2000),
+        "Accuracy climbs past the 'always guess a space' baseline; the generated text goes from "
+        "random letters to common short words within a few hundred steps. Try the temperature "
+        "slider: low is repetitive, high is creative.",
+    ),
+    "forecast": (
+        dict(
+            cell="lstm",
+            task="sine",
+            seq_len=50,
+            noise=0.1,
+            horizon=20,
+            hidden=32,
+            lr=0.01,
+            max_steps=1500,
+        ),
+        "The one-step predictions soon follow the smooth wave through the noise; the forecast, "
+        "where the network feeds its own outputs back in, holds the wave for a while and then "
+        "drifts.",
+    ),
+    "speech": (
+        dict(
+            cell="gru",
+            task="speech",
+            n_classes=4,
+            seq_len=40,
+            noise=0.1,
+            hidden=32,
+            lr=0.01,
+            max_steps=1500,
+        ),
+        "Accuracy rises well above chance (one in four). In the Memory tab, the hidden-state "
+        "paths of different words end in different places.",
+    ),
+    "variable_length": (
+        dict(
+            cell="lstm",
+            task="next_number",
+            seq_len=24,
+            min_len=4,
+            hidden=32,
+            lr=0.01,
+            max_steps=1500,
+        ),
+        "Sequences in one batch have between 4 and 24 numbers (see the length histogram in the "
+        "Memory tab). The network reads each only to its own end; padding never enters its state "
+        "or the loss.",
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Concept:
+    """One idea of the Learn view: a title, a few paragraphs, and presets that show it."""
+
+    title: str
+    text: str
+    presets: tuple[str, ...]
+
+
+CONCEPTS: list[Concept] = [
+    Concept(
+        "Sequential data",
+        "Much of what we care about arrives in order: words in a sentence, notes in a tune, "
+        "daily temperatures. Shuffle the order and the meaning changes. A plain feed-forward "
+        "network looks at each input on its own; a recurrent network reads a sequence one step "
+        "at a time and can use what came earlier to make sense of what comes now.\n\n"
+        "The smallest example: given 1, 2, 3, ?, 5, what is missing? Nothing in the single "
+        "number 3 says the answer is 4; the pattern lives in the order.",
+        ("next_number",),
+    ),
+    Concept(
+        "Hidden state: the network's memory",
+        "At every step the network combines the new input with its **hidden state**, a vector "
+        "that summarises everything it has read so far, and passes the result on to the next "
+        "step. The same weights are reused at every step; this loop is the recurrent connection.\n\n"
+        "The adding problem tests that memory: two numbers in a long row are marked, and only at "
+        "the end must the network output their sum. It has to keep the first one in its hidden "
+        "state for dozens of steps.",
+        ("hidden_memory",),
+    ),
+    Concept(
+        "Backpropagation through time",
+        "To train a recurrent network we unroll the loop into one long chain, one copy of the "
+        "cell per time step, all sharing weights, and run ordinary backpropagation along it: "
+        "**backpropagation through time** (BPTT). The error at the end travels back step by "
+        "step, and each step's share of it is the gradient the playground plots per time step.",
+        ("bptt",),
+    ),
+    Concept(
+        "Vanishing and exploding gradients",
+        "Going back one step multiplies the gradient by the recurrent weights and by the slope "
+        "of the activation. Repeat that fifty times: if the factor is a bit below one, the "
+        "gradient **vanishes** and early inputs stop influencing learning; if it is above one, "
+        "it **explodes** and training becomes unstable.\n\n"
+        "The eigenvalues of the recurrent weight matrix (Weights tab) tell which way it goes: "
+        "inside the unit circle, shrinking; outside, growing. Gradient clipping caps the length "
+        "of each update and tames explosions; it can't bring back a vanished gradient.",
+        ("vanishing_rnn", "vanishing_lstm", "exploding", "exploding_clipped"),
+    ),
+    Concept(
+        "LSTM: gates and the cell state",
+        "The Long Short-Term Memory cell adds a second state, the **cell state** c, and three "
+        "**gates**, each a number between 0 and 1 per unit: the *input* gate decides how much "
+        "new information to write, the *forget* gate how much of the old cell state to keep, "
+        "and the *output* gate how much of the cell to show as the hidden state. Because the "
+        "cell state is updated by adding rather than by repeated squashing, information and "
+        "gradient can travel across many steps.",
+        ("lstm_gates", "hidden_memory"),
+    ),
+    Concept(
+        "GRU: fewer gates, similar results",
+        "The Gated Recurrent Unit merges the forget and input gates into one **update gate** and "
+        "adds a **reset gate** that decides how much of the past to use when proposing a new "
+        "state. It has no separate cell state and three weight blocks instead of four, so about "
+        "a quarter fewer parameters, and on many tasks it learns as well as an LSTM.",
+        ("gru", "hidden_memory"),
+    ),
+    Concept(
+        "Applications: text, time series, speech",
+        "Text: read characters one by one and predict the next, then sample from the "
+        "predictions to write new text. Time series: learn the rhythm of a signal and forecast "
+        "it, feeding predictions back in. Speech: turn sound into a sequence of spectrogram "
+        "frames and say which word was spoken.",
+        ("text", "forecast", "speech"),
+    ),
+    Concept(
+        "Variable-length sequences",
+        "Sentences, recordings and series don't come in one size. A recurrent network doesn't "
+        "mind: it simply runs for as many steps as the input has. In a batch, shorter sequences "
+        "are padded, and the padding is kept out of both the hidden state and the loss.",
+        ("variable_length", "speech"),
+    ),
+]
+
+PRESET_LABELS: dict[str, str] = {
+    "next_number": "Next number (LSTM)",
+    "hidden_memory": "Adding problem, T=50 (LSTM)",
+    "bptt": "Gradient flowing back (RNN, T=20)",
+    "vanishing_rnn": "Vanishing: vanilla RNN, T=50",
+    "vanishing_lstm": "Same task with an LSTM",
+    "exploding": "Exploding: gain 3, no clipping",
+    "exploding_clipped": "Gain 3 with clipping",
+    "lstm_gates": "LSTM gates on the copy task",
+    "gru": "GRU on the adding problem",
+    "text": "Write text (LSTM)",
+    "forecast": "Forecast a noisy wave",
+    "speech": "Recognise spoken words (GRU)",
+    "variable_length": "Ragged sequences",
+}
+
+INTRO = (
+    "Pick a cell and a task in the sidebar and press **Train**. The model learns right here, on "
+    "the server's CPU, and every chart below is redrawn as it learns. New to recurrent networks? "
+    "Open **Learn** in the navigation for the ideas, each with a one-click demo."
+)
