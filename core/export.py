@@ -1,17 +1,27 @@
-"""Taking a run home: checkpoints (state_dict + config as JSON) and history as CSV.
+"""Taking a run home: checkpoints (state_dict + config as JSON), history as CSV, and a standalone
+training script.
 
 Checkpoints load with `torch.load(..., weights_only=True)`, so a file that tries to run code is
-refused, and every tensor is checked against the model the config describes.
+refused, and every tensor is checked against the model the config describes. `standalone_script`
+writes a torch-and-numpy-only script that reproduces the run from its config.
 """
 
 from __future__ import annotations
 
+import ast
+import inspect
 import io
 import json
+from dataclasses import dataclass
+from types import ModuleType
 from typing import Any
 
+import numpy as np
 import torch
 
+from core import model as model_module
+from core import tasks as task_module
+from core import trainer as trainer_module
 from core.config import ConfigError, ExperimentConfig
 from core.trainer import Experiment
 
@@ -74,4 +84,300 @@ def _load_state(experiment: Experiment, state: Any) -> None:
     experiment.model.load_state_dict(state)
 
 
-__all__ = ["CheckpointError", "ConfigError", "checkpoint_bytes", "load_checkpoint"]
+
+
+# ---- standalone script -------------------------------------------------------------------------
+# The script is assembled from the engine's own source (inspect.getsource), so the data generator,
+# model and initialisation it contains are the code that trained the run, not a second copy. Only
+# the training loop below is written out again; tests/core/test_script_export.py runs the script
+# and checks its losses against Experiment's.
+
+SCRIPT_HEADER = '''\
+from __future__ import annotations
+
+import argparse
+import csv
+import functools
+import io
+import json
+import math
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any, ClassVar
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.nn.utils import clip_grads_with_norm_, get_total_norm
+from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+
+
+class ConfigError(ValueError):
+    """A setting is out of range; the message says what is allowed."""
+'''
+
+SCRIPT_MAIN = '''
+
+# ---- training loop (mirrors core.trainer.Experiment._train_step) ----------------------------------
+
+
+def train(config, task, model, optimizer, steps: int, device: str) -> None:
+    """`steps` optimizer steps on the seeded training stream; prints one JSON line per step."""
+    rng = np.random.default_rng([config.seed, 1])  # the trainer's training-data stream
+    for step in range(1, steps + 1):
+        batch = task.sample(config.batch_size, rng).to(device)
+        optimizer.zero_grad(set_to_none=True)
+        loss = task.loss(model(batch.inputs, batch.lengths), batch)
+        loss.backward()
+        grads = [p.grad for p in model.parameters() if p.grad is not None]
+        total_norm = get_total_norm(grads)
+        loss_value, norm_value = loss.item(), total_norm.item()
+        if not (math.isfinite(loss_value) and math.isfinite(norm_value)):
+            print(json.dumps({"step": step, "diverged": True}))
+            return
+        if 0 < config.clip < norm_value:
+            clip_grads_with_norm_(model.parameters(), config.clip, total_norm)
+        optimizer.step()
+        print(json.dumps({"step": step, "loss": loss_value, "grad_norm": norm_value}), flush=True)
+
+
+@torch.no_grad()
+def evaluate(config, task, model, device: str) -> dict:
+    """Loss and metric on the trainer's fixed validation set (stream 2)."""
+    batch = task.sample(VAL_BATCH, np.random.default_rng([config.seed, 2]), split="val").to(device)
+    model.eval()
+    predictions = model(batch.inputs, batch.lengths)
+    model.train()
+    return {"val_loss": float(task.loss(predictions, batch)), "val_metric": task.metric(predictions, batch)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--steps", type=int, default=CONFIG["max_steps"], help="optimizer steps")
+    parser.add_argument("--device", default="cpu", help="cpu or cuda")
+    parser.add_argument("--save", help="write the trained state_dict to this file")
+    args = parser.parse_args()
+    config = SimpleNamespace(**CONFIG)
+    task = TASK_CLASS(config, DATA)
+    torch.manual_seed(config.seed)  # before building the model: the same initial weights
+    model = build_model(config, task.input_size, task.output_size).to(args.device)
+    optimizer = make_optimizer(model, config)
+    train(config, task, model, optimizer, args.steps, args.device)
+    print(json.dumps(evaluate(config, task, model, args.device)))
+    if args.save:
+        torch.save(model.state_dict(), args.save)
+
+
+if __name__ == "__main__":
+    main()
+'''
+
+MAX_EMBEDDED_VALUES = 500_000  # an uploaded CSV is written into the script; keep the file sane
+
+
+class ScriptError(ValueError):
+    """The run can't be written as a standalone script; the message says why."""
+
+
+@dataclass
+class _Definition:
+    """A top-level statement of a module: its source lines and the top-level names it uses."""
+
+    line: int
+    source: str
+    uses: set[str]
+
+
+class _NameUses(ast.NodeVisitor):
+    """Names a statement reads, skipping annotations (never evaluated under
+    `from __future__ import annotations`)."""
+
+    def __init__(self) -> None:
+        self.names: set[str] = set()
+
+    def visit_Name(self, node: ast.Name) -> None:
+        self.names.add(node.id)
+
+    def visit_arg(self, node: ast.arg) -> None:
+        pass
+
+    def visit_FunctionDef(self, node: ast.FunctionDef) -> None:
+        for child in [
+            *node.decorator_list,
+            *node.args.defaults,
+            *node.args.kw_defaults,
+            *node.body,
+        ]:
+            if child is not None:
+                self.visit(child)
+
+    def visit_AnnAssign(self, node: ast.AnnAssign) -> None:
+        if node.value is not None:
+            self.visit(node.value)
+
+
+def _module_definitions(module: ModuleType) -> tuple[dict[str, _Definition], dict[str, str]]:
+    """(name -> definition, imported name -> module it comes from) for a module's top level."""
+    source = inspect.getsource(module)
+    lines = source.splitlines()
+    definitions: dict[str, _Definition] = {}
+    imports: dict[str, str] = {}
+    for node in ast.parse(source).body:
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            for alias in node.names:
+                origin = node.module if isinstance(node, ast.ImportFrom) else alias.name
+                imports[alias.asname or alias.name.split(".")[0]] = origin or ""
+            continue
+        names = _bound_names(node)
+        if not names:
+            continue
+        start = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
+        visitor = _NameUses()
+        visitor.visit(node)
+        text = "\n".join(lines[start - 1 : node.end_lineno])
+        for name in names:
+            definitions[name] = _Definition(start, text, visitor.names - {name})
+    return definitions, imports
+
+
+def _bound_names(node: ast.stmt) -> list[str]:
+    if isinstance(node, ast.FunctionDef | ast.ClassDef):
+        return [node.name]
+    if isinstance(node, ast.Assign):
+        return [t.id for t in node.targets if isinstance(t, ast.Name)]
+    if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+        return [node.target.id]
+    return []
+
+
+def _collect(
+    module: ModuleType, roots: list[str], overrides: dict[str, str], provided: set[str]
+) -> str:
+    """Source of `roots` and everything they use from `module`, in the module's order.
+
+    overrides: name -> replacement source (say, the corpus embedded instead of read from disk).
+    provided: names the script defines elsewhere (header imports, other modules' definitions).
+    Raises ScriptError when the code needs an import the script does not have (pandas, core).
+    """
+    definitions, imports = _module_definitions(module)
+    chosen: set[str] = set()
+    pending = list(roots)
+    while pending:
+        name = pending.pop()
+        if name in chosen or name in overrides:
+            chosen.add(name)
+            continue
+        if name in definitions:
+            chosen.add(name)
+            pending.extend(definitions[name].uses)
+        elif name in imports and name not in provided:
+            raise ScriptError(
+                f"the standalone script can't include {module.__name__}.{roots[0]}: it needs "
+                f"{imports[name]} ({name}), which the script does not import"
+            )
+    blocks = {definitions[n].line: definitions[n].source for n in chosen if n not in overrides}
+    parts = [blocks[line] for line in sorted(blocks)]
+    parts += [overrides[n] for n in sorted(chosen & set(overrides))]
+    return "\n\n\n".join(parts)
+
+
+def _embedded_data(task_name: str, data: Any) -> str:
+    """`DATA = ...` for the script: None, or the user's CSV table written out in full."""
+    if data is None:
+        return "DATA = None"
+    if task_name != "csv":
+        raise ScriptError(f"data can only be embedded for the csv task, not {task_name!r}")
+    columns = list(getattr(data, "columns", []))
+    values = np.asarray(getattr(data, "values", data), dtype=np.float64)
+    if values.size > MAX_EMBEDDED_VALUES:
+        raise ScriptError(
+            f"the table has {values.size:,} values; a standalone script embeds at most "
+            f"{MAX_EMBEDDED_VALUES:,}: export a smaller table or use the checkpoint instead"
+        )
+    if not columns:
+        return f"DATA = np.array({values.tolist()!r})"
+    return f"DATA = CsvTable({columns!r}, np.array({values.tolist()!r}), [])"
+
+
+def standalone_script(config: ExperimentConfig, data: Any = None) -> str:
+    """A Python script (needs only torch and numpy) that rebuilds this run: the task's data
+    generator with the same seeded streams, the model with the same initialisation, the optimizer
+    and clipping, and trains, printing one JSON line per step (`python run.py --steps 20`).
+
+    `data`: the csv task's table (a CsvTable or array), written into the script; without it the
+    csv task uses its built-in demo series. Raises ScriptError when the run can't be exported.
+    """
+    task_class = task_module.TASKS.get(config.task)
+    if task_class is None:
+        raise ScriptError(
+            f"unknown task {config.task!r}; choose one of: {', '.join(task_module.TASKS)}"
+        )
+    header_names = set(_module_definitions_of_text(SCRIPT_HEADER))
+    overrides = {
+        "load_corpus": "def load_corpus() -> str:\n"
+        '    """The corpus the run was trained on, embedded."""\n'
+        f"    return {task_module.load_corpus()!r}"
+    }
+    roots = [task_class.__name__, "Batch"] + (["CsvTable"] if config.task == "csv" else [])
+    task_code = _collect(task_module, roots, overrides, header_names)
+    model_code = _collect(model_module, ["build_model"], {}, header_names)
+    trainer_code = _collect(trainer_module, ["make_optimizer", "VAL_BATCH"], {}, header_names)
+    return "\n".join(
+        [
+            _script_docstring(config),
+            SCRIPT_HEADER,
+            _config_literal(config),
+            "\n# ---- data: from core/tasks.py -------------------------------------------------\n",
+            task_code,
+            f"\n\nTASK_CLASS = {task_class.__name__}",
+            _embedded_data(config.task, data),
+            "\n\n# ---- model: from core/model.py ------------------------------------------------\n",
+            model_code,
+            "\n\n# ---- optimizer: from core/trainer.py ------------------------------------------\n",
+            trainer_code,
+            SCRIPT_MAIN,
+        ]
+    )
+
+
+def _config_literal(config: ExperimentConfig) -> str:
+    """`CONFIG = {...}` as a Python literal, one setting per line."""
+    items = "".join(f"    {name!r}: {value!r},\n" for name, value in config.to_dict().items())
+    return f"\nCONFIG = {{\n{items}}}\n"
+
+
+def _module_definitions_of_text(text: str) -> list[str]:
+    """Names bound at the top level of a piece of source: imports, classes, functions."""
+    names = []
+    for node in ast.parse(text).body:
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            names += [a.asname or a.name.split(".")[0] for a in node.names]
+        names += _bound_names(node)
+    return names
+
+
+def _script_docstring(config: ExperimentConfig) -> str:
+    changed = ", ".join(f"{k}={v}" for k, v in config.to_params().items()) or "all defaults"
+    return (
+        f'"""rnn-playground run: {config.cell} on {config.task} ({changed}).\n\n'
+        "Standalone: needs only torch and numpy. Rebuilds the task's data generator, the model with\n"
+        "its initialisation, the optimizer and gradient clipping from the playground's own code, and\n"
+        "trains from the same seed, so the losses match the playground's step for step on a CPU.\n\n"
+        "    python this_script.py --steps 200 [--device cuda] [--save model.pt]\n"
+        '"""'
+    )
+
+
+__all__ = [
+    "CheckpointError",
+    "ConfigError",
+    "ScriptError",
+    "checkpoint_bytes",
+    "load_checkpoint",
+    "standalone_script",
+]
