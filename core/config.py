@@ -28,6 +28,9 @@ NORMALISATIONS = ("zscore", "minmax", "none")
 # 400M keeps one training step near a quarter second on one CPU core and one session under 500 MB.
 # The page and URL parsing enforce it; a notebook may pass `budget=None` to `Experiment`.
 COST_BUDGET = 400_000_000
+# A 1024-unit, 3-layer LSTM holds 21M parameters: weights, gradients and Adam's buffers alone pass
+# 300 MB (bench/RESULTS.md, memory). Interactive runs stop at 512 units.
+MAX_INTERACTIVE_HIDDEN = 512
 
 
 class ConfigError(ValueError):
@@ -143,7 +146,10 @@ FIELDS: dict[str, Field] = {
         _f("weight_decay", float, 0.0, 0.0, 0.1, help="L2 weight decay"),
         _f("clip", float, 1.0, 0.0, 100.0, help="gradient-norm clipping threshold (0: off)"),
         _f("batch_size", int, 32, 1, 512, help="sequences per optimizer step"),
-        _f("val_every", int, 10, 1, 1000, help="steps between validation passes"),
+        # 50, not 10: a validation pass is a forward over the 128-sequence validation set, about
+        # 128 / (3 x batch_size) training steps; every 10 steps it cost 4-15% of training at
+        # batch 32-64 (bench/RESULTS.md), every 50 steps it costs 1-3%.
+        _f("val_every", int, 50, 1, 1000, help="steps between validation passes"),
         _f("max_steps", int, 2000, 1, 100_000, help="step budget for a run"),
         _f("seed", int, 0, 0, 2**31 - 1, help="seeds weights and data"),
     ]
@@ -180,7 +186,7 @@ class ExperimentConfig:
     weight_decay: float = 0.0
     clip: float = 1.0
     batch_size: int = 32
-    val_every: int = 10
+    val_every: int = 50
     max_steps: int = 2000
     seed: int = 0
 
@@ -190,7 +196,14 @@ class ExperimentConfig:
 
     def check_budget(self, budget: int | None = COST_BUDGET) -> None:
         """Raise ConfigError when one step would cost more than `budget` (None: no limit)."""
-        if budget is not None and self.cost() > budget:
+        if budget is None:
+            return
+        if self.hidden > MAX_INTERACTIVE_HIDDEN:
+            raise ConfigError(
+                f"hidden sizes above {MAX_INTERACTIVE_HIDDEN} are for GPU notebooks "
+                f"(Experiment(..., budget=None)); got {self.hidden}: lower the hidden size"
+            )
+        if self.cost() > budget:
             raise ConfigError(self.cost_message(budget))
 
     def replace(self, **changes: Any) -> ExperimentConfig:
@@ -263,6 +276,9 @@ def _repair(field: Field, raw: str, notices: list[str]) -> Any:
 def _fit_budget(values: dict[str, Any], notices: list[str]) -> ExperimentConfig:
     """Construct the config; if it is over the cost budget, halve batch, then length, then hidden."""
     over_budget = None
+    if values.get("hidden", 0) > MAX_INTERACTIVE_HIDDEN:
+        notices.append(f"hidden must be at most {MAX_INTERACTIVE_HIDDEN} here; using {MAX_INTERACTIVE_HIDDEN}")
+        values["hidden"] = MAX_INTERACTIVE_HIDDEN
     for attempt in range(64):
         try:
             config = ExperimentConfig(**values)

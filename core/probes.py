@@ -71,8 +71,11 @@ class Unrolled:
     hidden: torch.Tensor  # (N, L, H)
     cell: torch.Tensor | None
     gates: dict[str, torch.Tensor]
-    hidden_eps: list[torch.Tensor]  # zero tensors added to each h_t; d loss / d eps_t = d loss / d h_t
-    cell_eps: list[torch.Tensor]
+    # The last layer's h_t (and c_t) tensors themselves: autograd.grad with respect to an
+    # intermediate tensor is the total derivative through every later use (next step and readout),
+    # exactly what adding a zero eps_t and differentiating by it gave, without 2 extra ops per step.
+    hidden_steps: list[torch.Tensor]
+    cell_steps: list[torch.Tensor]
     layer_inputs: torch.Tensor  # (N, L, I_last): what the last layer reads at each step
 
 
@@ -81,27 +84,27 @@ def layer_weights(model: SequenceModel, layer: int) -> tuple[torch.Tensor, ...]:
     return tuple(getattr(rnn, f"{name}_l{layer}") for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"))
 
 
-def cell_step(cell: str, weights, x_t, h, c=None, c_eps=None):
+def cell_step(cell: str, weights, x_t, h, c=None, x_proj=None):
     """One step of `cell` from explicit weights. Returns (h_next, c_next, gates dict).
 
-    `c_eps` (LSTM) is added to c_t before h_t is computed from it, so that d loss / d c_eps is the
-    total derivative with respect to c_t, including its path through h_t."""
+    `x_proj`, when given, is x_t @ w_ih.T + b_ih already computed (the unrolled pass does it for
+    all steps at once, one matrix product instead of one per step)."""
     w_ih, w_hh, b_ih, b_hh = weights
+    if x_proj is None:
+        x_proj = x_t @ w_ih.T + b_ih
     if cell in ("rnn", "rnn_relu"):
-        pre = x_t @ w_ih.T + b_ih + h @ w_hh.T + b_hh
+        pre = x_proj + h @ w_hh.T + b_hh
         h_next = torch.tanh(pre) if cell == "rnn" else torch.relu(pre)
         return h_next, None, {}
     if cell == "lstm":
-        pre = x_t @ w_ih.T + b_ih + h @ w_hh.T + b_hh
+        pre = x_proj + h @ w_hh.T + b_hh
         i, f, g, o = pre.chunk(4, dim=-1)
         i, f, g, o = torch.sigmoid(i), torch.sigmoid(f), torch.tanh(g), torch.sigmoid(o)
         c_next = f * c + i * g
-        if c_eps is not None:
-            c_next = c_next + c_eps
         h_next = o * torch.tanh(c_next)
         return h_next, c_next, {"input": i, "forget": f, "cell_candidate": g, "output": o}
     if cell == "gru":
-        gi = x_t @ w_ih.T + b_ih
+        gi = x_proj
         gh = h @ w_hh.T + b_hh
         i_r, i_z, i_n = gi.chunk(3, dim=-1)
         h_r, h_z, h_n = gh.chunk(3, dim=-1)
@@ -114,8 +117,8 @@ def cell_step(cell: str, weights, x_t, h, c=None, c_eps=None):
 
 
 def unroll(model: SequenceModel, inputs: torch.Tensor, lengths: torch.Tensor | None = None) -> Unrolled:
-    """Run `model.rnn`'s weights step by step (no dropout), adding a zero `eps` to each last-layer
-    state so gradients with respect to every h_t (and c_t) can be read off exactly."""
+    """Run `model.rnn`'s weights step by step (no dropout), keeping every last-layer state tensor
+    so gradients with respect to every h_t (and c_t) can be read off exactly."""
     batch, length, _ = inputs.shape
     cell = model.cell.name
     hidden_size = model.hidden_size
@@ -124,19 +127,14 @@ def unroll(model: SequenceModel, inputs: torch.Tensor, lengths: torch.Tensor | N
     for layer in range(model.num_layers):
         last = layer == model.num_layers - 1
         weights = layer_weights(model, layer)
+        projected = torch.nn.functional.linear(layer_input, weights[0], weights[2])  # all steps at once
         h = inputs.new_zeros(batch, hidden_size)
         c = inputs.new_zeros(batch, hidden_size) if cell == "lstm" else None
-        hs, cs, hidden_eps, cell_eps = [], [], [], []
+        hs, cs = [], []
         gates: dict[str, list[torch.Tensor]] = {}
         for t in range(length):
-            c_eps = None
-            if last and c is not None:
-                c_eps = torch.zeros_like(c, requires_grad=True)
-                cell_eps.append(c_eps)
-            h, c, step_gates = cell_step(cell, weights, layer_input[:, t], h, c, c_eps)
+            h, c, step_gates = cell_step(cell, weights, None, h, c, x_proj=projected[:, t])
             if last:
-                hidden_eps.append(torch.zeros_like(h, requires_grad=True))
-                h = h + hidden_eps[-1]
                 for name, value in step_gates.items():
                     gates.setdefault(name, []).append(value)
             hs.append(h)
@@ -150,8 +148,8 @@ def unroll(model: SequenceModel, inputs: torch.Tensor, lengths: torch.Tensor | N
         hidden=hidden,
         cell=torch.stack(cs, dim=1) if cell == "lstm" else None,
         gates={name: torch.stack(values, dim=1) for name, values in gates.items()},
-        hidden_eps=hidden_eps,
-        cell_eps=cell_eps,
+        hidden_steps=hs,
+        cell_steps=cs if cell == "lstm" else [],
         layer_inputs=layer_input,
     )
 
@@ -173,11 +171,11 @@ def probe(model: SequenceModel, batch: Batch, task: Task, jacobian: bool = True,
             run = unroll(model, batch.inputs, batch.lengths)
             predictions = model.readout(run.outputs)
             loss = task.loss(predictions, batch)
-            grads = torch.autograd.grad(loss, run.hidden_eps + run.cell_eps, allow_unused=True)
+            grads = torch.autograd.grad(loss, run.hidden_steps + run.cell_steps, allow_unused=True)
         valid = _valid_steps(batch.size, batch.inputs.shape[1], batch.lengths, batch.inputs.device)
         length = batch.inputs.shape[1]
         grad_norm = _mean_norm(grads[:length], valid)
-        grad_norm_cell = _mean_norm(grads[length:], valid) if run.cell_eps else None
+        grad_norm_cell = _mean_norm(grads[length:], valid) if run.cell_steps else None
         jacobian_norm = _jacobian_norm(model, run, batch) if jacobian else None
         return Probe(
             inputs=_np(batch.inputs),
@@ -203,10 +201,13 @@ def probe(model: SequenceModel, batch: Batch, task: Task, jacobian: bool = True,
 
 def _mean_norm(grads, valid: torch.Tensor) -> np.ndarray:
     """(L,) mean over the sequences that reach step t of the per-sequence gradient norm."""
-    norms = torch.stack(
-        [torch.zeros(valid.shape[0], device=valid.device) if g is None else g.norm(dim=-1) for g in grads],
-        dim=1,
-    )
+    if any(g is None for g in grads):
+        norms = torch.stack(
+            [torch.zeros(valid.shape[0], device=valid.device) if g is None else g.norm(dim=-1) for g in grads],
+            dim=1,
+        )
+    else:
+        norms = torch.stack(grads, dim=1).norm(dim=-1)  # one call instead of one per step
     counts = valid.sum(dim=0)
     mean = (norms * valid).sum(dim=0) / counts.clamp(min=1)
     mean[counts == 0] = float("nan")

@@ -889,6 +889,9 @@ class CsvTable:
     notes: list[str] = field(default_factory=list)
 
 
+MAX_CSV_COLUMNS = 1000  # matches csv_column's bound; wider files cost minutes in pandas
+
+
 def load_csv(raw: bytes, max_bytes: int = 2_000_000, max_rows: int = 200_000) -> CsvTable:
     """Read an uploaded CSV (comma, semicolon or tab separated; UTF-8 or Latin-1) into a CsvTable.
 
@@ -902,8 +905,20 @@ def load_csv(raw: bytes, max_bytes: int = 2_000_000, max_rows: int = 200_000) ->
     text = _decode(raw)
     if not text.strip():
         raise DataError("the file is empty")
+    _check_width(text)
     table = _read_table(text, max_rows)
     return _numeric_part(table)
+
+
+def _check_width(text: str) -> None:
+    """Refuse very wide files before parsing: a separator count on the first line bounds the columns."""
+    first_line = text.lstrip().split("\n", 1)[0]
+    width = 1 + max(first_line.count(separator) for separator in ",;\t")
+    if width > MAX_CSV_COLUMNS:
+        raise DataError(
+            f"the file has about {width:,} columns; the limit is {MAX_CSV_COLUMNS:,}. "
+            "Keep the time-series columns and save again"
+        )
 
 
 def _size(n_bytes: int) -> str:

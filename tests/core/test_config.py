@@ -18,6 +18,7 @@ def test_defaults_are_valid_and_within_bounds():
     [
         ({"cell": "lstn"}, "unknown cell 'lstn'; choose one of: rnn, rnn_relu, lstm, gru"),
         ({"hidden": 0}, "hidden must be between 1 and 1024"),
+        ({"hidden": 0.5}, "hidden must be a whole number"),
         ({"lr": math.nan}, "lr must be a finite number"),
         ({"layers": 1.5}, "layers must be a whole number"),
         ({"seq_len": "20"}, "seq_len must be a number"),
@@ -40,7 +41,7 @@ def test_from_params_repairs_and_reports():
     config, notices = ExperimentConfig.from_params(
         {"hidden": "99999", "lr": "abc", "cell": "lstn", "bogus": "1", "seed": ["1", "2"], "layers": "inf"}
     )
-    assert config.hidden <= 1024 and config.lr == 0.01 and config.cell == "lstm" and config.seed == 2
+    assert config.hidden <= 512 and config.lr == 0.01 and config.cell == "lstm" and config.seed == 2
     assert config.layers == 3  # +inf clamps to the upper bound
     text = " | ".join(notices)
     for fragment in ["hidden must be between", "lr must be a number", "unknown cell", "unknown setting 'bogus'", "given 2 times"]:
@@ -52,7 +53,10 @@ def test_over_budget_runs_are_shrunk_with_a_notice():
     assert config.cost() <= COST_BUDGET
     assert any("lower the hidden size" in n for n in notices)
     with pytest.raises(ConfigError, match="too large"):
-        ExperimentConfig(hidden=1024, seq_len=400, batch_size=512).check_budget()
+        ExperimentConfig(hidden=512, seq_len=400, batch_size=512).check_budget()
+    with pytest.raises(ConfigError, match="above 512 are for GPU notebooks"):
+        ExperimentConfig(hidden=1024, seq_len=10, batch_size=1).check_budget()
+    ExperimentConfig(hidden=1024, seq_len=400, batch_size=512).check_budget(None)
 
 
 text_values = st.one_of(
