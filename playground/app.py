@@ -13,19 +13,23 @@ if ROOT not in sys.path:
 import streamlit as st  # noqa: E402
 import torch  # noqa: E402
 
-from playground import state  # noqa: E402
-from playground.views import learn, train  # noqa: E402
+from playground import live, state  # noqa: E402
+from playground.views import learn, race, sweep, train  # noqa: E402
 
 # One thread per training: sessions share the cores instead of fighting over them.
 torch.set_num_threads(1)
+live.freeze_startup_objects()
 
 st.set_page_config(page_title="RNN playground", page_icon="🔁", layout="wide")
 state.start_session()
 
 playground_page = st.Page(train.page, title="Playground", default=True)
 learn_page = st.Page(learn.page, title="Learn", url_path="learn")
+race_page = st.Page(race.page, title="Race", url_path="race")
+sweep_page = st.Page(sweep.page, title="Sweep", url_path="sweep")
 navigation = st.navigation(
-    [playground_page, learn_page], position="hidden" if state.classroom() else "top"
+    [playground_page, learn_page, race_page, sweep_page],
+    position="hidden" if state.classroom() else "top",
 )
 if state.pop_playground_request():  # a Learn button loaded a demo
     st.switch_page(playground_page, query_params=state.url_params())

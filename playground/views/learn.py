@@ -5,11 +5,13 @@ from __future__ import annotations
 import streamlit as st
 
 from playground import actions, content
+from playground.views import presets
 
 
 def page() -> None:
     with st.container(width=900):  # prose reads better in a column than across a wide page
         concepts()
+        presets.render()  # the seed's claims as one-click experiments (core.presets.PRESETS)
 
 
 def concepts() -> None:

@@ -1,0 +1,86 @@
+"""Take it home: the trained checkpoint, a standalone PyTorch script and the history as CSV.
+
+`render_downloads(experiment)` draws three download buttons. The checkpoint and the CSV are made
+only when clicked (Streamlit calls the data callable on its own thread; `checkpoint_bytes` holds
+the experiment's lock), so a live training page pays nothing per tick. The script depends on the
+config alone and is cached per config.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import streamlit as st
+
+from core import ExperimentConfig
+from core.export import ScriptError, checkpoint_bytes, standalone_script
+
+
+@functools.lru_cache(maxsize=16)
+def _script_for(config: ExperimentConfig) -> str:
+    return standalone_script(config)
+
+
+def script_text(experiment) -> str:
+    """The standalone script for this run (raises ScriptError when it can't be written)."""
+    if experiment.data is not None:  # an uploaded table: embedded, not cached
+        return standalone_script(experiment.config, experiment.data)
+    return _script_for(experiment.config)
+
+
+def history_csv(experiment) -> str:
+    with experiment.lock:
+        return experiment.history.to_csv()
+
+
+def file_stem(experiment) -> str:
+    config = experiment.config
+    return f"rnn_{config.cell}_{config.task}_step{experiment.steps_done}"
+
+
+def render_downloads(experiment) -> None:
+    """Download buttons for `experiment`: checkpoint (.pt), standalone script (.py), history (.csv)."""
+    if experiment is None:
+        return
+    stem = file_stem(experiment)
+    st.markdown(
+        "**Take it home.** The checkpoint holds the weights and the settings as JSON "
+        "(`core.export.load_checkpoint` reads it). The script needs only PyTorch and NumPy and "
+        "rebuilds the data, model and training loop from these settings: "
+        "`python run.py --steps 200`. The CSV has one row per training step."
+    )
+    columns = st.columns(3)
+    columns[0].download_button(
+        "Checkpoint (.pt)",
+        data=lambda: checkpoint_bytes(experiment),
+        file_name=f"{stem}.pt",
+        mime="application/octet-stream",
+        key="download_checkpoint",
+        on_click="ignore",
+        width="stretch",
+    )
+    with columns[1]:
+        try:
+            script = script_text(experiment)
+        except ScriptError as error:
+            st.info(str(error))
+        else:
+            st.download_button(
+                "Standalone script (.py)",
+                data=script,
+                file_name=f"rnn_{experiment.config.cell}_{experiment.config.task}.py",
+                mime="text/x-python",
+                key="download_script",
+                on_click="ignore",
+                width="stretch",
+            )
+    columns[2].download_button(
+        "History (.csv)",
+        data=lambda: history_csv(experiment),
+        file_name=f"{stem}.csv",
+        mime="text/csv",
+        key="download_history",
+        on_click="ignore",
+        width="stretch",
+        disabled=not len(experiment.history),
+    )
