@@ -1,0 +1,188 @@
+"""Benchmark 6: peak memory of one session at the largest configurations the cost budget allows.
+
+Each configuration runs in its own fresh Python process (`python -m bench.memory --child JSON`):
+import core, build `Experiment(config)` (the page's default budget, `core.config.COST_BUDGET`), run
+20 optimizer steps and 3 probes with the Jacobian on, then report its peak resident set (VmHWM from
+/proc/self/status, the per-process high-water mark; `resource.getrusage` ru_maxrss is inherited
+across fork + exec on Linux, so a child of a large parent would report the parent's peak).
+The shapes sit on the budget's edge in different directions: the widest and deepest net with a
+batch of 1, long sequences with a wide batch, and so on.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from bench.common import ROOT, section, verdict
+
+TARGET_MB = 500
+STEPS, PROBES = 20, 3
+GATES = {"rnn": 1, "rnn_relu": 1, "gru": 3, "lstm": 4}
+
+
+def _per_sequence_step(cell: str, hidden: int, layers: int) -> int:
+    return GATES[cell] * (hidden * hidden + hidden * 64) * layers
+
+
+def edge(cell: str, hidden: int, layers: int = 1, batch: int | None = None, seq_len: int | None = None,
+         task: str = "adding") -> dict[str, Any] | None:
+    """A config on the budget's edge: give batch (longest seq_len that fits) or seq_len (largest batch)."""
+    from core.config import COST_BUDGET, FIELDS
+
+    per = _per_sequence_step(cell, hidden, layers)
+    if seq_len is None:
+        seq_len = min(int(FIELDS["seq_len"].high), COST_BUDGET // (batch * per))
+    if batch is None:
+        batch = min(int(FIELDS["batch_size"].high), COST_BUDGET // (seq_len * per))
+    if seq_len < 2 or batch < 1:
+        return None
+    return {"cell": cell, "hidden": hidden, "layers": layers, "batch_size": batch, "seq_len": seq_len,
+            "task": task}
+
+
+def configs(smoke: bool) -> list[dict[str, Any]]:
+    if smoke:
+        return [{"cell": "lstm", "hidden": 8, "layers": 1, "batch_size": 4, "seq_len": 10, "task": "adding"}]
+    candidates = [
+        edge("lstm", 1024, layers=3, batch=1),  # most parameters: weights + grads + 2 Adam buffers
+        edge("gru", 1024, layers=3, batch=1),
+        edge("lstm", 1024, layers=1, batch=1),  # widest single layer, longest T that fits
+        edge("lstm", 64, layers=1, batch=512),  # widest batch
+        edge("lstm", 64, layers=1, seq_len=400),  # longest sequence
+        edge("rnn", 64, layers=1, seq_len=400),
+    ]
+    return [c for c in candidates if c]
+
+
+def child(spec: dict[str, Any]) -> dict[str, Any]:
+    """Runs inside the measured process."""
+    def peak_mb() -> float:
+        # VmHWM, the peak resident set of this process's own memory map. ru_maxrss would do on a
+        # process started from a small parent, but Linux carries the parent's peak RSS across
+        # fork + exec into it, so a child of the (torch-loaded) benchmark runner starts high.
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+        import resource
+
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+    import torch
+
+    torch.set_num_threads(1)
+    from core import Experiment, ExperimentConfig
+
+    out: dict[str, Any] = {"rss_import_mb": peak_mb()}
+    steps, probes = spec.pop("_steps", STEPS), spec.pop("_probes", PROBES)
+    # val_every=1000: validation still runs after step 1 (so its memory counts) and is timed once
+    # on its own below, instead of at steps 10 and 20 too, which at batch 1 took most of the time.
+    config = ExperimentConfig(**spec, val_every=1000)
+    clock = time.process_time  # CPU seconds: two children share the cores, other jobs too
+    start = clock()
+    exp = Experiment(config)
+    out["build_s"] = clock() - start
+    out["rss_built_mb"] = peak_mb()
+    exp.step(1)
+    start = clock()
+    exp.step(steps - 1)
+    out["step_s"] = (clock() - start) / max(1, steps - 1)
+    start = clock()
+    exp.validate()
+    out["validate_s"] = clock() - start
+    out["rss_steps_mb"] = peak_mb()
+    start = clock()
+    jacobian = None
+    for _ in range(probes):
+        jacobian = exp.probe(jacobian=True).jacobian_norm
+    out["probe_s"] = (clock() - start) / max(1, probes)
+    out["jacobian_computed"] = jacobian is not None
+    out["peak_mb"] = peak_mb()
+    out["params"] = exp.parameter_count()
+    out["cost_m"] = config.cost() / 1e6
+    return out
+
+
+def measure(spec: dict[str, Any], timeout: float = 300) -> dict[str, Any]:
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+    row: dict[str, Any] = {
+        "shape": f"{spec['cell']} h{spec['hidden']} x{spec['layers']} b{spec['batch_size']} T{spec['seq_len']}"
+        + (f" ({spec['task']})" if spec.get("task", "adding") != "adding" else ""),
+        **{k: v for k, v in spec.items() if not k.startswith("_")},
+    }
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "bench.memory", "--child", json.dumps(spec)],
+            cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout,
+        )
+    except subprocess.TimeoutExpired:
+        return {**row, "error": f"timed out after {timeout:.0f} s"}
+    if done.returncode != 0:
+        return {**row, "error": (done.stderr.strip().splitlines() or ["failed"])[-1][:300]}
+    row.update(json.loads(done.stdout.strip().splitlines()[-1]))
+    row["over_mb"] = max(0.0, row["peak_mb"] - TARGET_MB)
+    row["session_mb"] = row["peak_mb"] - row["rss_import_mb"]
+    return row
+
+
+COLUMNS = [
+    ("shape", "config (cell, hidden x layers, batch, T)"),
+    ("cost_m", "cost (M MACs, budget 400)"),
+    ("params", "parameters"),
+    ("rss_import_mb", "RSS after import MB"),
+    ("rss_built_mb", "after build MB"),
+    ("rss_steps_mb", "after 20 steps MB"),
+    ("peak_mb", "peak (after 3 probes) MB"),
+    ("over_mb", "over 500 MB by"),
+    ("session_mb", "session (peak - import) MB"),
+    ("step_s", "CPU s per step"),
+    ("validate_s", "CPU s per validation"),
+    ("probe_s", "CPU s per probe (jacobian on)"),
+    ("jacobian_computed", "jacobian computed"),
+    ("error", "error"),
+]
+
+
+def run(smoke: bool = False) -> dict[str, Any]:
+    started = time.perf_counter()
+    specs = configs(smoke)
+    if smoke:
+        specs = [{**s, "_steps": 2, "_probes": 1} for s in specs]
+    # Two at a time on the two cores (one torch thread each); peak RSS is per process.
+    with ThreadPoolExecutor(max_workers=1 if smoke else 2) as pool:
+        rows = list(pool.map(measure, specs))
+    verdicts = [
+        verdict(f"peak RSS MB, {r['shape']}", r.get("peak_mb"), "<=", TARGET_MB,
+                f"over by {r['over_mb']:.0f} MB" if r.get("over_mb") else "")
+        for r in rows
+    ]
+    from core.config import COST_BUDGET
+    from core.trainer import PROBE_BATCH, VAL_BATCH
+
+    notes = [
+        f"Each row is a fresh process: import, Experiment(config) under COST_BUDGET={COST_BUDGET:,}, "
+        f"{STEPS} steps, {PROBES} probes with jacobian=True; peak = VmHWM (the process's own high-water "
+        "mark; ru_maxrss inherits the parent's peak across fork+exec on Linux). 'session' is peak "
+        "minus the RSS right after importing torch and core: what one more session costs a server "
+        "process that already has them loaded.",
+        f"Validation runs on {VAL_BATCH} sequences and the probe on {PROBE_BATCH}, whatever the training "
+        "batch, so at batch 1 the cost budget does not bound them: see the CPU s per validation and "
+        "per probe columns (one page tick waits for a whole probe). The child runs with "
+        "val_every=1000: validation still runs after step 1, so its memory is in the peak, and is "
+        "timed once on its own; the step time excludes it.",
+    ]
+    return section("memory", "6. Memory: peak RSS of one session at the budget's edge", COLUMNS, rows,
+                   verdicts, notes, seconds=time.perf_counter() - started)
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 3 and sys.argv[1] == "--child":
+        print(json.dumps(child(json.loads(sys.argv[2]))))
+    else:
+        print("usage: python -m bench.memory --child JSON  (run the benchmark with python -m bench.run)")

@@ -1,0 +1,156 @@
+"""Benchmark 2: what one `Experiment.probe()` costs next to one training step, as T grows.
+
+Hidden 64, training batch 32 (task adding), the probe on the engine's fixed probe batch
+(`core.trainer.PROBE_BATCH` sequences). The training step is timed over a short block with
+validation off (val_every=1000) and divided, so it is one optimizer step; probe(jacobian=False) and
+probe(jacobian=True) are timed one call each. The three are interleaved per repetition.
+Growth with T is the least-squares slope of log(time) against log(T): 1 is linear.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from bench.common import (
+    interleave,
+    log_log_slope,
+    median,
+    one_thread,
+    pick,
+    section,
+    timed,
+    verdict,
+)
+from core import Experiment, ExperimentConfig
+from core.probes import JACOBIAN_BUDGET
+from core.trainer import PROBE_BATCH
+
+TARGET = 2.0  # probe(jacobian=False) at T 50, in training steps
+CELLS = ("lstm", "gru", "rnn")
+LENGTHS = (10, 25, 50, 100, 200, 400)
+HIDDEN, BATCH = 64, 32
+
+
+def measure(cell: str, seq_len: int, hidden: int, batch: int, repeats: int) -> dict[str, Any]:
+    config = ExperimentConfig(
+        cell=cell, task="adding", hidden=hidden, seq_len=seq_len, batch_size=batch, val_every=1000
+    )
+    exp = Experiment(config, budget=None)  # lstm at T 400, batch 32 is just over COST_BUDGET
+    exp.step(2)
+    exp.probe(jacobian=False)
+    jac = exp.probe(jacobian=True)
+    per_step = timed(lambda: exp.step(2))["cpu"] / 2
+    block = max(1, min(20, round(0.25 / max(per_step, 1e-6))))
+    samples = interleave(
+        {
+            "step": lambda: {k: v / block for k, v in timed(lambda: exp.step(block)).items()},
+            "probe": lambda: timed(lambda: exp.probe(jacobian=False)),
+            "probe_jac": lambda: timed(lambda: exp.probe(jacobian=True)),
+        },
+        repeats,
+    )
+    row: dict[str, Any] = {"cell": cell, "seq_len": seq_len}
+    for clock, suffix in (("cpu", ""), ("wall", "_wall")):
+        step_ms = 1000 * median(pick(samples["step"], clock))
+        probe_ms = 1000 * median(pick(samples["probe"], clock))
+        jac_ms = 1000 * median(pick(samples["probe_jac"], clock))
+        row.update(
+            {
+                f"step_ms{suffix}": step_ms,
+                f"probe_ms{suffix}": probe_ms,
+                f"probe_ratio{suffix}": probe_ms / step_ms,
+                f"probe_jac_ms{suffix}": jac_ms,
+                f"probe_jac_ratio{suffix}": jac_ms / step_ms,
+            }
+        )
+    row["jacobian_computed"] = jac.jacobian_norm is not None
+    return row
+
+
+COLUMNS = [
+    ("cell", "cell"),
+    ("seq_len", "T"),
+    ("step_ms", "train step ms"),
+    ("probe_ms", "probe ms (jacobian=False)"),
+    ("probe_ratio", "probe / step ratio"),
+    ("probe_jac_ms", "probe ms (jacobian=True)"),
+    ("probe_jac_ratio", "probe+jacobian / step ratio"),
+    ("jacobian_computed", "jacobian computed"),
+    ("probe_ratio_wall", "probe / step (wall clock)"),
+]
+
+
+def run(smoke: bool = False) -> dict[str, Any]:
+    one_thread()
+    started = time.perf_counter()
+    cells = ("lstm",) if smoke else CELLS
+    lengths = (5, 10) if smoke else LENGTHS
+    hidden, batch = (8, 8) if smoke else (HIDDEN, BATCH)
+    rows = []
+    for cell in cells:
+        for seq_len in lengths:
+            repeats = 1 if smoke else 3
+            rows.append(measure(cell, seq_len, hidden, batch, repeats))
+    slopes = []
+    for cell in cells:
+        mine = [r for r in rows if r["cell"] == cell]
+        with_jac = [r for r in mine if r["jacobian_computed"]]
+        slopes.append(
+            {
+                "cell": cell,
+                "step_slope": log_log_slope([r["seq_len"] for r in mine], [r["step_ms"] for r in mine]),
+                "probe_slope": log_log_slope([r["seq_len"] for r in mine], [r["probe_ms"] for r in mine]),
+                "probe_jac_slope": log_log_slope(
+                    [r["seq_len"] for r in with_jac], [r["probe_jac_ms"] for r in with_jac]
+                ),
+                "jac_lengths": ", ".join(str(r["seq_len"]) for r in with_jac) or "none",
+            }
+        )
+    at = 50 if not smoke else lengths[-1]
+    verdicts = [
+        verdict(f"probe(jacobian=False) / step, {r['cell']} T{at}", r["probe_ratio"], "<=", TARGET)
+        for r in rows
+        if r["seq_len"] == at
+    ]
+    for s in slopes:
+        verdicts.append(
+            verdict(
+                f"probe growth with T (log-log slope), {s['cell']}", s["probe_slope"], "<=", 1.2,
+                "about 1 means linear",
+            )
+        )
+    notes = [
+        f"hidden {hidden}, training batch {batch}, probe batch {PROBE_BATCH} (the engine's fixed probe "
+        "batch), task adding, one torch thread; medians of 3 interleaved repetitions. "
+        "Times are the process's CPU time (one thread: the work itself, little disturbed by other "
+        "jobs on the shared cores); the wall-clock ratio is shown for comparison.",
+        f"The Jacobian part is skipped (jacobian_norm None) when 4 examples x T x state^2 exceeds "
+        f"JACOBIAN_BUDGET={JACOBIAN_BUDGET:,}; for LSTM the state is [h; c] (2 x hidden), so it stops "
+        "above T of about 120 at hidden 64.",
+    ]
+    return section(
+        "probe",
+        "2. Probe cost: one probe() vs one training step",
+        COLUMNS,
+        rows,
+        verdicts,
+        notes,
+        extra={
+            "slopes": slopes,
+            "tables": [
+                {
+                    "title": "Growth with T: least-squares slope of log(ms) on log(T) (1 = linear)",
+                    "columns": [
+                        ["cell", "cell"],
+                        ["step_slope", "train step"],
+                        ["probe_slope", "probe (jacobian=False)"],
+                        ["probe_jac_slope", "probe (jacobian=True)"],
+                        ["jac_lengths", "T with jacobian"],
+                    ],
+                    "rows": slopes,
+                }
+            ],
+        },
+        seconds=time.perf_counter() - started,
+    )

@@ -1,0 +1,259 @@
+"""Benchmark 1: `Experiment.step` against a plain hand-written PyTorch loop.
+
+Three variants train the same model (built by `core.model.build_model` from the same seed), on the
+same data (the task's own generator, same seed stream), with Adam, gradient clipping and one torch
+thread:
+
+- engine: `Experiment(config).step(N)`, exactly what the page calls (validation every `val_every`);
+- engine, no validation: the same with `val_every=1000`, which isolates what validation costs;
+- hand: the loop anyone would write: sample, zero_grad, forward, loss, backward,
+  clip_grad_norm_, step, loss.item().
+
+Blocks of N steps alternate between the variants (rotating the order), repeated; each block gives
+one steps/s sample. Ratios are medians of per-repetition ratios (blocks that ran back to back).
+A cProfile of the engine's step says where its time goes.
+"""
+
+from __future__ import annotations
+
+import cProfile
+import pstats
+import time
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from bench.common import interleave, median, one_thread, paired_ratio, pick, rate, section, verdict
+from core import Experiment, ExperimentConfig, build_model, make_task
+
+TARGET = 0.95
+CELLS = ("rnn", "lstm", "gru")
+SHAPES = ((64, 50, 64), (128, 100, 32))  # (hidden, seq_len, batch)
+SMOKE_SHAPES = ((8, 10, 8),)
+PROPOSED_VAL_EVERY = 50  # the default recommended in RESULTS.md: validation at <= ~3% of a step
+
+
+class HandLoop:
+    """A plain PyTorch training loop over the same model, data stream and optimizer settings."""
+
+    def __init__(self, config: ExperimentConfig) -> None:
+        self.config = config
+        self.task = make_task(config)
+        torch.manual_seed(config.seed)
+        self.model = build_model(config, self.task.input_size, self.task.output_size)
+        self.optimizer = torch.optim.Adam(self.model.parameters(), lr=config.lr)
+        self.rng = np.random.default_rng([config.seed, 1])
+        self.losses: list[float] = []
+
+    def step(self, k: int) -> None:
+        model, optimizer, clip = self.model, self.optimizer, self.config.clip
+        for _ in range(k):
+            batch = self.task.sample(self.config.batch_size, self.rng)
+            optimizer.zero_grad(set_to_none=True)
+            predictions = model(batch.inputs)
+            mask = batch.mask
+            loss = F.mse_loss(predictions[mask], batch.targets[mask])
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), clip)
+            optimizer.step()
+            self.losses.append(loss.item())
+
+
+def measure(config: ExperimentConfig, repeats: int, block_seconds: float, min_steps: int = 3) -> dict[str, Any]:
+    engine = Experiment(config)
+    engine_noval = Experiment(config.replace(val_every=1000))
+    engine_val50 = Experiment(config.replace(val_every=PROPOSED_VAL_EVERY))
+    hand = HandLoop(config)
+    for variant in (engine.step, engine_noval.step, engine_val50.step, hand.step):  # warm-up: allocator, first validation
+        variant(2)
+    per_step = 1.0 / rate(hand.step, 3)()["cpu"]
+    # A multiple of val_every, so every engine block holds the same number of validations.
+    val_every = config.val_every
+    steps = max(min_steps, min(400, round(block_seconds / per_step)))
+    if steps >= val_every:
+        steps = val_every * round(steps / val_every)
+    samples = interleave(
+        {
+            "engine": rate(engine.step, steps),
+            "engine_noval": rate(engine_noval.step, steps),
+            "engine_val50": rate(engine_val50.step, steps),
+            "hand": rate(hand.step, steps),
+        },
+        repeats,
+    )
+    row: dict[str, Any] = {
+        "cell": config.cell,
+        "hidden": config.hidden,
+        "seq_len": config.seq_len,
+        "batch": config.batch_size,
+        "block_steps": steps,
+    }
+    for clock in ("cpu", "wall"):
+        engine_s, noval_s, hand_s = (pick(samples[k], clock) for k in ("engine", "engine_noval", "hand"))
+        row[f"engine_sps_{clock}"] = median(engine_s)
+        row[f"engine_noval_sps_{clock}"] = median(noval_s)
+        row[f"hand_sps_{clock}"] = median(hand_s)
+        row[f"ratio_{clock}"] = paired_ratio(engine_s, hand_s)
+        row[f"ratio_noval_{clock}"] = paired_ratio(noval_s, hand_s)
+    # Blocks hold 0 or 1 validations at val_every=50, so a median would pick the cheap blocks:
+    # use the amortised rate over all blocks (total steps / total CPU time) for both sides.
+    def amortised(name: str) -> float:
+        return len(samples[name]) / sum(1 / s["cpu"] for s in samples[name])
+
+    row["engine_val50_sps_cpu"] = amortised("engine_val50")
+    row["ratio_val50_cpu"] = amortised("engine_val50") / amortised("hand")
+    row["ratio"] = row["ratio_cpu"]
+    return row
+
+
+# Where the engine's step time goes: (label, match on (file suffix, function name)).
+PROFILE_BUCKETS = [
+    ("forward, training (fused RNN + readout)", ("core/model.py", "forward")),
+    ("loss, training", ("core/tasks.py", "loss")),
+    ("backward", ("torch/_tensor.py", "backward")),
+    ("optimizer.step (Adam)", ("torch/optim/adam.py", "step")),
+    ("zero_grad", ("torch/optim/optimizer.py", "zero_grad")),
+    ("grad norm (get_total_norm)", ("torch/nn/utils/clip_grad.py", "_get_total_norm")),
+    ("clip (clip_grads_with_norm_)", ("torch/nn/utils/clip_grad.py", "_clip_grads_with_norm_")),
+    ("data: task.sample", ("core/tasks.py", "sample")),
+    ("data: Batch.to(device)", ("core/tasks.py", "to")),
+    ("validation (Experiment.validate: forward+loss+metric on 128)", ("core/trainer.py", "validate")),
+    ("history (_record)", ("core/trainer.py", "_record")),
+    ("metrics() once per step(k) call", ("core/trainer.py", "metrics")),
+]
+
+
+def _bucket_seconds(stats, suffix: str, func: str) -> float:
+    return sum(
+        v[3] for k, v in stats.items() if k[0].replace("\\", "/").endswith(suffix) and k[2] == func
+    )
+
+
+def profile_engine(config: ExperimentConfig, steps: int) -> dict[str, Any]:
+    """cProfile of `Experiment.step(steps)`: milliseconds per step and share of the step per part.
+
+    The parts are disjoint: validation calls forward and loss too, so a second profile of exactly
+    as many bare `validate()` calls is subtracted from the forward and loss parts."""
+    exp = Experiment(config)
+    exp.step(2)
+    profiler = cProfile.Profile()
+    profiler.enable()
+    exp.step(steps)
+    profiler.disable()
+    stats = pstats.Stats(profiler).stats  # (file, line, func) -> (cc, nc, tottime, cumtime, callers)
+    step_key = next(k for k in stats if k[0].endswith("core/trainer.py") and k[2] == "step")
+    total = stats[step_key][3]
+    validations = sum(
+        v[1] for k, v in stats.items() if k[0].endswith("core/trainer.py") and k[2] == "validate"
+    )
+    inside_validation = {"forward": 0.0, "loss": 0.0}
+    if validations:
+        val_profiler = cProfile.Profile()
+        val_profiler.enable()
+        for _ in range(validations):
+            exp.validate()
+        val_profiler.disable()
+        val_stats = pstats.Stats(val_profiler).stats
+        inside_validation = {
+            "forward": _bucket_seconds(val_stats, "core/model.py", "forward"),
+            "loss": _bucket_seconds(val_stats, "core/tasks.py", "loss"),
+        }
+    buckets = []
+    for label, (suffix, func) in PROFILE_BUCKETS:
+        seconds = _bucket_seconds(stats, suffix, func)
+        if suffix == "core/model.py" and func == "forward":
+            seconds -= inside_validation["forward"]
+        if suffix == "core/tasks.py" and func == "loss":
+            seconds -= inside_validation["loss"]
+        buckets.append({"part": label, "ms_per_step": 1000 * seconds / steps, "share": seconds / total})
+    accounted = sum(b["share"] for b in buckets) * total
+    buckets.append(
+        {
+            "part": "other (Python glue, .item(), lock, timers)",
+            "ms_per_step": 1000 * (total - accounted) / steps,
+            "share": (total - accounted) / total,
+        }
+    )
+    return {
+        "config": f"{config.cell} hidden {config.hidden}, T {config.seq_len}, batch {config.batch_size}",
+        "steps": steps,
+        "validations": validations,
+        "ms_per_step": 1000 * total / steps,
+        "buckets": buckets,
+    }
+
+
+COLUMNS = [
+    ("cell", "cell"),
+    ("hidden", "hidden"),
+    ("seq_len", "T"),
+    ("batch", "batch"),
+    ("block_steps", "steps/block"),
+    ("engine_sps_cpu", "engine steps/s"),
+    ("engine_noval_sps_cpu", "engine, no validation steps/s"),
+    ("hand_sps_cpu", "hand loop steps/s"),
+    ("ratio_cpu", "engine / hand"),
+    ("ratio_noval_cpu", "engine no-val / hand"),
+    ("ratio_val50_cpu", f"engine val_every={PROPOSED_VAL_EVERY} / hand (amortised)"),
+    ("ratio_wall", "engine / hand (wall clock)"),
+    ("ratio_noval_wall", "engine no-val / hand (wall clock)"),
+]
+
+
+def run(smoke: bool = False) -> dict[str, Any]:
+    one_thread()
+    started = time.perf_counter()
+    shapes = SMOKE_SHAPES if smoke else SHAPES
+    repeats = 2 if smoke else 5
+    block_seconds = 0.02 if smoke else 0.3
+    rows = []
+    for hidden, seq_len, batch in shapes:
+        for cell in CELLS:
+            config = ExperimentConfig(
+                cell=cell, task="adding", hidden=hidden, seq_len=seq_len, batch_size=batch, seed=0
+            )
+            rows.append(measure(config, repeats, block_seconds, min_steps=2 if smoke else 5))
+    worst = min(rows, key=lambda r: r["ratio"])
+    worst_config = ExperimentConfig(
+        cell=worst["cell"], task="adding", hidden=worst["hidden"], seq_len=worst["seq_len"], batch_size=worst["batch"]
+    )
+    profile = profile_engine(worst_config, 10 if smoke else max(50, worst["block_steps"]))
+    verdicts = [
+        verdict(
+            f"engine/hand {r['cell']} h{r['hidden']} T{r['seq_len']} b{r['batch']}", r["ratio"], ">=", TARGET
+        )
+        for r in rows
+    ]
+    val_default = ExperimentConfig().val_every
+    notes = [
+        f"{repeats} repetitions of interleaved blocks of about {block_seconds} s; steps/s are medians, "
+        "ratios are medians of per-repetition ratios. Task adding, Adam lr 0.01, clip 1.0, one torch "
+        "thread. Steps/s and the verdict use the process's CPU time (one thread: the work itself); "
+        "the wall-clock ratios are shown too and scatter more because other jobs share the 2 cores.",
+        f"The engine validates every val_every={val_default} steps (the default) on a fixed set of "
+        "128 sequences; the no-validation column sets val_every=1000, so the gap between the two "
+        "ratios is what validation costs.",
+        f"cProfile of the engine's step on the worst ratio ({profile['config']}): see the profile table.",
+    ]
+    return section(
+        "throughput",
+        "1. Training throughput: Experiment.step vs a hand-written PyTorch loop",
+        COLUMNS,
+        rows,
+        verdicts,
+        notes,
+        extra={
+            "profile": profile,
+            "tables": [
+                {
+                    "title": f"Where the engine's step goes (cProfile, {profile['config']}, "
+                    f"{profile['steps']} steps, {profile['ms_per_step']:.1f} ms/step under the profiler)",
+                    "columns": [["part", "part"], ["ms_per_step", "ms per step"], ["share", "share"]],
+                    "rows": profile["buckets"],
+                }
+            ],
+        },
+        seconds=time.perf_counter() - started,
+    )
