@@ -190,6 +190,7 @@ def tick(exp: Experiment) -> str:
     """
     config = state.config()
     pace = state.pace()
+    pace.tick_started(time.perf_counter())
     remaining = config.max_steps - exp.steps_done
     if remaining <= 0 or exp.diverged:
         state.set_running(False)
@@ -216,7 +217,6 @@ def tick(exp: Experiment) -> str:
         probe_seconds = probed - stepped
     pace.record(k, stepped - started, probe_seconds)
     pace.mark(exp.steps_done)
-    state.next_tick()
     if exp.diverged or exp.steps_done >= config.max_steps:
         state.set_running(False)
         return "stopped"

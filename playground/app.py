@@ -21,6 +21,9 @@ torch.set_num_threads(1)
 live.freeze_startup_objects()
 
 st.set_page_config(page_title="RNN playground", page_icon="🔁", layout="wide")
+# Streamlit's "Running... Stop" indicator would flicker at every live-training tick, and its Stop
+# button stops one script run, not training: hide it, so Pause is the one way to stop.
+st.html("<style>[data-testid='stStatusWidget'] {display: none;}</style>")
 state.start_session()
 
 playground_page = st.Page(train.page, title="Playground", default=True)

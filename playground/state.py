@@ -25,7 +25,6 @@ _DEFAULTS: dict[str, Any] = {
     "running": False,
     "probe": None,
     "jacobian_at": 0.0,
-    "ticks": 0,
     "figures": {},
     "csv_table": None,
     "csv_name": "",
@@ -138,12 +137,11 @@ def set_failed_build(attempt) -> None:
 
 
 def forget_run() -> None:
-    """Clear what belongs to one run: probe, figures, speed, ticks; stop training."""
+    """Clear what belongs to one run: probe, figures, speed; stop training."""
     ss = st.session_state
     ss.running = False
     ss.probe = None
     ss.jacobian_at = 0.0
-    ss.ticks = 0
     ss.figures = {}
     ss.pace = Pace()
 
@@ -160,15 +158,6 @@ def set_running(value: bool) -> None:
 
 def pace() -> Pace:
     return st.session_state.pace
-
-
-def next_tick() -> int:
-    st.session_state.ticks += 1
-    return st.session_state.ticks
-
-
-def ticks() -> int:
-    return st.session_state.ticks
 
 
 def probe():

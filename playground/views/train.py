@@ -4,8 +4,9 @@ Live training: `live_panel` is a fragment with `run_every` set only while traini
 asks for it every `live.TIMER_SECONDS` and Streamlit merges requests that arrive mid-tick, so
 ticks run back to back. Each tick runs a bounded number of steps plus one probe (`actions.tick`,
 about `live.TICK_COMPUTE_SECONDS`), then redraws the status and the open tab only (tabs are lazy).
-Heavy charts are rebuilt every few ticks and re-sent unchanged in between (Streamlit sends a
-repeated large element as a short reference).
+Figures are rebuilt at the chart refresh rate (`live.Pace`: every tick while the browser keeps
+up, less often when it doesn't; heavy ones every few refreshes) and re-sent unchanged in between,
+which the browser does not redraw.
 """
 
 from __future__ import annotations
@@ -23,19 +24,26 @@ from playground.views import controls
 
 TABS = ("Training", "Memory", "Gradients", "Gates", "Weights", "Cell")
 PLOTLY_CONFIG = {"displaylogo": False}
+# While training, each chart is replaced several times a second, so hover and zoom would vanish
+# at the next redraw anyway; a static plot skips building its interaction layers and draws faster.
+LIVE_PLOTLY_CONFIG = {"staticPlot": True}
 
 
 def page() -> None:
+    st.title("RNN playground")
+    if not state.classroom():
+        st.caption(content.INTRO)
+    # The buttons go out before the sidebar, so a click on Pause shows up as soon as possible;
+    # on a session's first run that needs the experiment built first.
+    if state.experiment() is None:
+        actions.apply_settings(state.config())
+    buttons(state.experiment())
     config = state.config()
     if not state.classroom():
         config = controls.sidebar(config)
         state.set_config(config)
     pending = actions.apply_settings(config)
     exp = state.experiment()
-    st.title("RNN playground")
-    if not state.classroom():
-        st.caption(content.INTRO)
-    buttons(exp)
     messages(exp, pending)
     if exp is not None:
         with st.expander(f"About the task: {exp.task.title}"):
@@ -168,6 +176,7 @@ def live_panel() -> None:
                     draw(exp, probe)
     if state.running():
         state.pace().record_draw(time.perf_counter() - drawing)
+        state.pace().tick_ended(time.perf_counter())
 
 
 def status(exp, outcome: str) -> None:
@@ -208,26 +217,30 @@ def clock(seconds: float) -> str:
 
 
 # ---- charts -------------------------------------------------------------------------------------
-def chart(name: str, build, key: str | None = None, heavy_on: tuple | None = None) -> None:
+def chart(name: str, build, probe, *extra, key: str | None = None, heavy: bool = False) -> None:
     """Draw the figure `build()` makes, with its caption (`name` in charts.CAPTIONS).
 
-    heavy_on=(probe, *extra): a costly figure, rebuilt only every few ticks while training.
+    The figure is rebuilt only when it can have changed (a new probe, or `extra` such as the
+    example) and, while training, at the chart refresh rate (`heavy`: every few refreshes). In
+    between the same figure is sent again, which the browser does not have to redraw.
     A failing builder becomes a notice on the page, never a traceback.
     """
     key = key or f"chart_{name}"
     try:
-        figure = build() if heavy_on is None else heavy(key, build, *heavy_on)
+        figure = cached(key, build, probe, *extra, heavy=heavy)
     except Exception as error:  # noqa: BLE001
         st.warning(f"This chart could not be drawn: {actions.describe_error(error)}")
         return
-    st.plotly_chart(figure, theme=None, key=key, config=PLOTLY_CONFIG)
+    config = LIVE_PLOTLY_CONFIG if state.running() else PLOTLY_CONFIG
+    st.plotly_chart(figure, theme=None, key=key, config=config)
     st.caption(charts.CAPTIONS[name])
 
 
-def heavy(name: str, build, probe, *extra):
-    """`build()`, cached: rebuilt every few ticks while training, for every new probe when paused."""
+def cached(name: str, build, probe, *extra, heavy: bool = False):
+    """`build()`, rebuilt at chart refreshes while training, for each new probe when paused."""
     if state.running():
-        version = (state.ticks() // live.HEAVY_EVERY_TICKS, *extra)
+        generation = state.pace().chart_generation
+        version = (generation // live.HEAVY_EVERY_REFRESHES if heavy else generation, *extra)
     else:
         version = (id(probe), *extra)
     return state.cached(name, version, build)
@@ -247,14 +260,16 @@ def example_picker(probe, key: str = "example") -> int:
 def training_tab(exp, probe) -> None:
     left, right = st.columns(2)
     with left:
-        chart("loss", lambda: charts.loss_figure(exp.history, exp.task))
-        chart("grad_norm", lambda: charts.grad_norm_figure(probe))
+        chart("loss", lambda: charts.loss_figure(exp.history, exp.task), probe)
+        chart("grad_norm", lambda: charts.grad_norm_figure(probe), probe)
     with right:
         example = example_picker(probe)
-        chart("prediction", lambda: charts.prediction_figure(probe, exp.task, example))
+        chart(
+            "prediction", lambda: charts.prediction_figure(probe, exp.task, example), probe, example
+        )
         ask_the_model(exp, probe, example)
         if not charts.metric_matches_loss(exp.task):
-            chart("metric", lambda: charts.metric_figure(exp.history, exp.task))
+            chart("metric", lambda: charts.metric_figure(exp.history, exp.task), probe)
 
 
 def ask_the_model(exp, probe, example: int) -> None:
@@ -291,7 +306,7 @@ def forecast(exp, probe, example: int) -> None:
         context = exp.probe_batch.inputs[example, :, 0].cpu().numpy()
         return charts.rollout_figure(context, predicted, truth)
 
-    chart("rollout", build, heavy_on=(probe, example, horizon))
+    chart("rollout", build, probe, example, horizon, heavy=True)
 
 
 def write_text(exp, probe) -> None:
@@ -312,7 +327,7 @@ def write_text(exp, probe) -> None:
             return generate_text(exp.model, exp.task, prompt, 240, temperature, rng)
 
     try:
-        text = heavy("generated_text", build, probe, prompt, temperature)
+        text = cached("generated_text", build, probe, prompt, temperature, heavy=True)
     except Exception as error:  # noqa: BLE001
         st.warning(actions.describe_error(error))
         return
@@ -324,32 +339,41 @@ def memory_tab(exp, probe) -> None:
     example = example_picker(probe)
     left, right = st.columns(2)
     with left:
-        chart("trajectory", lambda: charts.trajectory_figure(probe, 2), key="chart_trajectory_2d")
+        chart(
+            "trajectory",
+            lambda: charts.trajectory_figure(probe, 2),
+            probe,
+            key="chart_trajectory_2d",
+        )
         chart(
             "hidden_heatmap",
             lambda: charts.hidden_heatmap(probe, example),
-            heavy_on=(probe, example),
+            probe,
+            example,
+            heavy=True,
         )
     with right:
         chart(
             "trajectory",
             lambda: charts.trajectory_figure(probe, 3),
+            probe,
             key="chart_trajectory_3d",
-            heavy_on=(probe,),
+            heavy=True,
         )
         if probe.lengths is not None and len(np.unique(probe.lengths)) > 1:
-            chart("length_histogram", lambda: charts.length_histogram(probe))
+            chart("length_histogram", lambda: charts.length_histogram(probe), probe)
 
 
 def gradients_tab(exp, probe) -> None:
     left, right = st.columns(2)
     with left:
-        chart("grad_norm", lambda: charts.grad_norm_figure(probe), key="chart_grad_norm_tab")
+        chart("grad_norm", lambda: charts.grad_norm_figure(probe), probe, key="chart_grad_norm_tab")
     with right:
         chart(
             "grad_history_heatmap",
             lambda: charts.grad_history_heatmap(exp.probe_log),
-            heavy_on=(probe,),
+            probe,
+            heavy=True,
         )
 
 
@@ -361,15 +385,15 @@ def gates_tab(exp, probe) -> None:
         )
         return
     example = example_picker(probe)
-    chart("gates", lambda: charts.gates_figure(probe, example), heavy_on=(probe, example))
+    chart("gates", lambda: charts.gates_figure(probe, example), probe, example, heavy=True)
 
 
 def weights_tab(exp, probe) -> None:
     left, right = st.columns(2)
     with left:
-        chart("spectrum", lambda: charts.spectrum_figure(probe), heavy_on=(probe,))
+        chart("spectrum", lambda: charts.spectrum_figure(probe), probe, heavy=True)
     with right:
-        chart("spectral_radius", lambda: charts.spectral_radius_figure(exp.probe_log))
+        chart("spectral_radius", lambda: charts.spectral_radius_figure(exp.probe_log), probe)
 
 
 def cell_tab(exp, probe) -> None:

@@ -118,6 +118,37 @@ def test_each_tab_draws_its_charts(stepped, tab, keys):
         assert "scatter3d" in types
 
 
+@pytest.mark.parametrize("task", ["next_number", "sine", "copy", "text", "speech", "csv"])
+def test_every_task_trains_and_draws(task):
+    at = open_app(task=task, seq_len="24", hidden="16")
+    at.button(key="step1").click().run()
+    assert not at.exception and not at.error
+    assert {"chart_loss", "chart_grad_norm", "chart_prediction"} <= set(charts_by_key(at))
+    for tab in ("Memory", "Gates"):
+        at.session_state["view"] = tab
+        at.run()
+        assert not at.exception and not at.error
+    if task in ("sine", "csv"):
+        at.session_state["view"] = "Training"
+        at.run()
+        assert "chart_rollout" in charts_by_key(at)
+    if task == "text":
+        at.session_state["view"] = "Training"
+        at.run()
+        assert any(t.value.startswith("The ") for t in at.text)
+
+
+@pytest.mark.parametrize("cell", ["rnn", "rnn_relu", "gru"])
+def test_every_cell_draws_every_tab(cell):
+    at = open_app(cell=cell, task="adding", seq_len="20", hidden="16")
+    at.button(key="step1").click().run()
+    for tab in ("Training", "Memory", "Gradients", "Gates", "Weights", "Cell"):
+        at.session_state["view"] = tab
+        at.run()
+        assert not at.exception and not at.error, tab
+    assert len(at.latex) == len(content.EQUATIONS[cell])
+
+
 def test_cell_tab_shows_equations_and_parameter_count(stepped):
     stepped.session_state["view"] = "Cell"
     stepped.run()

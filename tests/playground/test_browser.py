@@ -63,14 +63,19 @@ def test_train_pause_and_rapid_clicks(live_server, browser):
     assert "LSTM" in values and "Adding problem (long memory)" in values, values
 
     train.click()
+    # One way to stop: Streamlit's own Stop indicator is hidden, only Pause is shown.
+    stop = page.get_by_role("button", name=re.compile(r"^\W*(Stop|Pause)"))
+    stop.first.wait_for(timeout=15_000)
+    assert stop.count() == 1 and stop.first.inner_text().strip() == "Pause"
     seen = wait_for_steps(page, reads=3)
     assert len(set(seen)) >= 4 and seen == sorted(seen), seen
     page.screenshot(path=str(ARTIFACTS / "browser-01-training.png"))
 
     page.get_by_role("button", name="Pause", exact=True).click()
     page.get_by_role("button", name="Train", exact=True).wait_for(timeout=5_000)
+    page.wait_for_timeout(1_000)  # the tick that was running when Pause came in still lands
     paused_at = step_count(page)
-    page.wait_for_timeout(1_000)
+    page.wait_for_timeout(1_500)
     assert step_count(page) == paused_at  # nothing trains after Pause
 
     # Rapid clicks while a tick runs: the overlapping-run hazard.
