@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import logging
+import re
 import time
 
 from core import ConfigError, Experiment, ExperimentConfig
@@ -22,12 +23,22 @@ LOG = logging.getLogger(__name__)
 LIVE_SETTINGS = ("lr", "clip", "max_steps")
 
 
+_MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
+
+
+def plain_text(text: str) -> str:
+    """Escape Markdown so text a visitor controls (a link's keys, a CSV's column names) is shown
+    literally: st.warning/st.error render Markdown, and a crafted link could otherwise put a
+    clickable link of its own inside the page's message."""
+    return _MARKDOWN_SPECIALS.sub(r"\\\1", text)
+
+
 def describe_error(error: Exception) -> str:
-    """One readable sentence for an error raised by core."""
+    """One readable sentence for an error raised by core, safe to pass to st.error."""
     if isinstance(error, ConfigError | DataError | ValueError):
-        return str(error)
+        return plain_text(str(error))
     LOG.exception("unexpected error in core")
-    return f"Something went wrong ({type(error).__name__}: {str(error)[:200]}). Try Reset."
+    return plain_text(f"Something went wrong ({type(error).__name__}: {str(error)[:200]}). Try Reset.")
 
 
 def build(config: ExperimentConfig) -> bool:

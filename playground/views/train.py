@@ -20,7 +20,7 @@ import streamlit as st
 
 from core.tasks import fill_in, generate_text, rollout
 from playground import actions, charts, content, live, state
-from playground.views import controls
+from playground.views import controls, downloads
 
 TABS = ("Training", "Memory", "Gradients", "Gates", "Weights", "Cell")
 PLOTLY_CONFIG = {"displaylogo": False}
@@ -50,6 +50,9 @@ def page() -> None:
             st.markdown(exp.task.explanation)
         # Re-declared on every full run: the timer runs only while training.
         st.fragment(run_every=live.TIMER_SECONDS if state.running() else None)(live_panel)()
+        if not state.classroom():
+            with st.expander("Take it home: checkpoint, script, history"):
+                downloads.render_downloads(exp)
     if not state.classroom():
         share_box()
 
@@ -97,7 +100,7 @@ def buttons(exp) -> None:
 
 def messages(exp, pending: list[str]) -> None:
     for notice in state.pop_url_notices():
-        st.warning(f"From the link: {notice}.")
+        st.warning(f"From the link: {actions.plain_text(notice)}.")
     for kind, text in state.pop_flash():
         getattr(st, kind)(text)
     if state.experiment_error():

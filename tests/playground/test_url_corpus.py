@@ -293,12 +293,6 @@ def test_a_bad_link_still_trains():
 UNESCAPED_MARKUP = re.compile(r"(?<!\\)\]\(|(?<!\\)\*\*|<[a-z]")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="notices are passed to st.warning as Markdown: a link's own text becomes markup; "
-    "checked in Chromium, ?[Log%20in](https://evil.example)=1 renders a clickable 'Log in' link "
-    "to evil.example inside the page's own warning. Escape the notice text (or show it as code).",
-)
 def test_text_from_a_link_is_shown_as_text_not_markup():
     at = open_page({"[Log in](https://evil.example)": "1", "cell": "**bold**"})
     shown = [w.value for w in at.warning if w.value.startswith(NOTICE_PREFIX)]
