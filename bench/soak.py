@@ -120,6 +120,15 @@ def rss_mb(pid: int) -> float:
     return float("nan")
 
 
+def cpu_stall_seconds() -> float:
+    """Seconds in which some runnable task waited for a CPU (/proc/pressure/cpu), NaN if absent."""
+    try:
+        line = Path("/proc/pressure/cpu").read_text().splitlines()[0]
+    except OSError:
+        return float("nan")
+    return int(line.rsplit("total=", 1)[1]) / 1e6
+
+
 def cpu_seconds(pid: int) -> float:
     """User + system CPU seconds the process has used (/proc/<pid>/stat)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -304,6 +313,7 @@ async def soak(seconds: float, visitors: int, seed: int) -> dict:
     from playwright.async_api import async_playwright
 
     load_start = os.getloadavg()
+    stall_start = cpu_stall_seconds()
     log = Path(tempfile.mkdtemp(prefix="soak-")) / "server.log"
     port = free_port()
     server = start_server(port, log)
@@ -323,6 +333,7 @@ async def soak(seconds: float, visitors: int, seed: int) -> dict:
             )
             elapsed = time.monotonic() - started
             server_cpu = cpu_seconds(server.pid)
+            stalled = cpu_stall_seconds() - stall_start
             client_cpu = harness_cpu_seconds(server.pid)
             stop.set()
             await sampler
@@ -340,6 +351,7 @@ async def soak(seconds: float, visitors: int, seed: int) -> dict:
         "elapsed": elapsed,
         "load_start": load_start,
         "server_cpu": server_cpu,
+        "stalled": stalled,
         "client_cpu": client_cpu,
         "visitors": results,
         "samples": samples,
@@ -425,7 +437,8 @@ def render(result: dict, summary: dict, command: str) -> str:
         f"the same machine as the server. The server used {result['server_cpu']:.0f} CPU seconds "
         f"({result['server_cpu'] / result['elapsed']:.2f} cores on average), the visitors' browser "
         f"{result['client_cpu']:.0f} CPU seconds ({result['client_cpu'] / result['elapsed']:.2f} "
-        "cores).",
+        f"cores). Some task was waiting for a CPU {100 * result['stalled'] / result['elapsed']:.0f}% "
+        "of the time (/proc/pressure/cpu).",
         "",
         f"**{verdict}**: errors {len(summary['errors'])} (target 0), memory growth after warm-up "
         f"{summary['growth']:+.1f}% (target < {TARGETS['memory_growth_percent']:.0f}%), "

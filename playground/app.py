@@ -11,19 +11,25 @@ if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
 import streamlit as st  # noqa: E402
-import torch  # noqa: E402
-
-from playground import live, state  # noqa: E402
-from playground.views import learn, race, sweep, train  # noqa: E402
-
-# One thread per training: sessions share the cores instead of fighting over them.
-torch.set_num_threads(1)
-live.freeze_startup_objects()
 
 st.set_page_config(page_title="RNN playground", page_icon="🔁", layout="wide")
 # Streamlit's "Running... Stop" indicator would flicker at every live-training tick, and its Stop
 # button stops one script run, not training: hide it, so Pause is the one way to stop.
 st.html("<style>[data-testid='stStatusWidget'] {display: none;}</style>")
+
+# The first visit after a server start imports PyTorch (seconds on a busy machine): say so rather
+# than show a blank page. Later runs find the modules loaded and skip the spinner.
+with st.spinner("Starting the playground: loading PyTorch..."):
+    import torch
+    import torch._dynamo  # noqa: F401 - torch.optim imports it on first use; pay for it here, once
+
+    from playground import live, state
+    from playground.views import learn, race, sweep, train
+
+# One thread per training: sessions share the cores instead of fighting over them.
+torch.set_num_threads(1)
+live.freeze_startup_objects()
+
 state.start_session()
 
 playground_page = st.Page(train.page, title="Playground", default=True)

@@ -37,13 +37,15 @@ def page() -> None:
     # on a session's first run that needs the experiment built first.
     if state.experiment() is None:
         actions.apply_settings(state.config())
-    buttons(state.experiment())
+    shown = buttons(state.experiment())
     config = state.config()
     if not state.classroom():
         config = controls.sidebar(config)
         state.set_config(config)
     pending = actions.apply_settings(config)
     exp = state.experiment()
+    if usable(exp) != shown:
+        st.rerun()  # the settings just made the run (un)usable: redraw the buttons to match
     messages(exp, pending)
     if exp is not None:
         with st.expander(f"About the task: {exp.task.title}"):
@@ -58,8 +60,13 @@ def page() -> None:
 
 
 # ---- top of the page ----------------------------------------------------------------------------
-def buttons(exp) -> None:
-    usable = exp is not None and not exp.diverged
+def usable(exp) -> bool:
+    return exp is not None and not exp.diverged
+
+
+def buttons(exp) -> bool:
+    """Train/Pause, Step 1, Step 10, Reset; returns whether they were drawn enabled."""
+    enabled = usable(exp)
     columns = st.columns([1, 1, 1, 1, 3] if not state.classroom() else [1, 1, 5])
     # Two buttons in one place rather than one toggle: Streamlit can occasionally deliver one
     # click twice when runs overlap, and a toggle would then undo itself; start and pause can't.
@@ -73,18 +80,18 @@ def buttons(exp) -> None:
             key="train",
             type="primary",
             on_click=actions.start_training,
-            disabled=not usable,
+            disabled=not enabled,
             width="stretch",
         )
     if state.classroom():
         columns[1].button("Reset", key="reset", on_click=actions.reset, width="stretch")
-        return
+        return enabled
     columns[1].button(
         "Step 1",
         key="step1",
         on_click=actions.step,
         args=(1,),
-        disabled=not usable,
+        disabled=not enabled,
         width="stretch",
     )
     columns[2].button(
@@ -92,10 +99,11 @@ def buttons(exp) -> None:
         key="step10",
         on_click=actions.step,
         args=(10,),
-        disabled=not usable,
+        disabled=not enabled,
         width="stretch",
     )
     columns[3].button("Reset", key="reset", on_click=actions.reset, width="stretch")
+    return enabled
 
 
 def messages(exp, pending: list[str]) -> None:

@@ -334,3 +334,12 @@ def test_pace_fills_the_tick_budget():
     assert fast.next_k(10_000) == MAX_STEPS_PER_TICK
     slow = Pace(seconds_per_step=5.0)
     assert slow.next_k(10_000) == 1  # at least one step, even for a huge model
+
+
+def test_fixing_unusable_settings_enables_the_buttons():
+    at = open_app(task="csv", csv_column="5")  # the demo series has one column
+    assert any("out of range" in e.value for e in at.error)
+    assert at.button(key="train").disabled and at.button(key="step1").disabled
+    at.selectbox(key="w_csv_column").select(0).run()
+    assert not at.exception and not at.error
+    assert not at.button(key="train").disabled and not at.button(key="step1").disabled

@@ -59,6 +59,7 @@ def test_train_pause_and_rapid_clicks(live_server, browser):
     train = page.get_by_role("button", name="Train", exact=True)
     train.wait_for(timeout=30_000)
     choices = page.locator("[data-testid='stSidebar'] [data-testid='stSelectbox'] input")
+    choices.first.wait_for(timeout=30_000)  # the sidebar can arrive after the buttons under load
     values = choices.evaluate_all("inputs => inputs.map(input => input.value)")
     assert "LSTM" in values and "Adding problem (long memory)" in values, values
 
