@@ -32,8 +32,9 @@ BENCHMARKS = {
     "visitors": "bench.visitors",
     "gpu": "bench.gpu",
     "memory": "bench.memory",
+    "packing": "bench.packing",
 }
-ORDER = ["throughput", "probe", "page", "visitors", "gpu", "memory"]
+ORDER = ["throughput", "probe", "page", "visitors", "gpu", "memory", "packing"]
 BROWSER = {"page", "visitors"}
 
 

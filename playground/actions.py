@@ -38,7 +38,9 @@ def describe_error(error: Exception) -> str:
     if isinstance(error, ConfigError | DataError | ValueError):
         return plain_text(str(error))
     LOG.exception("unexpected error in core")
-    return plain_text(f"Something went wrong ({type(error).__name__}: {str(error)[:200]}). Try Reset.")
+    return plain_text(
+        f"Something went wrong ({type(error).__name__}: {str(error)[:200]}). Try Reset."
+    )
 
 
 def build(config: ExperimentConfig) -> bool:
