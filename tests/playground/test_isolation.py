@@ -30,18 +30,6 @@ VISITORS = {
 }
 
 
-@pytest.fixture(scope="module")
-def browser():
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path="/usr/bin/chromium",
-            args=["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking"],
-        )
-        yield chromium
-        chromium.close()
-
-
 def open_visitor(browser, url: str, params: dict[str, str]):
     context = browser.new_context(viewport={"width": 1400, "height": 1300})
     page = context.new_page()
