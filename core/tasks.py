@@ -26,6 +26,7 @@ import pandas as pd
 import torch
 import torch.nn.functional as F
 from torch import nn
+from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from core.config import ConfigError, ExperimentConfig
 
@@ -202,10 +203,18 @@ def _evaluating(model: nn.Module) -> Iterator[torch.device]:
         model.train(was_training)
 
 
-def _advance(model: nn.Module, x: torch.Tensor, state: Any) -> tuple[torch.Tensor, Any]:
+def _advance(
+    model: nn.Module, x: torch.Tensor, state: Any, lengths: torch.Tensor | None = None
+) -> tuple[torch.Tensor, Any]:
     """Run the model's recurrent layers over x (N, L, I) from `state`; return (N, L, O) and the
-    new state. The state is passed through untouched, so this works for every cell type."""
-    out, state = model.rnn(x, state)
+    new state. The state is passed through untouched, so this works for every cell type. With
+    `lengths` the batch is packed, so the returned state is each sequence's state at its own end."""
+    if lengths is None:
+        out, state = model.rnn(x, state)
+    else:
+        packed = pack_padded_sequence(x, lengths.cpu(), batch_first=True, enforce_sorted=False)
+        out, state = model.rnn(packed, state)
+        out, _ = pad_packed_sequence(out, batch_first=True, total_length=x.shape[1])
     return model.readout(out), state
 
 
@@ -412,20 +421,21 @@ def _readable(value: float, scale: float) -> str:
 def rollout(model: nn.Module, batch: Batch, horizon: int) -> np.ndarray:
     """Forecast `horizon` values past the end of each context, feeding predictions back in.
 
-    batch.inputs (N, L, 1) is the context (full length; ragged batches are refused). Step 1 is the
-    model's prediction after the whole context, for the value after input L-1 (the batch's last
-    target); every later step feeds the previous prediction back as the next input, exactly as
-    predicted: no noise is added and nothing is clipped. Returns (N, horizon) float32, in the
-    task's scaled units (as the model sees them).
+    batch.inputs (N, L, 1) is the context; a ragged batch (batch.lengths) ends each context at its
+    own length. Step 1 is the model's prediction after the whole context, for the value after its
+    last input (the sequence's last target); every later step feeds the previous prediction back
+    as the next input, exactly as predicted: no noise is added and nothing is clipped. Returns
+    (N, horizon) float32, in the task's scaled units (as the model sees them).
     """
-    if batch.lengths is not None:
-        raise ValueError("rollout needs full-length contexts; this batch has ragged lengths")
     if horizon < 1:
         raise ValueError(f"horizon must be at least 1, got {horizon}")
     forecast = []
     with _evaluating(model) as device:
-        out, state = _advance(model, batch.inputs.to(device), None)
-        step = out[:, -1:, :]
+        out, state = _advance(model, batch.inputs.to(device), None, batch.lengths)
+        last = torch.full((batch.size,), out.shape[1] - 1, dtype=torch.long)
+        if batch.lengths is not None:
+            last = batch.lengths.long() - 1
+        step = out[torch.arange(batch.size), last.to(device)][:, None, :]
         forecast.append(step)
         for _ in range(horizon - 1):
             step, state = _advance(model, step, state)
@@ -1041,10 +1051,12 @@ class CsvTask(Task):
         "trained on the earlier part of the series and checked on the last part (val_fraction), "
         "which it never sees while training, the honest way to judge a forecast. Values are "
         "rescaled with statistics of the training part only. Repeating the last value is the "
-        "trivial forecast to beat. Without an upload, a made-up year of hourly weather is used."
+        "trivial forecast to beat. Without an upload, a made-up year of hourly weather is used. "
+        "With a shortest length set, each window has its own length between that and seq_len."
     )
     kind = "regression"
-    params = ("csv_column", "normalise", "seq_len", "val_fraction", "horizon")
+    params = ("csv_column", "normalise", "seq_len", "min_len", "val_fraction", "horizon")
+    shortest = 2  # one value to read, one to predict
     metric_name = "MSE"
     higher_is_better = False
     input_size = 1
@@ -1064,6 +1076,7 @@ class CsvTask(Task):
         self.column_name = table.columns[config.csv_column]
         raw = table.values[:, config.csv_column]
         self.split_at = len(raw) - int(round(len(raw) * config.val_fraction))
+        _check_min_len(config, self.shortest)
         self._check_room(len(raw))
         self.shift, self.scale = _normaliser(raw[: self.split_at], config.normalise)
         self.series = (raw - self.shift) / self.scale
@@ -1090,21 +1103,28 @@ class CsvTask(Task):
         return float(np.mean(sums[length:] - sums[:-length]) / length)
 
     def sample(self, batch_size: int, rng: np.random.Generator, split: str = "train") -> Batch:
-        """inputs (N, L, 1) normalised values; targets (N, L, 1) the next value; all steps count.
-        Windows lie wholly in the training part or (split="val") the validation part.
-        meta: starts (N,) row offsets, shift and scale (real = value * scale + shift)."""
+        """inputs (N, L, 1) normalised values; targets (N, L, 1) the next value; every real step
+        counts. With min_len > 0 each window has its own length in [min_len, L] (batch.lengths;
+        zero padding after it). Windows lie wholly in the training part or (split="val") the
+        validation part. meta: starts (N,) row offsets, shift and scale (real = value * scale +
+        shift)."""
         _check_split(split)
         length = self.config.seq_len
+        lengths = _ragged_lengths(rng, batch_size, self.config, self.shortest)
+        spans = np.full(batch_size, length) if lengths is None else lengths
         low, high = (0, self.split_at) if split == "train" else (self.split_at, len(self.series))
-        starts = rng.integers(low, high - length, batch_size)
-        windows = self.series[starts[:, None] + np.arange(length + 1)]
-        mask = np.ones((batch_size, length), dtype=bool)
+        starts = rng.integers(low, high - spans)
+        # A short window near the end would index past the series: clip, the padding is zeroed.
+        rows = np.minimum(starts[:, None] + np.arange(length + 1), len(self.series) - 1)
+        windows = self.series[rows]
+        mask = _length_mask(lengths, batch_size, length)
         meta = {"starts": starts, "shift": self.shift, "scale": self.scale}
-        return _make_batch(windows[:, :length, None], windows[:, 1:, None], mask, None, meta)
+        return _make_batch(windows[:, :length, None], windows[:, 1:, None], mask, lengths, meta)
 
     def future(self, batch: Batch, horizon: int) -> np.ndarray:
         """(N, horizon) the true normalised values that `rollout` forecasts; NaN past the end."""
-        index = batch.meta["starts"][:, None] + batch.inputs.shape[1] + np.arange(horizon)
+        ends = batch.inputs.shape[1] if batch.lengths is None else batch.lengths.cpu().numpy()
+        index = batch.meta["starts"][:, None] + np.reshape(ends, (-1, 1)) + np.arange(horizon)
         padded = np.concatenate([self.series, np.full(horizon, np.nan)])
         return padded[index]
 

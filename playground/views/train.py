@@ -315,6 +315,8 @@ def forecast(exp, probe, example: int) -> None:
             predicted = rollout(exp.model, exp.probe_batch, horizon)[example]
         truth = exp.task.future(exp.probe_batch, horizon)[example]
         context = exp.probe_batch.inputs[example, :, 0].cpu().numpy()
+        if exp.probe_batch.lengths is not None:  # a ragged window ends at its own length
+            context = context[: int(exp.probe_batch.lengths[example])]
         return charts.rollout_figure(context, predicted, truth)
 
     chart("rollout", build, probe, example, horizon, heavy=True)

@@ -26,6 +26,7 @@ CASES = {
         cell="gru", task="speech", init="orthogonal", optimizer="rmsprop"
     ),
     "rnn_relu-sine-identity": dict(cell="rnn_relu", task="sine", init="identity", clip=0.5),
+    "lstm-csv-ragged": dict(cell="lstm", task="csv", seq_len=30, min_len=8),
 }
 
 

@@ -46,8 +46,9 @@ CONFIGS = {
     "text_ragged": dict(task="text", seq_len=16, min_len=5),
     "speech": dict(task="speech", seq_len=16, n_classes=5),
     "csv": dict(task="csv", seq_len=16),
+    "csv_ragged": dict(task="csv", seq_len=16, min_len=4),
 }
-RAGGED = ("next_number_ragged", "text_ragged", "speech")
+RAGGED = ("next_number_ragged", "text_ragged", "speech", "csv_ragged")
 
 
 @pytest.fixture(scope="module")
@@ -358,10 +359,39 @@ def test_rollout_feeds_back_its_predictions(tasks, key):
     assert np.allclose(truth[:, 0], batch.targets[:, -1, 0].numpy(), atol=1e-6)
 
 
-def test_rollout_refuses_ragged_batches(tasks):
-    batch = sample(tasks["next_number_ragged"])
-    with pytest.raises(ValueError, match="full-length contexts"):
-        rollout(untrained(1, 1), batch, 3)
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+def test_ragged_rollout_equals_each_window_alone(tasks, cell):
+    """Oracle: a ragged batch forecasts from each window's own end, exactly as that window would
+    on its own (packing keeps the padding out of the state)."""
+    task = tasks["csv_ragged"]
+    batch = sample(task, size=6, seed=3, split="val")
+    torch.manual_seed(2)
+    model = SequenceModel(cell, 1, 8, 1)
+    forecast = rollout(model, batch, 4)
+    truth = task.future(batch, 4)
+    for i, n in enumerate(batch.lengths.tolist()):
+        alone = Batch(batch.inputs[i : i + 1, :n], batch.targets[i : i + 1, :n], batch.mask[i : i + 1, :n])
+        assert np.allclose(forecast[i], rollout(model, alone, 4)[0], atol=1e-5)
+        start = batch.meta["starts"][i]
+        assert np.allclose(truth[i], task.series[start + n : start + n + 4])
+        assert truth[i, 0] == pytest.approx(float(batch.targets[i, n - 1, 0]), abs=1e-6)
+
+
+def test_csv_ragged_windows_stay_inside_their_part(tasks):
+    task = tasks["csv_ragged"]
+    for split, low, high in [("train", 0, task.split_at), ("val", task.split_at, len(task.series))]:
+        batch = sample(task, size=400, seed=1, split=split)
+        lengths, starts = batch.lengths.numpy(), batch.meta["starts"]
+        assert lengths.min() >= 4 and lengths.max() <= 16 and len(set(lengths)) > 5
+        assert (starts >= low).all() and (starts + lengths < high).all()
+        for i in range(0, 400, 37):
+            n, start = lengths[i], starts[i]
+            assert np.allclose(batch.inputs[i, :n, 0].numpy(), task.series[start : start + n], atol=1e-6)
+
+
+def test_csv_min_len_must_fit_seq_len():
+    with pytest.raises(ConfigError, match="min_len"):
+        make_task(ExperimentConfig(task="csv", seq_len=10, min_len=12))
 
 
 def test_csv_splits_windows_by_time_and_normalises_on_training_part(tasks):

@@ -6,9 +6,11 @@ driven with the Step buttons (the live fragment's body still runs inline on ever
 
 from __future__ import annotations
 
+import base64
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -136,6 +138,21 @@ def test_every_task_trains_and_draws(task):
         at.session_state["view"] = "Training"
         at.run()
         assert any(t.value.startswith("The ") for t in at.text)
+
+
+def test_csv_windows_of_ragged_length():
+    """A shortest length for the csv task: a control, ragged windows, a histogram, a forecast."""
+    at = open_app(task="csv", seq_len="24", min_len="6", hidden="8")
+    assert at.number_input(key="w_min_len").value == 6
+    at.button(key="step1").click().run()
+    assert not at.exception and not at.error
+    assert "chart_rollout" in charts_by_key(at)
+    at.session_state["view"] = "Memory"
+    at.run()
+    histogram = charts_by_key(at)["chart_length_histogram"]
+    x = histogram["data"][0]["x"]  # plotly writes numpy arrays as base64 typed arrays
+    lengths = np.frombuffer(base64.b64decode(x["bdata"]), x["dtype"]) if "bdata" in x else x
+    assert min(lengths) >= 6 and max(lengths) <= 24 and len(set(lengths)) > 1
 
 
 @pytest.mark.parametrize("cell", ["rnn", "rnn_relu", "gru"])
