@@ -1,8 +1,10 @@
 """Per-visitor state: the one place that touches st.session_state and st.query_params.
 
-A session holds its settings (`config`), at most one `Experiment` built from them, whether it is
-training, the last good probe, cached figures, the uploaded table and one-shot messages. The URL
-mirrors the settings: read once when a session starts, rewritten whenever the settings change.
+A session holds its settings (`config`), the uploaded table and one-shot messages in
+st.session_state, and its heavy run (at most one `Experiment` built from the settings, whether it
+is training, the last good probe, cached figures) in a `Workspace` that is emptied when the
+session sits idle (playground/workspace.py). The URL mirrors the settings: read once when a
+session starts, rewritten whenever the settings change.
 """
 
 from __future__ import annotations
@@ -14,18 +16,12 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from core import ExperimentConfig
 from playground.live import Pace
+from playground.workspace import Workspace, new_workspace
 
 WIDGET_PREFIX = "w_"  # session keys of the settings widgets; cleared when a preset is loaded
 CLASSROOM_PARAM = "classroom"
 
 _DEFAULTS: dict[str, Any] = {
-    "experiment": None,
-    "experiment_error": "",
-    "failed_build": None,
-    "running": False,
-    "probe": None,
-    "jacobian_at": 0.0,
-    "figures": {},
     "csv_table": None,
     "csv_name": "",
     "last_upload": "",
@@ -46,7 +42,7 @@ def start_session() -> None:
     ss.config = config
     ss.classroom = classroom
     ss.url_notices = notices
-    ss.pace = Pace()
+    ss.workspace = new_workspace()
     for key, value in _DEFAULTS.items():
         ss[key] = value.copy() if isinstance(value, dict | list) else value
 
@@ -112,73 +108,102 @@ def forget_widgets() -> None:
         del st.session_state[key]
 
 
-# ---- the experiment ---------------------------------------------------------------------------
+# ---- the experiment (in the workspace) ---------------------------------------------------------
+# What a run starts with, and after an idle session's workspace was emptied.
+_RUN_DEFAULTS = {
+    "experiment": lambda: None,
+    "experiment_error": str,
+    "failed_build": lambda: None,
+    "running": bool,
+    "probe": lambda: None,
+    "jacobian_at": float,
+    "figures": dict,
+    "pace": Pace,
+}
+_MISSING = object()
+
+
+def workspace() -> Workspace:
+    ss = st.session_state
+    if "workspace" not in ss:  # a page run on its own (tests) skips start_session
+        ss.workspace = new_workspace()
+    return ss.workspace
+
+
+def _run_value(key: str) -> Any:
+    value = workspace().get(key, _MISSING)
+    if value is _MISSING:
+        value = _RUN_DEFAULTS[key]()
+        workspace().put(key, value)
+    return value
+
+
+def pop_released() -> bool:
+    """True once after the workspace was emptied for being idle."""
+    return workspace().pop_released()
+
+
 def experiment():
-    return st.session_state.experiment
+    return _run_value("experiment")
 
 
 def set_experiment(exp, error: str = "") -> None:
-    ss = st.session_state
-    ss.experiment = exp
-    ss.experiment_error = error
+    workspace().put("experiment", exp)
+    workspace().put("experiment_error", error)
     forget_run()
 
 
 def experiment_error() -> str:
-    return st.session_state.experiment_error
+    return _run_value("experiment_error")
 
 
 def failed_build():
-    return st.session_state.failed_build
+    return _run_value("failed_build")
 
 
 def set_failed_build(attempt) -> None:
-    st.session_state.failed_build = attempt
+    workspace().put("failed_build", attempt)
 
 
 def forget_run() -> None:
     """Clear what belongs to one run: probe, figures, speed; stop training."""
-    ss = st.session_state
-    ss.running = False
-    ss.probe = None
-    ss.jacobian_at = 0.0
-    ss.figures = {}
-    ss.pace = Pace()
+    for key in ("running", "probe", "jacobian_at", "figures", "pace"):
+        workspace().put(key, _RUN_DEFAULTS[key]())
 
 
 def running() -> bool:
-    return st.session_state.running
+    return _run_value("running")
 
 
 def set_running(value: bool) -> None:
-    st.session_state.running = value
+    workspace().put("running", value)
     if not value:
-        st.session_state.pace.pause()
+        pace().pause()
 
 
 def pace() -> Pace:
-    return st.session_state.pace
+    return _run_value("pace")
 
 
 def probe():
-    return st.session_state.probe
+    return _run_value("probe")
 
 
 def set_probe(value) -> None:
-    st.session_state.probe = value
+    workspace().put("probe", value)
 
 
 def jacobian_at() -> float:
-    return st.session_state.jacobian_at
+    return _run_value("jacobian_at")
 
 
 def set_jacobian_at(value: float) -> None:
-    st.session_state.jacobian_at = value
+    workspace().put("jacobian_at", value)
 
 
 def cached(name: str, version: Any, build):
     """The value (a figure, a text) stored as `name` for `version`; rebuilt when the version changes."""
-    figures = st.session_state.figures
+    figures = _run_value("figures")
     if name not in figures or figures[name][0] != version:
         figures[name] = (version, build())
     return figures[name][1]

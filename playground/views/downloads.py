@@ -2,13 +2,16 @@
 
 `render_downloads(experiment)` draws three download buttons. The checkpoint and the CSV are made
 only when clicked (Streamlit calls the data callable on its own thread; `checkpoint_bytes` holds
-the experiment's lock), so a live training page pays nothing per tick. The script depends on the
-config alone and is cached per config.
+the experiment's lock), so a live training page pays nothing per tick. Those callables hold the
+experiment only weakly: Streamlit keeps them until the session's next run, and a strong reference
+would keep an idle session's released model alive. The script depends on the config alone and is
+cached per config.
 """
 
 from __future__ import annotations
 
 import functools
+import weakref
 
 import streamlit as st
 
@@ -38,6 +41,20 @@ def file_stem(experiment) -> str:
     return f"rnn_{config.cell}_{config.task}_step{experiment.steps_done}"
 
 
+GONE = b"This run was released after the page sat unused. Reload the page and train again.\n"
+
+
+def _made_later(experiment, make):
+    """A data callable for a download button that doesn't keep `experiment` alive."""
+    ref = weakref.ref(experiment)
+
+    def data():
+        alive = ref()
+        return GONE if alive is None else make(alive)
+
+    return data
+
+
 def render_downloads(experiment) -> None:
     """Download buttons for `experiment`: checkpoint (.pt), standalone script (.py), history (.csv)."""
     if experiment is None:
@@ -52,7 +69,7 @@ def render_downloads(experiment) -> None:
     columns = st.columns(3)
     columns[0].download_button(
         "Checkpoint (.pt)",
-        data=lambda: checkpoint_bytes(experiment),
+        data=_made_later(experiment, checkpoint_bytes),
         file_name=f"{stem}.pt",
         mime="application/octet-stream",
         key="download_checkpoint",
@@ -76,7 +93,7 @@ def render_downloads(experiment) -> None:
             )
     columns[2].download_button(
         "History (.csv)",
-        data=lambda: history_csv(experiment),
+        data=_made_later(experiment, history_csv),
         file_name=f"{stem}.csv",
         mime="text/csv",
         key="download_history",

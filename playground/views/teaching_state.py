@@ -2,7 +2,9 @@
 
 playground/state.py owns the main playground's keys and has no generic get/set, so the teaching
 pages keep theirs here, every key namespaced ("race_", "sweep_", "preset_run_") so they can never
-collide with the playground's. Widget keys of these pages use the same prefixes.
+collide with the playground's. Widget keys of these pages use the same prefixes. The values
+(races, sweeps, preset runs: models and their results) live in the session's workspace, so an
+idle session gives them back (playground/workspace.py); widget values stay in st.session_state.
 """
 
 from __future__ import annotations
@@ -11,9 +13,7 @@ import time
 from contextlib import ExitStack
 from typing import Any
 
-import streamlit as st
-
-from playground import live
+from playground import live, state
 
 PREFIXES = ("race_", "sweep_", "preset_run_")
 
@@ -25,15 +25,15 @@ def _check(key: str) -> str:
 
 
 def get(key: str, default: Any = None) -> Any:
-    return st.session_state.get(_check(key), default)
+    return state.workspace().get(_check(key), default)
 
 
 def put(key: str, value: Any) -> None:
-    st.session_state[_check(key)] = value
+    state.workspace().put(_check(key), value)
 
 
 def forget(key: str) -> None:
-    st.session_state.pop(_check(key), None)
+    state.workspace().pop(_check(key))
 
 
 def locked(experiments) -> ExitStack:

@@ -75,7 +75,7 @@ def test_widgets_change_the_config():
     keys = {slider.key for slider in at.slider}
     assert "w_lag" in keys and "w_noise" not in keys
     # Never trained, so the experiment was rebuilt for the new settings at once.
-    assert at.session_state["experiment"].config.cell == "gru"
+    assert at.session_state["workspace"].get("experiment").config.cell == "gru"
     assert at.query_params["cell"] in ("gru", ["gru"])
 
 
@@ -169,7 +169,7 @@ def test_every_cell_draws_every_tab(cell):
 def test_cell_tab_shows_equations_and_parameter_count(stepped):
     stepped.session_state["view"] = "Cell"
     stepped.run()
-    exp = stepped.session_state["experiment"]
+    exp = stepped.session_state["workspace"].get("experiment")
     assert len(stepped.latex) == len(content.EQUATIONS["lstm"])
     assert any(f"{exp.parameter_count():,} parameters" in h.value for h in stepped.subheader)
     stepped.session_state["view"] = "Training"
@@ -215,13 +215,13 @@ def test_lr_change_applies_without_reset_but_cell_change_waits():
     at = open_app(task="adding", seq_len="20")
     at.button(key="step1").click().run()
     at.select_slider(key="w_lr").set_value(0.001).run()
-    exp = at.session_state["experiment"]
+    exp = at.session_state["workspace"].get("experiment")
     assert exp.config.lr == 0.001 and exp.steps_done == 1
     at.selectbox(key="w_cell").select("gru").run()
     assert any("press Reset" in w.value for w in at.warning)
-    assert at.session_state["experiment"].config.cell == "lstm"
+    assert at.session_state["workspace"].get("experiment").config.cell == "lstm"
     at.button(key="reset").click().run()
-    assert at.session_state["experiment"].config.cell == "gru"
+    assert at.session_state["workspace"].get("experiment").config.cell == "gru"
     assert not any("press Reset" in w.value for w in at.warning)
 
 
@@ -232,30 +232,30 @@ def test_divergence_pauses_with_a_message_and_reset_recovers():
     )
     at.button(key="train").click().run()
     for _ in range(5):
-        if at.session_state["experiment"].diverged:
+        if at.session_state["workspace"].get("experiment").diverged:
             break
         at.button(key="step10").click().run()
-    exp = at.session_state["experiment"]
-    assert exp.diverged and not at.session_state["running"]
+    exp = at.session_state["workspace"].get("experiment")
+    assert exp.diverged and not at.session_state["workspace"].get("running")
     assert any("diverged" in e.value for e in at.error)
-    probe = at.session_state["probe"]
+    probe = at.session_state["workspace"].get("probe")
     assert probe is not None and probe.step < exp.steps_done + 1  # the last good one is kept
     assert not at.exception
     assert at.button(key="train").label == "Train"
     assert at.button(key="step10").disabled
     at.button(key="reset").click().run()
-    assert not at.session_state["experiment"].diverged
+    assert not at.session_state["workspace"].get("experiment").diverged
     assert not at.error and not at.exception
 
 
 def test_train_runs_a_tick_and_pause_stops():
     at = open_app(task="adding", seq_len="20")
     at.button(key="train").click().run()
-    assert at.session_state["running"]
+    assert at.session_state["workspace"].get("running")
     assert at.button(key="pause").label == "Pause"
-    assert at.session_state["experiment"].steps_done > 0  # the live panel ticked once
+    assert at.session_state["workspace"].get("experiment").steps_done > 0  # the live panel ticked once
     at.button(key="pause").click().run()
-    assert not at.session_state["running"]
+    assert not at.session_state["workspace"].get("running")
     assert at.button(key="train").label == "Train"
 
 
@@ -282,7 +282,7 @@ def test_csv_upload_errors_are_messages_and_good_files_are_used():
     assert not at.exception
     assert at.session_state["csv_table"].columns == ["day", "value"]
     # Never trained: the experiment switched to the uploaded table at once.
-    assert at.session_state["experiment"].data is at.session_state["csv_table"]
+    assert at.session_state["workspace"].get("experiment").data is at.session_state["csv_table"]
     at.button(key="step1").click().run()
     assert status_text(at).startswith("**Step 1 /")
 
@@ -308,7 +308,7 @@ def test_learn_page_buttons_load_presets():
     assert not at.exception
     config = at.session_state["config"]
     assert config == ExperimentConfig(**content.PRESETS["vanishing_rnn"][0])
-    assert at.session_state["running"] and at.session_state["goto_playground"]
+    assert at.session_state["workspace"].get("running") and at.session_state["goto_playground"]
 
 
 def test_presets_are_valid_configs():
@@ -330,12 +330,12 @@ def test_busy_server_shows_waiting_for_a_slot():
         at = open_app(task="adding", seq_len="20")
         at.button(key="train").click().run()
         assert "waiting for a free training slot" in status_text(at)
-        assert at.session_state["experiment"].steps_done == 0
+        assert at.session_state["workspace"].get("experiment").steps_done == 0
     finally:
         for _ in range(taken):
             live.TRAINING_SLOTS.release()
     at.run()
-    assert at.session_state["experiment"].steps_done > 0
+    assert at.session_state["workspace"].get("experiment").steps_done > 0
 
 
 def test_pace_fills_the_tick_budget():

@@ -268,7 +268,7 @@ def test_a_link_opens_the_page_with_notices_and_valid_settings(link: Link):
     repeat = expected_config in _DRAWN
     at = open_page(link.params, tab="Cell" if repeat else None)
     assert not at.exception, [e.value for e in at.exception]
-    if not repeat and at.session_state["experiment"] is not None:
+    if not repeat and at.session_state["workspace"].get("experiment") is not None:
         assert at.get("plotly_chart"), "the Training tab draws its charts"
         _DRAWN.add(expected_config)
     shown = [w.value for w in at.warning if w.value.startswith(NOTICE_PREFIX)]
@@ -290,7 +290,7 @@ def test_a_link_opens_the_page_with_notices_and_valid_settings(link: Link):
     config.check_budget()
     assert ExperimentConfig.from_params(config.to_params()) == (config, [])
 
-    exp = at.session_state["experiment"]
+    exp = at.session_state["workspace"].get("experiment")
     if exp is None:  # settings valid one by one but not together: a plain message instead
         errors = [e.value for e in at.error]
         assert any(e.startswith("These settings can't be used: ") for e in errors), errors
@@ -303,7 +303,7 @@ def test_a_bad_link_still_trains():
     at = open_page({"cell": "lstn", "hidden": "-5", "lr": "nan", "bogus": "1", "seq_len": LONG})
     at.button(key="step1").click().run()
     assert not at.exception
-    assert at.session_state["experiment"].steps_done == 1
+    assert at.session_state["workspace"].get("experiment").steps_done == 1
     # Notices are shown once, when the link is opened, not on every later run.
     assert not [w for w in at.warning if w.value.startswith(NOTICE_PREFIX)]
 

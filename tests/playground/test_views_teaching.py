@@ -46,7 +46,7 @@ def test_race_steps_three_cells_and_trains_live():
     at.run()
     at.button(key="race_step").click().run()
     assert not at.exception, at.exception
-    race = at.session_state["race_race"]
+    race = at.session_state["workspace"].get("race_race")
     assert race.steps_done == 50
     loss = figures(at)["race_loss"]
     validation = [t["name"] for t in loss["data"] if t.get("name") in ("rnn", "lstm", "gru")]
@@ -58,11 +58,11 @@ def test_race_steps_three_cells_and_trains_live():
     # Train ticks once per page run (the fragment runs inline) and stops at the budget.
     at.button(key="race_train").click().run()
     for _ in range(5):
-        if not at.session_state["race_running"]:
+        if not at.session_state["workspace"].get("race_running"):
             break
         at.run()
     assert not at.exception, at.exception
-    assert race.done and not at.session_state["race_running"]
+    assert race.done and not at.session_state["workspace"].get("race_running")
     assert at.button(key="race_train").disabled  # finished: only a new race trains again
 
 
@@ -72,9 +72,9 @@ def test_race_pause_and_bad_settings():
     at.number_input(key="race_steps").set_value(5000)
     at.run()
     at.button(key="race_train").click().run()
-    assert at.session_state["race_running"]
+    assert at.session_state["workspace"].get("race_running")
     at.button(key="race_pause").click().run()
-    assert not at.session_state["race_running"]
+    assert not at.session_state["workspace"].get("race_running")
     assert not at.exception
 
 
@@ -85,11 +85,11 @@ def test_sweep_runs_to_the_end_and_plots():
     at.number_input(key="sweep_steps").set_value(20).run()
     at.button(key="sweep_start").click().run()
     for _ in range(30):
-        if not at.session_state["sweep_running"]:
+        if not at.session_state["workspace"].get("sweep_running"):
             break
         at.run()
     assert not at.exception, at.exception
-    sweep = at.session_state["sweep_sweep"]
+    sweep = at.session_state["workspace"].get("sweep_sweep")
     assert sweep.done and len(sweep.points) == 4
     traces = [t["name"] for t in figures(at)["sweep_chart"]["data"]]
     assert "rnn" in traces and "gru" in traces
@@ -103,10 +103,10 @@ def test_sweep_bad_values_and_cancel():
     at.text_input(key="sweep_values_adding").input("10, 20").run()
     at.number_input(key="sweep_steps").set_value(3000).run()
     at.button(key="sweep_start").click().run()
-    assert at.session_state["sweep_running"]
+    assert at.session_state["workspace"].get("sweep_running")
     at.button(key="sweep_cancel").click().run()
-    assert not at.session_state["sweep_running"]
-    assert "cancelled" in at.session_state["sweep_sweep"].stopped_reason
+    assert not at.session_state["workspace"].get("sweep_running")
+    assert "cancelled" in at.session_state["workspace"].get("sweep_sweep").stopped_reason
     assert not at.exception
 
 
@@ -118,13 +118,13 @@ def test_learn_preset_runs_live_and_shows_its_verdict(monkeypatch):
     at = open_page("learn")
     assert len(at.expander) >= len(PRESETS)
     at.button(key="preset_run_start_vanishing").click().run()
-    assert at.session_state["preset_run_running"]
+    assert at.session_state["workspace"].get("preset_run_running")
     for _ in range(20):
-        if not at.session_state["preset_run_running"]:
+        if not at.session_state["workspace"].get("preset_run_running"):
             break
         at.run()
     assert not at.exception, at.exception
-    result = at.session_state["preset_run_results"]["vanishing"]
+    result = at.session_state["workspace"].get("preset_run_results")["vanishing"]
     assert not result.stopped and "orders of magnitude" in result.summary
     verdicts = [m.value for m in (*at.success, *at.error) if "Claim" in m.value]
     assert verdicts and "Gradient at step 0" in verdicts[0]
@@ -138,7 +138,7 @@ def test_learn_preset_stop_and_open_in_playground():
     at.button(key="preset_run_start_long_memory").click().run()
     at.button(key="preset_run_stop_long_memory").click().run()
     assert not at.exception
-    assert at.session_state["preset_run_results"]["long_memory"].stopped
+    assert at.session_state["workspace"].get("preset_run_results")["long_memory"].stopped
     assert any("Stopped while training" in w.value for w in at.warning)
     at.button(key="preset_run_open_long_memory_gru").click().run()
     assert not at.exception
@@ -149,7 +149,7 @@ def test_learn_preset_stop_and_open_in_playground():
         50,
         600,
     )
-    assert at.session_state["running"] and at.session_state["goto_playground"]
+    assert at.session_state["workspace"].get("running") and at.session_state["goto_playground"]
 
 
 def _downloads_script() -> None:

@@ -1,0 +1,124 @@
+"""Idle sessions give back their models: the workspace, the sweep, and the page afterwards."""
+
+from __future__ import annotations
+
+import gc
+import weakref
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from core import Experiment, ExperimentConfig
+from playground import workspace
+from playground.workspace import Workspace
+
+APP = str(Path(__file__).resolve().parents[2] / "playground" / "app.py")
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_only_a_workspace_unused_for_the_whole_timeout_is_emptied():
+    clock = Clock()
+    ws = Workspace(clock)
+    assert not ws.release_if_idle(60), "an empty workspace has nothing to give back"
+    ws.put("experiment", "model")
+    clock.now += 59
+    assert not ws.release_if_idle(60)
+    assert ws.get("experiment") == "model"  # a read is activity: the clock starts again
+    clock.now += 59
+    assert not ws.release_if_idle(60)
+    clock.now += 2
+    assert ws.release_if_idle(60)
+    assert ws.get("experiment") is None and ws.get("experiment", "gone") == "gone"
+    assert ws.pop_released() and not ws.pop_released(), "the notice is shown once"
+
+
+def test_sweep_frees_the_model_of_an_idle_session():
+    ws = workspace.new_workspace()
+    exp = Experiment(ExperimentConfig(task="adding", seq_len=10, hidden=8))
+    exp.step(2)
+    ws.put("experiment", exp)
+    alive = weakref.ref(exp)
+    del exp
+    assert workspace.sweep(idle_seconds=3600) == 0
+    ws.last_used -= 3601
+    assert workspace.sweep(idle_seconds=3600) >= 1
+    gc.collect()
+    assert alive() is None, "nothing else may keep a released model alive"
+    assert workspace.sweep(idle_seconds=0) == 0, "0 turns release off"
+
+
+@pytest.mark.parametrize(
+    "value, expected", [(None, 900.0), ("60", 60.0), ("0", 0.0), ("soon", 900.0), ("-5", 900.0)]
+)
+def test_idle_timeout_from_the_environment(monkeypatch, value, expected):
+    if value is None:
+        monkeypatch.delenv("PLAYGROUND_IDLE_SECONDS", raising=False)
+    else:
+        monkeypatch.setenv("PLAYGROUND_IDLE_SECONDS", value)
+    assert workspace.idle_seconds_from_env() == expected
+
+
+def test_page_after_release_says_so_keeps_settings_and_trains_again():
+    at = AppTest.from_file(APP, default_timeout=30)
+    at.query_params["cell"] = "gru"
+    at.query_params["task"] = "sine"
+    at.run()
+    at.button(key="step10").click().run()
+    ws: Workspace = at.session_state["workspace"]
+    old = weakref.ref(ws.get("experiment"))
+    assert old().steps_done == 10
+    ws.last_used -= 10_000
+    assert workspace.sweep(idle_seconds=900) >= 1
+    gc.collect()
+    assert old() is None
+    at.run()
+    assert not at.exception
+    assert any("model was let go" in info.value for info in at.info)
+    exp = ws.get("experiment")
+    assert exp is not None and exp.steps_done == 0 and exp.config.cell == "gru"
+    at.button(key="step1").click().run()
+    assert not at.exception and ws.get("experiment").steps_done == 1
+    at.run()
+    assert not any("model was let go" in info.value for info in at.info)
+
+
+def test_an_idle_race_is_released_too():
+    script = (
+        "import sys\nfrom pathlib import Path\nsys.path.insert(0, str(Path.cwd()))\n"
+        "from playground import state\nfrom playground.views import race\n"
+        "state.start_session()\nrace.page()\n"
+    )
+    at = AppTest.from_string(script, default_timeout=60).run()
+    at.number_input(key="race_seq_len").set_value(10).run()
+    at.button(key="race_step").click().run()
+    ws: Workspace = at.session_state["workspace"]
+    race = weakref.ref(ws.get("race_race"))
+    assert race().steps_done == 50
+    ws.last_used -= 10_000
+    assert workspace.sweep(idle_seconds=900) >= 1
+    gc.collect()
+    assert race() is None
+    at.run()
+    assert not at.exception
+    at.button(key="race_step").click().run()
+    assert not at.exception and ws.get("race_race").steps_done == 50
+
+
+def test_download_callables_do_not_keep_a_run_alive():
+    from playground.views import downloads
+
+    exp = Experiment(ExperimentConfig(task="adding", seq_len=10, hidden=8))
+    exp.step(2)
+    data = downloads._made_later(exp, downloads.history_csv)
+    assert len(data().splitlines()) == 3  # header + 2 steps
+    del exp
+    gc.collect()
+    assert data() == downloads.GONE
