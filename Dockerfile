@@ -1,6 +1,9 @@
 # The hosted demo: one container per replica. Build: docker build -t rnn-playground .
 # Run: docker run --rm -p 8501:8501 -e PLAYGROUND_MAX_TRAINING=2 rnn-playground
-FROM python:3.11-slim
+# Both defaults are what production uses; an offline builder overrides them (docs/deploy.md).
+ARG PYTHON_IMAGE=python:3.11-slim
+FROM ${PYTHON_IMAGE}
+ARG TORCH_PIP_ARGS="--index-url https://download.pytorch.org/whl/cpu"
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
@@ -12,7 +15,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 WORKDIR /app
 COPY requirements.txt .
 # The CPU wheel of torch keeps the image small; the pin in requirements.txt then matches it.
-RUN pip install --index-url https://download.pytorch.org/whl/cpu torch==2.13.0 \
+RUN pip install $TORCH_PIP_ARGS torch==2.13.0 \
  && pip install -r requirements.txt
 
 COPY core ./core

@@ -77,7 +77,7 @@ missing=$(in_root sh -c 'for f in /usr/local/bin/python3.11 /usr/local/lib/libpy
 [ -z "$missing" ] || { echo "unresolved libraries:"; echo "$missing"; exit 1; } >&2
 in_root python3 -m ensurepip --default-pip
 in_root sh -c 'find /usr/local -depth -name __pycache__ -exec rm -rf {} +'
-in_root python -c 'import ssl, sqlite3, ctypes, zlib, bz2, lzma, readline, uuid, dbm.gnu, hashlib, decimal, pyexpat'
+in_root python -c 'import ssl, sqlite3, ctypes, zlib, bz2, lzma, readline, curses, uuid, dbm, hashlib, decimal, pyexpat'
 in_root pip --version
 rm -rf "$ROOTFS"/var/lib/apt/lists/* "$ROOTFS"/var/cache/apt/*.bin "$ROOTFS"/var/cache/apt/archives/*.deb
 
