@@ -15,6 +15,7 @@ import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from core import ExperimentConfig
+from core.links import config_from_link
 from playground.live import Pace
 from playground.workspace import Workspace, new_workspace
 
@@ -38,7 +39,7 @@ def start_session() -> None:
         return
     params = {key: st.query_params.get_all(key) for key in st.query_params}
     classroom = params.pop(CLASSROOM_PARAM, ["0"])[-1].strip().lower() in ("1", "true", "yes")
-    config, notices = ExperimentConfig.from_params(params)
+    config, notices = config_from_link(params)
     ss.config = config
     ss.classroom = classroom
     ss.url_notices = notices
