@@ -111,14 +111,14 @@ def measure(config: ExperimentConfig, repeats: int, block_seconds: float, min_st
 # Where the engine's step time goes: (label, match on (file suffix, function name)).
 PROFILE_BUCKETS = [
     ("forward, training (fused RNN + readout)", ("core/model.py", "forward")),
-    ("loss, training", ("core/tasks.py", "loss")),
+    ("loss, training", ("core/tasks/base.py", "loss")),
     ("backward", ("torch/_tensor.py", "backward")),
     ("optimizer.step (Adam)", ("torch/optim/adam.py", "step")),
     ("zero_grad", ("torch/optim/optimizer.py", "zero_grad")),
     ("grad norm (get_total_norm)", ("torch/nn/utils/clip_grad.py", "_get_total_norm")),
     ("clip (clip_grads_with_norm_)", ("torch/nn/utils/clip_grad.py", "_clip_grads_with_norm_")),
-    ("data: task.sample", ("core/tasks.py", "sample")),
-    ("data: Batch.to(device)", ("core/tasks.py", "to")),
+    ("data: task.sample", ("core/tasks/", "sample")),  # every task module
+    ("data: Batch.to(device)", ("core/tasks/base.py", "to")),
     ("validation (Experiment.validate: forward+loss+metric on 128)", ("core/trainer.py", "validate")),
     ("history (_record)", ("core/trainer.py", "_record")),
     ("metrics() once per step(k) call", ("core/trainer.py", "metrics")),
@@ -126,9 +126,13 @@ PROFILE_BUCKETS = [
 
 
 def _bucket_seconds(stats, suffix: str, func: str) -> float:
-    return sum(
-        v[3] for k, v in stats.items() if k[0].replace("\\", "/").endswith(suffix) and k[2] == func
-    )
+    """Cumulative seconds of `func` in files ending with `suffix` (a suffix ending in / is a folder)."""
+
+    def matches(path: str) -> bool:
+        path = path.replace("\\", "/")
+        return (path.rpartition("/")[0] + "/" if suffix.endswith("/") else path).endswith(suffix)
+
+    return sum(v[3] for k, v in stats.items() if matches(k[0]) and k[2] == func)
 
 
 def profile_engine(config: ExperimentConfig, steps: int) -> dict[str, Any]:
@@ -158,14 +162,14 @@ def profile_engine(config: ExperimentConfig, steps: int) -> dict[str, Any]:
         val_stats = pstats.Stats(val_profiler).stats
         inside_validation = {
             "forward": _bucket_seconds(val_stats, "core/model.py", "forward"),
-            "loss": _bucket_seconds(val_stats, "core/tasks.py", "loss"),
+            "loss": _bucket_seconds(val_stats, "core/tasks/base.py", "loss"),
         }
     buckets = []
     for label, (suffix, func) in PROFILE_BUCKETS:
         seconds = _bucket_seconds(stats, suffix, func)
         if suffix == "core/model.py" and func == "forward":
             seconds -= inside_validation["forward"]
-        if suffix == "core/tasks.py" and func == "loss":
+        if suffix == "core/tasks/base.py" and func == "loss":
             seconds -= inside_validation["loss"]
         buckets.append({"part": label, "ms_per_step": 1000 * seconds / steps, "share": seconds / total})
     accounted = sum(b["share"] for b in buckets) * total

@@ -12,6 +12,7 @@ import ast
 import inspect
 import io
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
@@ -23,6 +24,7 @@ from core import model as model_module
 from core import tasks as task_module
 from core import trainer as trainer_module
 from core.config import ConfigError, ExperimentConfig
+from core.tasks import base as task_base
 from core.trainer import Experiment
 
 MAX_CHECKPOINT_BYTES = 50_000_000
@@ -186,9 +188,11 @@ class ScriptError(ValueError):
 
 @dataclass
 class _Definition:
-    """A top-level statement of a module: its source lines and the top-level names it uses."""
+    """A top-level statement of a module: its source lines and the top-level names it uses.
+    `order` is (index of its module in the list `_collect` reads, first line)."""
 
-    line: int
+    order: tuple[int, int]
+    module: str
     source: str
     uses: set[str]
 
@@ -221,8 +225,11 @@ class _NameUses(ast.NodeVisitor):
             self.visit(node.value)
 
 
-def _module_definitions(module: ModuleType) -> tuple[dict[str, _Definition], dict[str, str]]:
-    """(name -> definition, imported name -> module it comes from) for a module's top level."""
+def _module_definitions(
+    module: ModuleType, index: int = 0
+) -> tuple[dict[str, _Definition], dict[str, str]]:
+    """(name -> definition, imported name -> module it comes from) for a module's top level;
+    `index` is the module's place in the list `_collect` reads, for the order of the output."""
     source = inspect.getsource(module)
     lines = source.splitlines()
     definitions: dict[str, _Definition] = {}
@@ -241,7 +248,9 @@ def _module_definitions(module: ModuleType) -> tuple[dict[str, _Definition], dic
         visitor.visit(node)
         text = "\n".join(lines[start - 1 : node.end_lineno])
         for name in names:
-            definitions[name] = _Definition(start, text, visitor.names - {name})
+            definitions[name] = _Definition(
+                (index, start), module.__name__, text, visitor.names - {name}
+            )
     return definitions, imports
 
 
@@ -256,15 +265,28 @@ def _bound_names(node: ast.stmt) -> list[str]:
 
 
 def _collect(
-    module: ModuleType, roots: list[str], overrides: dict[str, str], provided: set[str]
+    modules: ModuleType | Sequence[ModuleType],
+    roots: list[str],
+    overrides: dict[str, str],
+    provided: set[str],
 ) -> str:
-    """Source of `roots` and everything they use from `module`, in the module's order.
+    """Source of `roots` and everything they use from `modules`, in the modules' order (the list's,
+    then each module's own), so a module's definitions come after those of the modules before it.
 
+    modules: one module, or several that import from each other (core.tasks.base, then the task
+    modules); a name one of them imports from another is resolved to that definition.
     overrides: name -> replacement source (say, the corpus embedded instead of read from disk).
     provided: names the script defines elsewhere (header imports, other modules' definitions).
     Raises ScriptError when the code needs an import the script does not have (pandas, core).
     """
-    definitions, imports = _module_definitions(module)
+    if isinstance(modules, ModuleType):
+        modules = [modules]
+    definitions: dict[str, _Definition] = {}
+    imports: dict[str, str] = {}
+    for index, module in enumerate(modules):
+        module_definitions, module_imports = _module_definitions(module, index)
+        definitions.update(module_definitions)
+        imports.update(module_imports)
     chosen: set[str] = set()
     pending = list(roots)
     while pending:
@@ -276,12 +298,14 @@ def _collect(
             chosen.add(name)
             pending.extend(definitions[name].uses)
         elif name in imports and name not in provided:
+            root = definitions.get(roots[0])
+            where = root.module if root else modules[0].__name__
             raise ScriptError(
-                f"the standalone script can't include {module.__name__}.{roots[0]}: it needs "
+                f"the standalone script can't include {where}.{roots[0]}: it needs "
                 f"{imports[name]} ({name}), which the script does not import"
             )
-    blocks = {definitions[n].line: definitions[n].source for n in chosen if n not in overrides}
-    parts = [blocks[line] for line in sorted(blocks)]
+    blocks = {definitions[n].order: definitions[n].source for n in chosen if n not in overrides}
+    parts = [blocks[order] for order in sorted(blocks)]
     parts += [overrides[n] for n in sorted(chosen & set(overrides))]
     return "\n\n\n".join(parts)
 
@@ -324,7 +348,7 @@ def standalone_script(config: ExperimentConfig, data: Any = None) -> str:
         f"    return {task_module.load_corpus()!r}"
     }
     roots = [task_class.__name__, "Batch"] + (["CsvTable"] if config.task == "csv" else [])
-    task_code = _collect(task_module, roots, overrides, header_names)
+    task_code = _collect(_task_modules(), roots, overrides, header_names)
     model_code = _collect(model_module, ["build_model"], {}, header_names)
     trainer_code = _collect(trainer_module, ["make_optimizer", "VAL_BATCH"], {}, header_names)
     return "\n".join(
@@ -332,7 +356,7 @@ def standalone_script(config: ExperimentConfig, data: Any = None) -> str:
             _script_docstring(config),
             SCRIPT_HEADER,
             _config_literal(config),
-            "\n# ---- data: from core/tasks.py -------------------------------------------------\n",
+            "\n# ---- data: from core/tasks/ ---------------------------------------------------\n",
             task_code,
             f"\n\nTASK_CLASS = {task_class.__name__}",
             _embedded_data(config.task, data),
@@ -343,6 +367,16 @@ def standalone_script(config: ExperimentConfig, data: Any = None) -> str:
             SCRIPT_MAIN,
         ]
     )
+
+
+def _task_modules() -> list[ModuleType]:
+    """core.tasks.base first (the task modules import from it), then each task's own module."""
+    modules = [task_base]
+    for task_class in task_module.TASKS.values():
+        module = inspect.getmodule(task_class)
+        if module is not None and module not in modules:
+            modules.append(module)
+    return modules
 
 
 def _config_literal(config: ExperimentConfig) -> str:

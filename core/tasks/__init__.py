@@ -1,0 +1,111 @@
+"""Sequence tasks: seeded, pure batch generators, each with its loss, metric, baseline and explanation.
+
+`TASKS` maps a name to a Task class; `make_task(config, data)` builds one for an ExperimentConfig.
+`base` holds what every task shares (Batch, Task, DataError, the mask and batch helpers); each task
+has its own module. Every public name is re-exported here: import from `core.tasks`.
+
+Helpers for the page: `fill_in` (next_number), `rollout` (sine, csv), `generate_text` (text) and
+`load_csv` (csv). Invalid settings raise ConfigError; unreadable uploads raise DataError.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from core.config import ConfigError, ExperimentConfig
+from core.tasks.adding import AddingTask
+from core.tasks.base import BASELINE_BATCH, BASELINE_SEED, SPLITS, Batch, DataError, Task, rollout
+from core.tasks.copy import CopyTask
+from core.tasks.csv import (
+    DEMO_SEED,
+    MAX_CSV_COLUMNS,
+    MIN_ROWS,
+    NUMERIC_SHARE,
+    CsvTable,
+    CsvTask,
+    demo_series,
+    load_csv,
+)
+from core.tasks.next_number import (
+    FILL_IN_EXAMPLE,
+    FILL_IN_MAX,
+    MIN_SHRINK,
+    FillIn,
+    NextNumberTask,
+    fill_in,
+    parse_numbers,
+    sequence_scale,
+)
+from core.tasks.sine import SineTask, sine_waves
+from core.tasks.speech import (
+    HOP,
+    MAX_WORDS,
+    N_BINS,
+    N_SOUNDS,
+    SAMPLE_RATE,
+    WINDOW,
+    WORD_SEED,
+    SpeechTask,
+    Word,
+    speech_words,
+)
+from core.tasks.text import CORPUS_PATH, TextTask, generate_text, load_corpus
+
+TASKS: dict[str, type[Task]] = {
+    task.name: task
+    for task in [NextNumberTask, SineTask, AddingTask, CopyTask, TextTask, SpeechTask, CsvTask]
+}
+
+
+def make_task(config: ExperimentConfig, data: CsvTable | np.ndarray | None = None) -> Task:
+    """Build the task named by `config.task`; `data` is the user's CSV table for the csv task."""
+    if config.task not in TASKS:
+        raise ConfigError(f"unknown task {config.task!r}; choose one of: {', '.join(TASKS)}")
+    return TASKS[config.task](config, data)
+
+
+__all__ = [
+    "BASELINE_BATCH",
+    "BASELINE_SEED",
+    "CORPUS_PATH",
+    "DEMO_SEED",
+    "FILL_IN_EXAMPLE",
+    "FILL_IN_MAX",
+    "HOP",
+    "MAX_CSV_COLUMNS",
+    "MAX_WORDS",
+    "MIN_ROWS",
+    "MIN_SHRINK",
+    "NUMERIC_SHARE",
+    "N_BINS",
+    "N_SOUNDS",
+    "SAMPLE_RATE",
+    "SPLITS",
+    "TASKS",
+    "WINDOW",
+    "WORD_SEED",
+    "AddingTask",
+    "Batch",
+    "CopyTask",
+    "CsvTable",
+    "CsvTask",
+    "DataError",
+    "FillIn",
+    "NextNumberTask",
+    "SineTask",
+    "SpeechTask",
+    "Task",
+    "TextTask",
+    "Word",
+    "demo_series",
+    "fill_in",
+    "generate_text",
+    "load_corpus",
+    "load_csv",
+    "make_task",
+    "parse_numbers",
+    "rollout",
+    "sequence_scale",
+    "sine_waves",
+    "speech_words",
+]
