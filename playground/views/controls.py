@@ -7,11 +7,13 @@ parameters are shown (`Task.params`).
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import streamlit as st
 
 from core import CELLS, FIELDS, TASKS, ExperimentConfig
+from core.tasks import demo_series
 from playground import actions, state
 
 LR_OPTIONS = (1e-4, 3e-4, 1e-3, 3e-3, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
@@ -69,13 +71,13 @@ def task_controls(config: ExperimentConfig) -> dict[str, Any]:
     task_name = choice("task", config, "What to learn", {n: t.title for n, t in TASKS.items()})
     values: dict[str, Any] = {"task": task_name}
     task = TASKS[task_name]
+    if task_name == "csv":
+        csv_upload()  # first: a new file's columns must be known when the Column picker is drawn
     for name in task.params:
         if name == "csv_column":
             values[name] = csv_column(config)
         else:
             values[name] = field_widget(name, config, LABELS.get(name, name))
-    if task_name == "csv":
-        csv_upload()
     return values
 
 
@@ -145,9 +147,14 @@ def stepped_slider(name: str, config: ExperimentConfig, label: str, options, fmt
     )
 
 
+@functools.cache
+def demo_columns() -> list[str]:
+    return [f"{name} (demo series)" for name in demo_series().columns]
+
+
 def csv_column(config: ExperimentConfig) -> int:
     table = state.csv_table()
-    names = table.columns if table is not None else ["temperature (demo series)"]
+    names = table.columns if table is not None else demo_columns()
     key = state.seed_widget("csv_column", config.csv_column)
     count = max(len(names), state.widget_value("csv_column") + 1)
     return st.selectbox(
@@ -166,7 +173,7 @@ def csv_upload() -> None:
         state.set_last_upload(upload.file_id)  # parse each file once, even a bad one
         actions.upload_csv(upload.getvalue(), upload.name)
     if state.csv_table() is None:
-        st.caption("No file yet: a built-in daily temperature series is used.")
+        st.caption("No file yet: a built-in year of hourly weather is used.")
     else:
         st.caption(f"Using {state.csv_name()}: {', '.join(state.csv_table().columns)[:120]}")
         st.button("Use the demo series instead", on_click=state.set_csv_table, args=(None, ""))
