@@ -49,8 +49,13 @@ def checkpoint_bytes(experiment: Experiment) -> bytes:
     return buffer.getvalue()
 
 
-def load_checkpoint(raw: bytes, data: Any = None, device: str | None = None) -> Experiment:
-    """Rebuild an Experiment from `checkpoint_bytes` output. Raises CheckpointError, never runs code."""
+def load_checkpoint(
+    raw: bytes, data: Any = None, device: str | None = None, budget: int | None = None
+) -> Experiment:
+    """Rebuild an Experiment from `checkpoint_bytes` output. Raises CheckpointError, never runs code.
+
+    `budget`: the cost limit the rebuilt run must meet (None, the default for notebooks: none; the
+    page passes COST_BUDGET, so an uploaded file can't start a run larger than a link could)."""
     if len(raw) > MAX_CHECKPOINT_BYTES:
         raise CheckpointError(
             f"checkpoint is {len(raw) / 1e6:.1f} MB; the limit is {MAX_CHECKPOINT_BYTES / 1e6:.0f} MB"
@@ -65,7 +70,10 @@ def load_checkpoint(raw: bytes, data: Any = None, device: str | None = None) -> 
         config = ExperimentConfig(**json.loads(payload["config"]))
     except (TypeError, ValueError, KeyError) as error:
         raise CheckpointError(f"the checkpoint's config is invalid: {error}") from None
-    experiment = Experiment(config, data=data, device=device, budget=None)
+    try:
+        experiment = Experiment(config, data=data, device=device, budget=budget)
+    except ConfigError as error:
+        raise CheckpointError(f"the checkpoint's settings can't be used here: {error}") from None
     _load_state(experiment, payload.get("state_dict"))
     experiment.steps_done = int(payload.get("step", 0))
     return experiment

@@ -13,6 +13,8 @@ import re
 import time
 
 from core import ConfigError, Experiment, ExperimentConfig
+from core.config import COST_BUDGET
+from core.export import load_checkpoint
 from core.tasks import DataError, load_csv
 from playground import live, state
 from playground.content import PRESETS
@@ -188,6 +190,30 @@ def upload_csv(raw: bytes, name: str) -> None:
     state.set_csv_table(table, name)
     for note in table.notes:
         state.flash("info", f"{name}: {note}")
+
+
+def upload_checkpoint(raw: bytes, name: str) -> None:
+    """Continue from an uploaded checkpoint: its settings and weights replace the current run.
+
+    Loaded with weights_only (no code runs), size-limited, shapes checked against its settings,
+    and held to the same cost budget as any link; a bad file becomes a message."""
+    data = state.csv_table()
+    try:
+        exp = load_checkpoint(raw, data=data, budget=COST_BUDGET)
+    except Exception as error:  # noqa: BLE001 - CheckpointError and anything a file can provoke
+        state.flash("error", f"Could not use {plain_text(name)}: {describe_error(error)}")
+        return
+    state.set_config(exp.config)
+    state.forget_widgets()
+    state.set_preset(None)
+    state.set_experiment(exp)
+    config = exp.config
+    state.flash(
+        "success",
+        f"Loaded {plain_text(name)}: {config.cell} on {config.task}, {config.hidden} hidden units, "
+        f"at step {exp.steps_done:,}. Press Train to continue (the optimizer starts afresh, and "
+        "the loss history starts here).",
+    )
 
 
 # ---- one live tick ---------------------------------------------------------------------------

@@ -26,6 +26,7 @@ _DEFAULTS: dict[str, Any] = {
     "csv_table": None,
     "csv_name": "",
     "last_upload": "",
+    "last_checkpoint": "",
     "flash": [],
     "preset": None,
     "goto_playground": False,
@@ -230,6 +231,14 @@ def last_upload() -> str:
 
 def set_last_upload(file_id: str) -> None:
     st.session_state.last_upload = file_id
+
+
+def last_checkpoint() -> str:
+    return st.session_state.last_checkpoint
+
+
+def set_last_checkpoint(file_id: str) -> None:
+    st.session_state.last_checkpoint = file_id
 
 
 def in_fragment_run() -> bool:

@@ -16,7 +16,8 @@ import weakref
 import streamlit as st
 
 from core import ExperimentConfig
-from core.export import ScriptError, checkpoint_bytes, standalone_script
+from core.export import MAX_CHECKPOINT_BYTES, ScriptError, checkpoint_bytes, standalone_script
+from playground import actions, state
 
 
 @functools.lru_cache(maxsize=16)
@@ -101,3 +102,18 @@ def render_downloads(experiment) -> None:
         width="stretch",
         disabled=not len(experiment.history),
     )
+
+
+def render_checkpoint_upload() -> None:
+    """Continue from a checkpoint downloaded earlier (its settings and weights replace this run)."""
+    upload = st.file_uploader(
+        "Continue from a checkpoint (.pt)",
+        type=["pt"],
+        key="checkpoint_upload",
+        help="A checkpoint downloaded from this page. Only weights and settings are read "
+        f"(never code), up to {MAX_CHECKPOINT_BYTES // 1_000_000} MB.",
+    )
+    if upload is not None and upload.file_id != state.last_checkpoint():
+        state.set_last_checkpoint(upload.file_id)  # read each file once, even a bad one
+        actions.upload_checkpoint(upload.getvalue(), upload.name)
+        st.rerun()  # the sidebar was drawn with the old settings

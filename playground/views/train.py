@@ -53,8 +53,9 @@ def page() -> None:
         # Re-declared on every full run: the timer runs only while training.
         st.fragment(run_every=live.TIMER_SECONDS if state.running() else None)(live_panel)()
         if not state.classroom():
-            with st.expander("Take it home: checkpoint, script, history"):
+            with st.expander("Take it home: checkpoint, script, history; or continue a run"):
                 downloads.render_downloads(exp)
+                downloads.render_checkpoint_upload()
     if not state.classroom():
         share_box()
 
