@@ -99,15 +99,25 @@ def browser_available() -> str | None:
 
 class Server:
     """`streamlit run playground/app.py` on a free port, one torch/OMP thread, started and stopped
-    by us (by its own pid only)."""
+    by us (by its own pid only). The one way the benchmarks, the soak and the browser tests start
+    the page. `log_path`: where its output goes (kept); default a temporary file removed by stop().
+    """
 
-    def __init__(self, env: dict[str, str] | None = None) -> None:
+    def __init__(self, env: dict[str, str] | None = None, log_path: Path | None = None) -> None:
         self.port = free_port()
         self.env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", **(env or {})}
-        # The server outlives this call; the file is closed and removed in stop().
-        self.log = tempfile.NamedTemporaryFile(  # noqa: SIM115
-            "w+", prefix="bench-streamlit-", suffix=".log", delete=False
-        )
+        self.keep_log = log_path is not None
+        # The server outlives this call; the file is closed (and a temporary one removed) in stop().
+        if log_path is None:
+            self.log = tempfile.NamedTemporaryFile(  # noqa: SIM115
+                "w+", prefix="bench-streamlit-", suffix=".log", delete=False
+            )
+        else:
+            self.log = log_path.open("w+")  # noqa: SIM115
+
+    @property
+    def log_path(self) -> Path:
+        return Path(self.log.name)
         self.process: subprocess.Popen | None = None
         self.started = self.healthy = 0.0
 
@@ -151,7 +161,8 @@ class Server:
                 self.process.kill()
                 self.process.wait(5)
         self.log.close()
-        Path(self.log.name).unlink(missing_ok=True)
+        if not self.keep_log:
+            Path(self.log.name).unlink(missing_ok=True)
 
     def __enter__(self) -> Server:
         return self.start()

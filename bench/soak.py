@@ -29,16 +29,15 @@ import os
 import platform
 import random
 import re
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlencode
+
+from bench.browser import Server
 
 ROOT = Path(__file__).resolve().parents[1]
 REPORT = ROOT / "bench" / "SOAK.md"
@@ -76,43 +75,6 @@ class Visitor:
 
 
 # ---- server and memory ------------------------------------------------------------------------
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def start_server(port: int, log: Path) -> subprocess.Popen:
-    streamlit = Path(sys.executable).with_name("streamlit")
-    server = subprocess.Popen(
-        [
-            str(streamlit),
-            "run",
-            "playground/app.py",
-            "--server.port",
-            str(port),
-            "--server.headless",
-            "true",
-            "--browser.gatherUsageStats",
-            "false",
-        ],
-        cwd=ROOT,
-        env=dict(os.environ, OMP_NUM_THREADS="1"),
-        stdout=log.open("w"),
-        stderr=subprocess.STDOUT,
-    )
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=1)
-            return server
-        except OSError:
-            if time.monotonic() > deadline or server.poll() is not None:
-                server.kill()
-                raise RuntimeError(f"server did not start:\n{log.read_text()[-2000:]}") from None
-            time.sleep(0.3)
-
-
 def rss_mb(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -315,9 +277,9 @@ async def soak(seconds: float, visitors: int, seed: int) -> dict:
     load_start = os.getloadavg()
     stall_start = cpu_stall_seconds()
     log = Path(tempfile.mkdtemp(prefix="soak-")) / "server.log"
-    port = free_port()
-    server = start_server(port, log)
-    url = f"http://127.0.0.1:{port}"
+    server = Server(log_path=log).start(timeout=60)
+    url = server.url.rstrip("/")
+    pid = server.process.pid
     samples: list[tuple[float, float]] = []
     stop = asyncio.Event()
     try:
@@ -326,25 +288,21 @@ async def soak(seconds: float, visitors: int, seed: int) -> dict:
                 executable_path=CHROMIUM, args=CHROMIUM_ARGS
             )
             started = time.monotonic()
-            sampler = asyncio.create_task(sample_rss(server.pid, started, samples, stop))
+            sampler = asyncio.create_task(sample_rss(pid, started, samples, stop))
             deadline = started + seconds
             results = await asyncio.gather(
                 *(run_visitor(browser, url, i, deadline, seed) for i in range(visitors))
             )
             elapsed = time.monotonic() - started
-            server_cpu = cpu_seconds(server.pid)
+            server_cpu = cpu_seconds(pid)
             stalled = cpu_stall_seconds() - stall_start
-            client_cpu = harness_cpu_seconds(server.pid)
+            client_cpu = harness_cpu_seconds(pid)
             stop.set()
             await sampler
             await browser.close()
-        alive = server.poll() is None
+        alive = server.process.poll() is None
     finally:
-        server.terminate()
-        try:
-            server.wait(15)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        server.stop()
     server_log = log.read_text(errors="replace")
     return {
         "seconds": seconds,

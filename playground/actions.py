@@ -185,11 +185,11 @@ def upload_csv(raw: bytes, name: str) -> None:
     try:
         table = load_csv(raw)
     except Exception as error:  # noqa: BLE001 - DataError and anything else a file can provoke
-        state.flash("error", f"Could not use {name}: {describe_error(error)}")
+        state.flash("error", f"Could not use {plain_text(name)}: {describe_error(error)}")
         return
     state.set_csv_table(table, name)
     for note in table.notes:
-        state.flash("info", f"{name}: {note}")
+        state.flash("info", plain_text(f"{name}: {note}"))
 
 
 def upload_checkpoint(raw: bytes, name: str) -> None:

@@ -221,8 +221,14 @@ def csv_name() -> str:
 
 
 def set_csv_table(table, name: str) -> None:
-    st.session_state.csv_table = table
-    st.session_state.csv_name = name
+    """Use `table` (None: the demo series); the Column picker starts again at the first column,
+    since the old choice named another table's column."""
+    ss = st.session_state
+    ss.csv_table = table
+    ss.csv_name = name
+    ss.pop(widget_key("csv_column"), None)
+    if ss.config.csv_column:
+        ss.config = ss.config.replace(csv_column=0)
 
 
 def last_upload() -> str:

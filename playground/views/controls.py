@@ -168,12 +168,15 @@ def csv_column(config: ExperimentConfig) -> int:
 
 def csv_upload() -> None:
     """File uploader for the csv task; a new file is parsed once and kept in the session."""
-    upload = st.file_uploader("Your CSV file (one row per time step)", type=["csv", "txt", "tsv"])
+    upload = st.file_uploader(
+        "Your CSV file (one row per time step)", type=["csv", "txt", "tsv"], key="csv_upload"
+    )
     if upload is not None and upload.file_id != state.last_upload():
         state.set_last_upload(upload.file_id)  # parse each file once, even a bad one
         actions.upload_csv(upload.getvalue(), upload.name)
     if state.csv_table() is None:
         st.caption("No file yet: a built-in year of hourly weather is used.")
     else:
-        st.caption(f"Using {state.csv_name()}: {', '.join(state.csv_table().columns)[:120]}")
+        names = ", ".join(state.csv_table().columns)[:120]
+        st.caption(actions.plain_text(f"Using {state.csv_name()}: {names}"))
         st.button("Use the demo series instead", on_click=state.set_csv_table, args=(None, ""))

@@ -272,15 +272,17 @@ def test_next_number_fill_in():
 def test_csv_upload_errors_are_messages_and_good_files_are_used():
     at = open_app(task="csv", seq_len="20")
     assert not at.exception
-    at.file_uploader[0].upload("broken.csv", b"\x00\x01\x02garbage", "text/csv").run()
-    assert any("broken.csv" in e.value for e in at.error)
+    at.file_uploader(key="csv_upload").upload("broken.csv", b"\x00\x01\x02garbage", "text/csv").run()
+    assert any("Could not use broken\\.csv" in e.value for e in at.error)  # escaped Markdown
     assert not at.exception
     assert at.session_state["csv_table"] is None
     rows = "\n".join(f"{i},{(i * 7) % 13}.5" for i in range(200))
-    at.file_uploader[0].set_value(("series.csv", f"day,value\n{rows}".encode(), "text/csv"))
+    at.file_uploader(key="csv_upload").set_value(("series.csv", f"day,value\n{rows}".encode(), "text/csv"))
     at.run()
     assert not at.exception
     assert at.session_state["csv_table"].columns == ["day", "value"]
+    # The Column picker shows the new file's columns in the same run as the upload.
+    assert at.selectbox(key="w_csv_column").options == ["day", "value"]
     # Never trained: the experiment switched to the uploaded table at once.
     assert at.session_state["workspace"].get("experiment").data is at.session_state["csv_table"]
     at.button(key="step1").click().run()
@@ -301,23 +303,38 @@ def learn_page_script() -> None:
 
 
 def test_learn_page_buttons_load_presets():
+    from core.presets import config_for
+
     at = AppTest.from_function(learn_page_script, default_timeout=30).run()
     assert not at.exception
     assert len(at.subheader) == len(content.CONCEPTS)
     at.button(key="preset_4_vanishing_rnn").click().run()
     assert not at.exception
     config = at.session_state["config"]
-    assert config == ExperimentConfig(**content.PRESETS["vanishing_rnn"][0])
+    assert config == ExperimentConfig(**config_for("vanishing:rnn"))
+    assert config == ExperimentConfig(**config_for(content.DEMOS["vanishing_rnn"].config))
+    assert at.session_state["preset"] == ("vanishing_rnn", content.DEMOS["vanishing_rnn"].expect)
     assert at.session_state["workspace"].get("running") and at.session_state["goto_playground"]
 
 
 def test_presets_are_valid_configs():
-    assert set(content.PRESET_LABELS) == set(content.PRESETS)
-    used = {name for concept in content.CONCEPTS for name in concept.presets}
-    assert used == set(content.PRESETS)
-    for params, expectation in content.PRESETS.values():
+    """Every concept's demo names a config that core/presets.py owns, and that config is valid."""
+    from core.presets import CONFIGS, PRESETS, config_for, config_names
+
+    demos = [name for concept in content.CONCEPTS for name in concept.demos]
+    assert sorted(demos) == sorted(content.DEMOS)  # every demo shown, each under one concept
+    assert all(concept.demos for concept in content.CONCEPTS)  # each idea has a way to try it
+    for name, demo in content.DEMOS.items():
+        assert demo.config in config_names(), (name, demo.config)
+        params = config_for(demo.config)
         ExperimentConfig(**params).check_budget()
-        assert expectation
+        assert demo.label and demo.expect
+        # The playground's demo box reads the same config, resolved from core, not a copy.
+        assert content.PRESETS[name] == (params, demo.expect)
+        assert content.PRESET_LABELS[name] == demo.label
+    used = {content.DEMOS[name].config for name in demos}
+    assert set(CONFIGS) <= used  # no plain config in core without a demo
+    assert {name.partition(":")[0] for name in used} >= set(PRESETS)  # every claim is reachable
 
 
 def test_busy_server_shows_waiting_for_a_slot():
@@ -355,8 +372,71 @@ def test_pace_fills_the_tick_budget():
 
 def test_fixing_unusable_settings_enables_the_buttons():
     at = open_app(task="csv", csv_column="5")  # the demo series has one column
-    assert any("out of range" in e.value for e in at.error)
+    # A link falls back to settings that work, and says so...
+    assert any("out of range" in w.value and "instead" in w.value for w in at.warning)
+    assert not at.error and not at.button(key="train").disabled
+    # ...while settings chosen in the sidebar that don't fit together are explained and block
+    # training until they are fixed.
+    at.number_input(key="w_min_len").set_value(at.session_state["config"].seq_len + 1).run()
+    assert any("must be at most seq" in e.value for e in at.error)
     assert at.button(key="train").disabled and at.button(key="step1").disabled
-    at.selectbox(key="w_csv_column").select(0).run()
+    at.number_input(key="w_min_len").set_value(0).run()
     assert not at.exception and not at.error
     assert not at.button(key="train").disabled and not at.button(key="step1").disabled
+
+
+def test_checkpoint_upload_continues_a_run_and_refuses_bad_files():
+    import io
+    import pickle
+
+    import torch
+
+    from core import Experiment
+    from core.export import checkpoint_bytes
+
+    source = Experiment(ExperimentConfig(cell="gru", task="adding", seq_len=12, hidden=24, seed=3))
+    source.step(5)
+    at = open_app(task="sine")
+    uploader = at.file_uploader(key="checkpoint_upload")
+    uploader.upload("run.pt", checkpoint_bytes(source), "application/octet-stream").run()
+    assert not at.exception and not at.error
+    assert any("step 5" in s.value for s in at.success)
+    exp = at.session_state["workspace"].get("experiment")
+    assert exp.steps_done == 5 and exp.config == source.config
+    for name, tensor in source.model.state_dict().items():
+        assert torch.equal(exp.model.state_dict()[name], tensor)
+    assert at.session_state["w_cell"] == "gru" and at.session_state["w_task"] == "adding"
+    at.button(key="step1").click().run()
+    assert exp.steps_done == 6 and not at.exception
+
+    class RunsCode:
+        def __reduce__(self):
+            return (print, ("pwned",))
+
+    buffer = io.BytesIO()
+    torch.save({"format": "rnn-playground-checkpoint/1", "x": RunsCode()}, buffer)
+    huge = Experiment(ExperimentConfig(task="adding", hidden=1024, seq_len=200), budget=None)
+    for name, raw in [
+        ("evil.pt", buffer.getvalue()),
+        ("plain.pt", pickle.dumps([1, 2])),
+        ("huge.pt", checkpoint_bytes(huge)),
+    ]:
+        at.file_uploader(key="checkpoint_upload").upload(name, raw, "application/octet-stream").run()
+        assert not at.exception
+        assert any(name.split(".")[0] in e.value for e in at.error), name
+        assert at.session_state["workspace"].get("experiment") is exp, "the run is kept"
+
+
+def test_file_names_and_columns_are_shown_as_text_not_markup():
+    at = open_app(task="csv", seq_len="20")
+    rows = "\n".join(f"{i},{i % 5}" for i in range(100))
+    evil = "[log in](https://evil.example)"
+    at.file_uploader(key="csv_upload").upload(f"{evil}.csv", f"t,{evil}\n{rows}".encode(), "text/csv")
+    at.run()
+    assert not at.exception
+    shown = [c.value for c in at.caption] + [i.value for i in at.info]
+    assert any("evil" in text for text in shown)
+    for text in shown:
+        assert "](" not in text.replace("\\]\\(", ""), text  # every bracket escaped
+    at.file_uploader(key="csv_upload").upload(f"{evil}.csv", b"\x00garbage", "text/csv").run()
+    assert any("evil" in e.value and "](" not in e.value.replace("\\]\\(", "") for e in at.error)
