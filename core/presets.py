@@ -2,9 +2,12 @@
 
 `PRESETS` maps a key to a `Preset`: one or more configs (label -> ExperimentConfig fields, several
 when the claim is a comparison), a step budget, `measure` (trained experiments -> the claim's
-numbers) and `verdict` (numbers -> does the claim hold, in one readable sentence).
+numbers) and `verdict` (numbers -> does the claim hold, in one readable sentence). `CONFIGS` holds
+the few plain configs the Learn page shows without a measured claim. This module owns every
+experiment config the pages offer: `config_for("vanishing:rnn")` or `config_for("bptt")` gives one
+by name, as ExperimentConfig keyword arguments.
 
-Two ways to run one, both bounded and cancellable:
+Two ways to run a preset, both bounded and cancellable:
 
 >>> result = run_preset("long_memory")          # blocking; callbacks for progress and Stop
 >>> result.ok, result.summary, result.numbers["lstm_mse"]
@@ -214,6 +217,29 @@ def fresh(experiment: Experiment) -> Experiment:
     return Experiment(experiment.config)
 
 
+def compare_cells(experiments: Experiments) -> Numbers:
+    """Cells trained on one task, side by side (long_memory, gru_vs_lstm).
+
+    Per cell: `{cell}_loss`, the task's metric as `{cell}_mse` or `{cell}_accuracy` (for MSE tasks
+    the same number as the loss), `{cell}_solved_at` (steps_to_solve), `{cell}_params` and
+    `{cell}_recurrent_params`. For the task: `baseline_mse` or `baseline_accuracy` and
+    `solved_at` (the metric that counts as solved). With both an LSTM and a GRU:
+    `recurrent_share`, the GRU's recurrent parameters over the LSTM's.
+    """
+    task = next(iter(experiments.values())).task
+    metric = task.metric_name.lower()  # "mse" or "accuracy"
+    numbers: Numbers = {f"baseline_{metric}": task.baseline, "solved_at": task.solved_at}
+    for cell, experiment in experiments.items():
+        numbers[f"{cell}_loss"], numbers[f"{cell}_{metric}"] = experiment.validate()
+        numbers[f"{cell}_solved_at"] = steps_to_solve(experiment)
+        numbers[f"{cell}_params"] = experiment.parameter_count()
+        numbers[f"{cell}_recurrent_params"] = experiment.model.parameter_count(recurrent_only=True)
+    if "gru" in experiments and "lstm" in experiments:
+        share = numbers["gru_recurrent_params"] / numbers["lstm_recurrent_params"]
+        numbers["recurrent_share"] = share
+    return numbers
+
+
 def _solved_text(steps: float) -> str:
     return "not within the budget" if math.isnan(steps) else f"at step {steps:.0f}"
 
@@ -269,14 +295,6 @@ def _vanishing_verdict(n: Numbers) -> tuple[bool, str]:
 # ---- 3. long memory --------------------------------------------------------------------------------
 
 
-def _long_memory_measure(experiments: Experiments) -> Numbers:
-    numbers: Numbers = {"baseline_mse": experiments["rnn"].task.baseline}
-    for cell, experiment in experiments.items():
-        numbers[f"{cell}_mse"] = experiment.validate()[0]
-        numbers[f"{cell}_solved_at"] = steps_to_solve(experiment)
-    return numbers
-
-
 def _long_memory_verdict(n: Numbers) -> tuple[bool, str]:
     ok = n["lstm_mse"] <= 0.01 and n["gru_mse"] <= 0.01 and n["rnn_mse"] >= 0.1
     return ok, (
@@ -293,19 +311,6 @@ def _long_memory_verdict(n: Numbers) -> tuple[bool, str]:
 COPY_3 = dict(
     task="copy", n_symbols=3, lag=10, alphabet=8, hidden=32, lr=0.01, val_every=25, seed=0
 )
-
-
-def _gru_vs_lstm_measure(experiments: Experiments) -> Numbers:
-    numbers: Numbers = {}
-    for cell, experiment in experiments.items():
-        loss, accuracy = experiment.validate()
-        numbers[f"{cell}_params"] = experiment.parameter_count()
-        numbers[f"{cell}_recurrent_params"] = experiment.model.parameter_count(recurrent_only=True)
-        numbers[f"{cell}_loss"], numbers[f"{cell}_accuracy"] = loss, accuracy
-        numbers[f"{cell}_solved_at"] = steps_to_solve(experiment)
-    numbers["recurrent_share"] = numbers["gru_recurrent_params"] / numbers["lstm_recurrent_params"]
-    numbers["solved_at"] = experiments["lstm"].task.solved_at
-    return numbers
 
 
 def _gru_vs_lstm_verdict(n: Numbers) -> tuple[bool, str]:
@@ -581,7 +586,7 @@ PRESETS: dict[str, Preset] = {
                 "gru": dict(cell="gru", lr=0.01, **ADDING_50),
             },
             steps=600,
-            measure=_long_memory_measure,
+            measure=compare_cells,
             verdict=_long_memory_verdict,
             show=("loss", "grad_per_step"),
         ),
@@ -599,7 +604,7 @@ PRESETS: dict[str, Preset] = {
                 "gru": dict(cell="gru", **COPY_3),
             },
             steps=1200,
-            measure=_gru_vs_lstm_measure,
+            measure=compare_cells,
             verdict=_gru_vs_lstm_verdict,
             show=("loss", "params"),
         ),
@@ -700,3 +705,57 @@ PRESETS: dict[str, Preset] = {
         ),
     ]
 }
+
+
+# ---- simple configs ------------------------------------------------------------------------------
+
+# Ideas the Learn page demonstrates without a measured claim: name -> ExperimentConfig keyword
+# arguments, max_steps being the budget (a minute or two on one core).
+CONFIGS: dict[str, dict[str, Any]] = {
+    # The gradient per time step falls off from the scored last step back toward step 0.
+    "bptt": dict(cell="rnn", task="adding", seq_len=20, hidden=32, lr=0.01, max_steps=1500),
+    # Gates tab: input gate opens on the symbols, forget gate holds through the pause.
+    "lstm_gates": dict(
+        cell="lstm",
+        task="copy",
+        n_symbols=4,
+        lag=10,
+        alphabet=8,
+        hidden=64,
+        lr=0.01,
+        max_steps=2000,
+    ),
+    # Batches of 4 to 24 numbers, packed so padding never enters the state or the loss.
+    "variable_length": dict(
+        cell="lstm",
+        task="next_number",
+        seq_len=24,
+        min_len=4,
+        hidden=32,
+        lr=0.01,
+        max_steps=1500,
+    ),
+}
+
+
+def config_names() -> list[str]:
+    """Every name config_for resolves: "preset:label" for each config of each preset, then the
+    keys of CONFIGS."""
+    labelled = [f"{key}:{label}" for key, preset in PRESETS.items() for label in preset.configs]
+    return labelled + list(CONFIGS)
+
+
+def config_for(name: str) -> dict[str, Any]:
+    """ExperimentConfig keyword arguments for one runnable config, by name: "preset:label" (one
+    config of a preset, with the preset's step budget as max_steps) or a key of CONFIGS."""
+    key, colon, label = name.partition(":")
+    if colon:
+        preset = get_preset(key)
+        if label not in preset.configs:
+            raise ValueError(
+                f"preset {key!r} has no config {label!r}; choose one of: {', '.join(preset.configs)}"
+            )
+        return {**preset.configs[label], "max_steps": preset.steps}
+    if name not in CONFIGS:
+        raise ValueError(f"unknown config {name!r}; choose one of: {', '.join(config_names())}")
+    return dict(CONFIGS[name])

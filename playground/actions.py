@@ -15,9 +15,10 @@ import time
 from core import ConfigError, Experiment, ExperimentConfig
 from core.config import COST_BUDGET
 from core.export import load_checkpoint
+from core.presets import config_for
 from core.tasks import DataError, load_csv
 from playground import live, state
-from playground.content import PRESETS
+from playground.content import DEMOS
 
 LOG = logging.getLogger(__name__)
 
@@ -165,16 +166,16 @@ def reset() -> None:
 
 
 def load_preset(name: str) -> None:
-    """Put a preset's settings in place, build it, start training, and go to the playground."""
-    params, expectation = PRESETS[name]
+    """Put a Learn demo's settings in place, build it, start training, and go to the playground."""
+    demo = DEMOS[name]
     try:
-        config = ExperimentConfig(**params)
+        config = ExperimentConfig(**config_for(demo.config))
     except ConfigError as error:
         state.flash("error", str(error))
         return
     state.set_config(config)
     state.forget_widgets()
-    state.set_preset((name, expectation))
+    state.set_preset((name, demo.expect))
     if build(config):
         state.set_running(True)
     state.request_playground()

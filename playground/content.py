@@ -1,8 +1,8 @@
-"""Words for the page: cell equations, parameter counts, the Learn view's concepts and presets.
+"""Words for the page: cell equations, parameter counts, the Learn view's concepts and demos.
 
-Plain data and small pure functions; no Streamlit here. `PRESETS` maps a name to
-(ExperimentConfig keyword arguments, what the visitor should expect to see); the Learn view loads
-them into the playground and a later test trains each one.
+Plain data and small pure functions; no Streamlit here. No experiment config is written here:
+core/presets.py owns them all. A `Demo` names one (see core.presets.config_for) and says what to
+expect; each `Concept` lists its demos by name.
 """
 
 from __future__ import annotations
@@ -101,135 +101,125 @@ def parameter_explanation(
     return "\n".join(lines)
 
 
-# ---- presets: one click sets up an experiment that shows a claim ------------------------------
+# ---- demos: one click loads an experiment that shows an idea ----------------------------------
 
-# name -> (ExperimentConfig keyword arguments, what to expect). Budgets fit a minute on one core.
-PRESETS: dict[str, tuple[dict, str]] = {
-    "next_number": (
-        dict(cell="lstm", task="next_number", hidden=32, lr=0.01, max_steps=1500),
+# core.presets owns every config; a demo names one ("preset:label" or a key of core.presets.CONFIGS)
+# and adds the words: a button label and what the visitor should expect to see.
+
+
+@dataclass(frozen=True)
+class Demo:
+    """A "Show me" button of the Learn view: the config it loads, by name, and its words."""
+
+    config: str  # a name core.presets.config_for resolves
+    label: str
+    expect: str
+
+
+DEMOS: dict[str, Demo] = {
+    "next_number": Demo(
+        "next_number:lstm",
+        "Next number (LSTM)",
         "The loss falls below the 'repeat the last number' line within a few hundred steps. Then "
         "type 1, 2, 3, ?, 5 under the predictions: the network fills in about 4 and expects "
         "about 6 next.",
     ),
-    "hidden_memory": (
-        dict(cell="lstm", task="adding", seq_len=50, hidden=64, lr=0.01, max_steps=1500),
+    "hidden_memory": Demo(
+        "long_memory:lstm",
+        "Adding problem, T=50 (LSTM)",
         "For a few hundred steps the loss sits on the 0.167 baseline; then it drops below 0.01 "
         "once the network learns to hold the first marked number. In the Memory tab, watch the "
         "hidden-state paths spread out as the state starts to carry information.",
     ),
-    "bptt": (
-        dict(cell="rnn", task="adding", seq_len=20, hidden=32, lr=0.01, max_steps=1500),
+    "memory_rnn": Demo(
+        "long_memory:rnn",
+        "Same task, vanilla RNN",
+        "The vanilla RNN's loss stays near the 0.167 line: its gradient never reaches the first "
+        "marked number, so it never learns to keep it.",
+    ),
+    "memory_gru": Demo(
+        "long_memory:gru",
+        "Same task, GRU",
+        "The GRU holds the number too: its loss drops below 0.01 after a few hundred steps, "
+        "usually a little before the LSTM's.",
+    ),
+    "bptt": Demo(
+        "bptt",
+        "Gradient flowing back (RNN, T=20)",
         "The gradient-per-step chart shows the error flowing backwards from the last step, where "
         "the answer is scored, to earlier steps; each step back multiplies it by the recurrent "
         "weights once more, so it falls off toward step 0.",
     ),
-    "vanishing_rnn": (
-        dict(cell="rnn", task="adding", seq_len=50, hidden=64, lr=0.01, max_steps=1500),
+    "vanishing_rnn": Demo(
+        "vanishing:rnn",
+        "Vanishing: vanilla RNN, T=50",
         "The vanilla RNN's gradient per time step drops by many orders of magnitude toward the "
         "first steps (a straight slope on the log axis), and its loss stays near the 0.167 "
         "baseline: the first marked number is out of reach.",
     ),
-    "vanishing_lstm": (
-        dict(cell="lstm", task="adding", seq_len=50, hidden=64, lr=0.01, max_steps=1500),
-        "Same task with an LSTM: the gradient still reaches the early steps (its curve stays "
-        "much flatter), and the loss drops below 0.01.",
+    "vanishing_lstm": Demo(
+        "vanishing:lstm",
+        "Same task with an LSTM",
+        "At first the LSTM's gradient falls off just as steeply. Once it finds the trick (around "
+        "step 500) its loss drops below 0.01 and the curve flattens: the cell state carries the "
+        "gradient back to the early steps.",
     ),
-    "exploding": (
-        dict(
-            cell="rnn",
-            task="adding",
-            seq_len=50,
-            hidden=64,
-            init="scaled",
-            init_gain=3.0,
-            clip=0.0,
-            lr=0.01,
-            max_steps=500,
-        ),
-        "The recurrent weights start three times too large (spectral radius about 3). The "
-        "gradient norm is in the millions and grows toward early steps; with clipping off, the "
-        "updates jump around and the loss does not settle.",
+    "exploding": Demo(
+        "exploding:unclipped",
+        "Exploding: gain 3, no clipping",
+        "The recurrent weights start three times too large (spectral radius about 3), so the "
+        "gradient grows about a million-fold from the last step back to the first. With plain SGD "
+        "and no clipping, training blows up within a few dozen steps.",
     ),
-    "exploding_clipped": (
-        dict(
-            cell="rnn",
-            task="adding",
-            seq_len=50,
-            hidden=64,
-            init="scaled",
-            init_gain=3.0,
-            clip=1.0,
-            lr=0.01,
-            max_steps=500,
-        ),
-        "The same start with clipping at 1.0: every update is scaled down to a safe length, the "
-        "spectral radius comes down over training and the run stays stable.",
+    "exploding_clipped": Demo(
+        "exploding:clipped",
+        "Gain 3 with clipping",
+        "The same start with the gradient norm clipped at 1: every update is scaled down to a "
+        "safe length, the run stays stable and goes on to learn the waves.",
     ),
-    "lstm_gates": (
-        dict(
-            cell="lstm",
-            task="copy",
-            n_symbols=4,
-            lag=10,
-            alphabet=8,
-            hidden=64,
-            lr=0.01,
-            max_steps=2000,
-        ),
+    "lstm_gates": Demo(
+        "lstm_gates",
+        "LSTM gates on the copy task",
         "In the Gates tab, the input gate opens while the symbols arrive, the forget gate stays "
         "near 1 through the quiet stretch so the cell state holds them, and the output gate opens "
         "after the go signal.",
     ),
-    "gru": (
-        dict(cell="gru", task="adding", seq_len=50, hidden=64, lr=0.01, max_steps=1500),
-        "The GRU solves the adding problem like the LSTM (loss below 0.01), with 3/4 of the "
-        "recurrent parameters: compare the parameter count in the Cell tab with the LSTM preset.",
+    "gru": Demo(
+        "gru_vs_lstm:gru",
+        "GRU on the copy task",
+        "The GRU learns to recall three symbols after a pause of ten steps, with 3/4 of an "
+        "LSTM's recurrent parameters: compare the parameter count in the Cell tab with the LSTM "
+        "demo next to this one.",
     ),
-    "text": (
-        dict(cell="lstm", task="text", seq_len=40, hidden=64, lr=0.01, max_steps=2000),
+    "gru_lstm": Demo(
+        "gru_vs_lstm:lstm",
+        "LSTM on the same task",
+        "The LSTM with the same settings: its loss falls at about the same time as the GRU's, "
+        "and the Cell tab counts four weight blocks per layer to the GRU's three.",
+    ),
+    "text": Demo(
+        "text:lstm",
+        "Write text (LSTM)",
         "Accuracy climbs past the 'always guess a space' baseline; the generated text goes from "
         "random letters to common short words within a few hundred steps. Try the temperature "
         "slider: low is repetitive, high is creative.",
     ),
-    "forecast": (
-        dict(
-            cell="lstm",
-            task="sine",
-            seq_len=50,
-            noise=0.1,
-            horizon=20,
-            hidden=32,
-            lr=0.01,
-            max_steps=1500,
-        ),
-        "The one-step predictions soon follow the smooth wave through the noise; the forecast, "
-        "where the network feeds its own outputs back in, holds the wave for a while and then "
-        "drifts.",
+    "forecast": Demo(
+        "forecast:lstm",
+        "Forecast a noisy wave",
+        "The one-step predictions soon follow the smooth wave through the noise; the 10-step "
+        "forecast, where the network feeds its own outputs back in, stays close to the clean wave, "
+        "far closer than repeating the last value.",
     ),
-    "speech": (
-        dict(
-            cell="gru",
-            task="speech",
-            n_classes=4,
-            seq_len=40,
-            noise=0.1,
-            hidden=32,
-            lr=0.01,
-            max_steps=1500,
-        ),
-        "Accuracy rises well above chance (one in four). In the Memory tab, the hidden-state "
-        "paths of different words end in different places.",
+    "speech": Demo(
+        "speech:lstm",
+        "Recognise spoken words (LSTM)",
+        "Accuracy rises well above chance (one in eight) within a hundred steps. In the Memory "
+        "tab, the hidden-state paths of different words end in different places.",
     ),
-    "variable_length": (
-        dict(
-            cell="lstm",
-            task="next_number",
-            seq_len=24,
-            min_len=4,
-            hidden=32,
-            lr=0.01,
-            max_steps=1500,
-        ),
+    "variable_length": Demo(
+        "variable_length",
+        "Ragged sequences",
         "Sequences in one batch have between 4 and 24 numbers (see the length histogram in the "
         "Memory tab). The network reads each only to its own end; padding never enters its state "
         "or the loss.",
@@ -239,11 +229,13 @@ PRESETS: dict[str, tuple[dict, str]] = {
 
 @dataclass(frozen=True)
 class Concept:
-    """One idea of the Learn view: a title, a few paragraphs, and presets that show it."""
+    """One idea of the Learn view: a title, a few paragraphs, and the demos (keys of DEMOS) that
+    show it. The measured experiments (core.presets.PRESETS) those demos come from are shown with
+    it."""
 
     title: str
     text: str
-    presets: tuple[str, ...]
+    demos: tuple[str, ...]
 
 
 CONCEPTS: list[Concept] = [
@@ -265,7 +257,7 @@ CONCEPTS: list[Concept] = [
         "The adding problem tests that memory: two numbers in a long row are marked, and only at "
         "the end must the network output their sum. It has to keep the first one in its hidden "
         "state for dozens of steps.",
-        ("hidden_memory",),
+        ("hidden_memory", "memory_rnn", "memory_gru"),
     ),
     Concept(
         "Backpropagation through time",
@@ -294,7 +286,7 @@ CONCEPTS: list[Concept] = [
         "and the *output* gate how much of the cell to show as the hidden state. Because the "
         "cell state is updated by adding rather than by repeated squashing, information and "
         "gradient can travel across many steps.",
-        ("lstm_gates", "hidden_memory"),
+        ("lstm_gates",),
     ),
     Concept(
         "GRU: fewer gates, similar results",
@@ -302,7 +294,7 @@ CONCEPTS: list[Concept] = [
         "adds a **reset gate** that decides how much of the past to use when proposing a new "
         "state. It has no separate cell state and three weight blocks instead of four, so about "
         "a quarter fewer parameters, and on many tasks it learns as well as an LSTM.",
-        ("gru", "hidden_memory"),
+        ("gru", "gru_lstm"),
     ),
     Concept(
         "Applications: text, time series, speech",
@@ -317,25 +309,9 @@ CONCEPTS: list[Concept] = [
         "Sentences, recordings and series don't come in one size. A recurrent network doesn't "
         "mind: it simply runs for as many steps as the input has. In a batch, shorter sequences "
         "are padded, and the padding is kept out of both the hidden state and the loss.",
-        ("variable_length", "speech"),
+        ("variable_length",),
     ),
 ]
-
-PRESET_LABELS: dict[str, str] = {
-    "next_number": "Next number (LSTM)",
-    "hidden_memory": "Adding problem, T=50 (LSTM)",
-    "bptt": "Gradient flowing back (RNN, T=20)",
-    "vanishing_rnn": "Vanishing: vanilla RNN, T=50",
-    "vanishing_lstm": "Same task with an LSTM",
-    "exploding": "Exploding: gain 3, no clipping",
-    "exploding_clipped": "Gain 3 with clipping",
-    "lstm_gates": "LSTM gates on the copy task",
-    "gru": "GRU on the adding problem",
-    "text": "Write text (LSTM)",
-    "forecast": "Forecast a noisy wave",
-    "speech": "Recognise spoken words (GRU)",
-    "variable_length": "Ragged sequences",
-}
 
 INTRO = (
     "Pick a cell and a task in the sidebar and press **Train**. The model learns right here, on "

@@ -1,4 +1,7 @@
-"""The Learn page's experiments: each claim of the seed (core.presets.PRESETS), run with one click.
+"""A measured experiment's box on the Learn page: one claim of the seed (core.presets.PRESETS).
+
+The Learn page shows each experiment under the idea it belongs to (views/learn.py); that idea's
+"Show me" buttons, not this box, load the experiment's configs into the playground.
 
 "Run this experiment" trains the preset live: a `run_every` fragment calls `PresetRun.advance(k)`
 with k from a `live.Pace` (about 0.17 s of training per tick) under the experiment's lock, shows
@@ -13,8 +16,8 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from core import ConfigError, ExperimentConfig
-from core.presets import FILL_IN_TEXT, PRESETS, TEXT_PROMPT, Preset, PresetResult, PresetRun
+from core import ConfigError
+from core.presets import FILL_IN_TEXT, TEXT_PROMPT, Preset, PresetResult, PresetRun
 from core.tasks import fill_in, generate_text, rollout
 from playground import actions, charts, live, state
 from playground.views import teaching_state as ts
@@ -22,30 +25,23 @@ from playground.views import teaching_state as ts
 PLOTLY_CONFIG = {"displaylogo": False}
 
 
-def render() -> None:
-    st.header("Experiments: see each claim for yourself")
-    st.markdown(
-        "Each experiment below trains small networks right here (about a minute on one core) "
-        "and then checks the claim with numbers."
-    )
-    for number, preset in enumerate(PRESETS.values(), start=1):
-        active = ts.get("preset_run_key") == preset.key
-        result = (ts.get("preset_run_results") or {}).get(preset.key)
-        with st.expander(f"{number}. {preset.title}", expanded=active or result is not None):
-            preset_box(preset, active, result)
+def experiment(preset: Preset) -> None:
+    """The preset's box in an expander, open while it runs or once it has a result."""
+    active = ts.get("preset_run_key") == preset.key
+    result = (ts.get("preset_run_results") or {}).get(preset.key)
+    with st.expander(f"Check the claim: {preset.title}", expanded=active or result is not None):
+        preset_box(preset, active, result)
 
 
 def preset_box(preset: Preset, active: bool, result: PresetResult | None) -> None:
     st.markdown(f"**Claim.** {preset.claim}")
     st.markdown(f"**What to expect.** {preset.expect}")
     running = active and ts.get("preset_run_running")
-    columns = st.columns([1, 1, 2])
+    column = st.columns([1, 2])[0]
     if running:
-        columns[0].button(
-            "Stop", key=f"preset_run_stop_{preset.key}", on_click=stop, width="stretch"
-        )
+        column.button("Stop", key=f"preset_run_stop_{preset.key}", on_click=stop, width="stretch")
     else:
-        columns[0].button(
+        column.button(
             "Run this experiment",
             key=f"preset_run_start_{preset.key}",
             on_click=start,
@@ -54,14 +50,6 @@ def preset_box(preset: Preset, active: bool, result: PresetResult | None) -> Non
             disabled=bool(ts.get("preset_run_running")),
             width="stretch",
         )
-    with columns[1].popover("Open in the playground", width="stretch"):
-        for label in preset.configs:
-            st.button(
-                f"Load '{label}'",
-                key=f"preset_run_open_{preset.key}_{label}",
-                on_click=open_in_playground,
-                args=(preset.key, label),
-            )
     if active:
         st.fragment(run_every=live.TIMER_SECONDS if running else None)(run_panel)()
     elif result is not None:
@@ -103,26 +91,6 @@ def finish(run: PresetRun) -> None:
     ts.put("preset_run_results", results)
     ts.put("preset_run_key", None)
     ts.put("preset_run_run", None)
-
-
-@actions.button_action
-def open_in_playground(key: str, label: str) -> None:
-    """Load one of the preset's configs into the playground and start training it there."""
-    preset = PRESETS[key]
-    try:
-        config = ExperimentConfig(**{**preset.configs[label], "max_steps": preset.steps})
-    except ConfigError as error:
-        state.flash("error", str(error))
-        return
-    state.set_config(config)
-    state.forget_widgets()
-    state.set_preset(None)  # the playground's preset box knows only content.PRESETS
-    state.flash(
-        "info", f"**Experiment: {preset.title} ({label}).** What to expect: {preset.expect}"
-    )
-    if actions.build(config):
-        state.set_running(True)
-    state.request_playground()
 
 
 def advance(run: PresetRun, k: int) -> None:

@@ -18,6 +18,7 @@ from urllib.parse import urlencode
 import numpy as np
 import streamlit as st
 
+from core.presets import config_for
 from core.tasks import fill_in, generate_text, rollout
 from playground import actions, charts, content, live, state
 from playground.views import controls, downloads
@@ -136,7 +137,8 @@ def show_preset(exp) -> None:
     if preset is None:
         return
     name, expectation = preset
-    params = content.PRESETS[name][0]
+    demo = content.DEMOS[name]
+    params = config_for(demo.config)
     if any(
         getattr(exp.config, key) != value
         for key, value in params.items()
@@ -144,7 +146,7 @@ def show_preset(exp) -> None:
     ):
         state.set_preset(None)  # the visitor has moved on to other settings
         return
-    st.info(f"**Demo: {content.PRESET_LABELS.get(name, name)}.** What to expect: {expectation}")
+    st.info(f"**Demo: {demo.label}.** What to expect: {expectation}")
 
 
 def share_box() -> None:

@@ -11,7 +11,16 @@ import time
 import pytest
 import torch
 
-from core.presets import PRESETS, PresetRun, run_preset
+from core.config import ExperimentConfig
+from core.presets import (
+    CONFIGS,
+    PRESETS,
+    PresetRun,
+    compare_cells,
+    config_for,
+    config_names,
+    run_preset,
+)
 
 torch.set_num_threads(1)
 
@@ -135,3 +144,35 @@ def test_preset_run_advances_in_bounded_chunks():
     assert all(e.steps_done == 5 or e.diverged for e in preset_run.experiments.values())
     result = preset_run.result()
     assert not result.stopped and set(result.numbers) >= {"initial_ratio", "clipped_mse"}
+
+
+def test_config_for_resolves_every_name_to_a_valid_config():
+    names = config_names()
+    assert len(names) == sum(len(p.configs) for p in PRESETS.values()) + len(CONFIGS)
+    for name in names:
+        ExperimentConfig(**config_for(name)).check_budget()
+    vanishing = PRESETS["vanishing"]
+    assert config_for("vanishing:rnn") == {**vanishing.configs["rnn"], "max_steps": vanishing.steps}
+    assert config_for("bptt") == CONFIGS["bptt"] and config_for("bptt") is not CONFIGS["bptt"]
+    with pytest.raises(ValueError, match="no config 'gru'"):
+        config_for("vanishing:gru")
+    with pytest.raises(ValueError, match="unknown preset"):
+        config_for("nope:rnn")
+    with pytest.raises(ValueError, match="unknown config 'vanishing'"):
+        config_for("vanishing")  # a preset needs one of its configs named
+
+
+def test_cell_comparisons_share_one_measurement():
+    assert PRESETS["long_memory"].measure is compare_cells
+    assert PRESETS["gru_vs_lstm"].measure is compare_cells
+    for key, metric in (("gru_vs_lstm", "accuracy"), ("long_memory", "mse")):
+        preset_run = PresetRun(key, steps=2)
+        while not preset_run.done:
+            preset_run.advance()
+        n = preset_run.result().numbers
+        for cell in PRESETS[key].configs:
+            loss = n[f"{cell}_loss"]
+            assert {f"{cell}_{metric}", f"{cell}_solved_at", f"{cell}_params"} <= set(n)
+            assert metric == "accuracy" or n[f"{cell}_mse"] == loss  # MSE tasks: metric is loss
+        assert n["gru_recurrent_params"] * 4 == n["lstm_recurrent_params"] * 3
+        assert n["recurrent_share"] == 0.75 and n[f"baseline_{metric}"] > 0

@@ -329,9 +329,6 @@ def test_presets_are_valid_configs():
         params = config_for(demo.config)
         ExperimentConfig(**params).check_budget()
         assert demo.label and demo.expect
-        # The playground's demo box reads the same config, resolved from core, not a copy.
-        assert content.PRESETS[name] == (params, demo.expect)
-        assert content.PRESET_LABELS[name] == demo.label
     used = {content.DEMOS[name].config for name in demos}
     assert set(CONFIGS) <= used  # no plain config in core without a demo
     assert {name.partition(":")[0] for name in used} >= set(PRESETS)  # every claim is reachable

@@ -134,13 +134,16 @@ def test_learn_preset_runs_live_and_shows_its_verdict(monkeypatch):
 
 
 def test_learn_preset_stop_and_open_in_playground():
+    from playground import content
+
     at = open_page("learn")
     at.button(key="preset_run_start_long_memory").click().run()
     at.button(key="preset_run_stop_long_memory").click().run()
     assert not at.exception
     assert at.session_state["workspace"].get("preset_run_results")["long_memory"].stopped
     assert any("Stopped while training" in w.value for w in at.warning)
-    at.button(key="preset_run_open_long_memory_gru").click().run()
+    # The idea's "Show me" button opens one of the experiment's configs in the playground.
+    at.button(key="preset_2_memory_gru").click().run()
     assert not at.exception
     config = at.session_state["config"]
     assert (config.cell, config.task, config.seq_len, config.max_steps) == (
@@ -149,7 +152,33 @@ def test_learn_preset_stop_and_open_in_playground():
         50,
         600,
     )
+    assert at.session_state["preset"] == ("memory_gru", content.DEMOS["memory_gru"].expect)
     assert at.session_state["workspace"].get("running") and at.session_state["goto_playground"]
+
+
+def test_learn_page_shows_each_idea_with_its_demos_and_claims():
+    """One set of demos: each concept's "Show me" buttons, each measured experiment once, under
+    the idea its demos belong to; no experiment box of its own elsewhere."""
+    from core.presets import PRESETS, config_for
+    from playground import content
+    from playground.views import learn
+
+    placed = [key for concept in content.CONCEPTS for key in learn.experiments_of(concept)]
+    assert sorted(placed) == sorted(PRESETS)  # every claim under exactly one idea
+    at = open_page("learn")
+    labels = [e.label for e in at.expander]
+    assert labels == [f"Check the claim: {PRESETS[key].title}" for key in placed]
+    shown = [b for b in at.button if b.label.startswith("Show me: ")]
+    assert len(shown) == len(content.DEMOS)
+    keys = {b.key for b in shown}
+    for number, concept in enumerate(content.CONCEPTS, start=1):
+        assert {f"preset_{number}_{name}" for name in concept.demos} <= keys
+    # Every config of every measured experiment can be opened from its idea.
+    configs = {content.DEMOS[name].config for name in content.DEMOS}
+    for key, preset in PRESETS.items():
+        for label in preset.configs:
+            assert f"{key}:{label}" in configs
+            assert config_for(f"{key}:{label}")["max_steps"] == preset.steps
 
 
 def _downloads_script() -> None:
