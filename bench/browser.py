@@ -127,16 +127,29 @@ class Server:
 
     def start(self, timeout: float = 120) -> Server:
         streamlit = Path(sys.executable).with_name("streamlit")
-        command = [str(streamlit) if streamlit.exists() else "streamlit", "run", APP,
-                   "--server.port", str(self.port), "--server.address", "127.0.0.1",
-                   "--server.headless", "true", "--browser.gatherUsageStats", "false"]
+        command = [
+            str(streamlit) if streamlit.exists() else "streamlit",
+            "run",
+            APP,
+            "--server.port",
+            str(self.port),
+            "--server.address",
+            "127.0.0.1",
+            "--server.headless",
+            "true",
+            "--browser.gatherUsageStats",
+            "false",
+        ]
         self.started = time.time()
-        self.process = subprocess.Popen(command, cwd=ROOT, env=self.env, stdout=self.log,
-                                        stderr=subprocess.STDOUT)
+        self.process = subprocess.Popen(
+            command, cwd=ROOT, env=self.env, stdout=self.log, stderr=subprocess.STDOUT
+        )
         deadline = self.started + timeout
         while time.time() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"streamlit exited with {self.process.returncode}: {self.tail()}")
+                raise RuntimeError(
+                    f"streamlit exited with {self.process.returncode}: {self.tail()}"
+                )
             try:
                 with urllib.request.urlopen(self.url + "_stcore/health", timeout=1) as response:
                     if response.read().strip() == b"ok":

@@ -69,7 +69,11 @@ def machine() -> dict[str, Any]:
 def _git_revision() -> str:
     try:
         rev = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, timeout=5
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=5,
         ).stdout.strip()
         dirty = subprocess.run(
             ["git", "status", "--porcelain"], cwd=ROOT, capture_output=True, text=True, timeout=5
@@ -106,9 +110,7 @@ def median(values: Sequence[float]) -> float:
     return statistics.median(values) if values else math.nan
 
 
-def interleave(
-    runners: dict[str, Callable[[], float]], repeats: int
-) -> dict[str, list[float]]:
+def interleave(runners: dict[str, Callable[[], float]], repeats: int) -> dict[str, list[float]]:
     """Call each runner once per repetition, rotating the order so no variant always goes first
     (or always runs right after the same neighbour). Each runner returns one measurement."""
     names = list(runners)
@@ -127,7 +129,9 @@ def paired_ratio(numerator: Sequence[float], denominator: Sequence[float]) -> fl
 
 def log_log_slope(xs: Sequence[float], ys: Sequence[float]) -> float:
     """Least-squares slope of log(y) against log(x): 1 means linear growth."""
-    points = [(math.log(x), math.log(y)) for x, y in zip(xs, ys, strict=True) if x > 0 and y and y > 0]
+    points = [
+        (math.log(x), math.log(y)) for x, y in zip(xs, ys, strict=True) if x > 0 and y and y > 0
+    ]
     if len(points) < 2:
         return math.nan
     mx = sum(p[0] for p in points) / len(points)
@@ -176,7 +180,10 @@ def section(
 
 def skipped_section(key: str, title: str, reason: str) -> dict[str, Any]:
     return section(
-        key, title, [("status", "status"), ("reason", "reason")], [{"status": "skipped", "reason": reason}]
+        key,
+        title,
+        [("status", "status"), ("reason", "reason")],
+        [{"status": "skipped", "reason": reason}],
     )
 
 

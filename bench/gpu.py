@@ -85,10 +85,18 @@ def _timed(fn, device: torch.device):
 
 
 def measure(
-    cell: str, hidden: int, seq_len: int, batch: int, device: str | torch.device, steps: int, repeats: int
+    cell: str,
+    hidden: int,
+    seq_len: int,
+    batch: int,
+    device: str | torch.device,
+    steps: int,
+    repeats: int,
 ) -> dict[str, Any]:
     device = torch.device(device)
-    config = ExperimentConfig(cell=cell, task="adding", hidden=hidden, seq_len=seq_len, batch_size=batch)
+    config = ExperimentConfig(
+        cell=cell, task="adding", hidden=hidden, seq_len=seq_len, batch_size=batch
+    )
     engine = Experiment(config, device=device, budget=None)
     engine_noval = Experiment(config.replace(val_every=1000), device=device, budget=None)
     raw = RawLoop(config, device)
@@ -148,11 +156,15 @@ def run(smoke: bool = False) -> dict[str, Any]:
         measure(cell, hidden, seq_len, batch, "cuda", 3 if smoke else 20, 2 if smoke else 5)
         for cell in ("lstm", "gru")
     ]
-    verdicts = [verdict(f"engine/raw {r['cell']} on {r['device']}", r["ratio"], ">=", TARGET) for r in rows]
+    verdicts = [
+        verdict(f"engine/raw {r['cell']} on {r['device']}", r["ratio"], ">=", TARGET) for r in rows
+    ]
     notes = [
         f"GPU: {torch.cuda.get_device_name(0)}; torch {torch.__version__}, cuDNN "
         f"{torch.backends.cudnn.version()}; blocks of steps interleaved, 5 repetitions, medians.",
         "The engine reads loss and gradient norm with .item() every step (a host sync) and validates "
         "every val_every steps; the raw loop never syncs inside a block.",
     ]
-    return section("gpu", TITLE, COLUMNS, rows, verdicts, notes, seconds=time.perf_counter() - started)
+    return section(
+        "gpu", TITLE, COLUMNS, rows, verdicts, notes, seconds=time.perf_counter() - started
+    )

@@ -31,8 +31,14 @@ def _per_sequence_step(cell: str, hidden: int, layers: int) -> int:
     return GATES[cell] * (hidden * hidden + hidden * 64) * layers
 
 
-def edge(cell: str, hidden: int, layers: int = 1, batch: int | None = None, seq_len: int | None = None,
-         task: str = "adding") -> dict[str, Any] | None:
+def edge(
+    cell: str,
+    hidden: int,
+    layers: int = 1,
+    batch: int | None = None,
+    seq_len: int | None = None,
+    task: str = "adding",
+) -> dict[str, Any] | None:
     """A config on the budget's edge: give batch (longest seq_len that fits) or seq_len (largest batch)."""
     from core.config import COST_BUDGET, FIELDS
 
@@ -43,13 +49,28 @@ def edge(cell: str, hidden: int, layers: int = 1, batch: int | None = None, seq_
         batch = min(int(FIELDS["batch_size"].high), COST_BUDGET // (seq_len * per))
     if seq_len < 2 or batch < 1:
         return None
-    return {"cell": cell, "hidden": hidden, "layers": layers, "batch_size": batch, "seq_len": seq_len,
-            "task": task}
+    return {
+        "cell": cell,
+        "hidden": hidden,
+        "layers": layers,
+        "batch_size": batch,
+        "seq_len": seq_len,
+        "task": task,
+    }
 
 
 def configs(smoke: bool) -> list[dict[str, Any]]:
     if smoke:
-        return [{"cell": "lstm", "hidden": 8, "layers": 1, "batch_size": 4, "seq_len": 10, "task": "adding"}]
+        return [
+            {
+                "cell": "lstm",
+                "hidden": 8,
+                "layers": 1,
+                "batch_size": 4,
+                "seq_len": 10,
+                "task": "adding",
+            }
+        ]
     candidates = [
         # hidden is capped at MAX_INTERACTIVE_HIDDEN (512) for interactive runs since the first
         # run of this benchmark found 3 x 1024-unit LSTMs at 840 MB.
@@ -65,6 +86,7 @@ def configs(smoke: bool) -> list[dict[str, Any]]:
 
 def child(spec: dict[str, Any]) -> dict[str, Any]:
     """Runs inside the measured process."""
+
     def peak_mb() -> float:
         # VmHWM, the peak resident set of this process's own memory map. ru_maxrss would do on a
         # process started from a small parent, but Linux carries the parent's peak RSS across
@@ -121,7 +143,11 @@ def measure(spec: dict[str, Any], timeout: float = 300) -> dict[str, Any]:
     try:
         done = subprocess.run(
             [sys.executable, "-m", "bench.memory", "--child", json.dumps(spec)],
-            cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout,
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
         )
     except subprocess.TimeoutExpired:
         return {**row, "error": f"timed out after {timeout:.0f} s"}
@@ -160,8 +186,13 @@ def run(smoke: bool = False) -> dict[str, Any]:
     with ThreadPoolExecutor(max_workers=1 if smoke else 2) as pool:
         rows = list(pool.map(measure, specs))
     verdicts = [
-        verdict(f"peak RSS MB, {r['shape']}", r.get("peak_mb"), "<=", TARGET_MB,
-                f"over by {r['over_mb']:.0f} MB" if r.get("over_mb") else "")
+        verdict(
+            f"peak RSS MB, {r['shape']}",
+            r.get("peak_mb"),
+            "<=",
+            TARGET_MB,
+            f"over by {r['over_mb']:.0f} MB" if r.get("over_mb") else "",
+        )
         for r in rows
     ]
     from core.config import COST_BUDGET
@@ -179,12 +210,21 @@ def run(smoke: bool = False) -> dict[str, Any]:
         "val_every=1000: validation still runs after step 1, so its memory is in the peak, and is "
         "timed once on its own; the step time excludes it.",
     ]
-    return section("memory", "6. Memory: peak RSS of one session at the budget's edge", COLUMNS, rows,
-                   verdicts, notes, seconds=time.perf_counter() - started)
+    return section(
+        "memory",
+        "6. Memory: peak RSS of one session at the budget's edge",
+        COLUMNS,
+        rows,
+        verdicts,
+        notes,
+        seconds=time.perf_counter() - started,
+    )
 
 
 if __name__ == "__main__":
     if len(sys.argv) == 3 and sys.argv[1] == "--child":
         print(json.dumps(child(json.loads(sys.argv[2]))))
     else:
-        print("usage: python -m bench.memory --child JSON  (run the benchmark with python -m bench.run)")
+        print(
+            "usage: python -m bench.memory --child JSON  (run the benchmark with python -m bench.run)"
+        )

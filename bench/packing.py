@@ -60,9 +60,16 @@ def run(smoke: bool = False) -> dict:
     return section(
         "packing",
         "7. Packed ragged batch against the same batch padded to the longest (steps/s, CPU time)",
-        [("config", "config"), ("padding", "padding share"), ("packed", "packed steps/s"),
-         ("padded", "padded steps/s"), ("ratio", "packed speed-up")],
+        [
+            ("config", "config"),
+            ("padding", "padding share"),
+            ("packed", "packed steps/s"),
+            ("padded", "padded steps/s"),
+            ("ratio", "packed speed-up"),
+        ],
         rows,
-        notes=["A speed-up below 1 means packing's bookkeeping costs more than the padding it skips."],
+        notes=[
+            "A speed-up below 1 means packing's bookkeeping costs more than the padding it skips."
+        ],
         seconds=time.perf_counter() - started,
     )

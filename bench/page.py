@@ -83,12 +83,18 @@ def measure(train_seconds: float = 12.0, cycles: int = 3) -> dict[str, Any]:
                 if cycle == 0:
                     first_plot = _after(rec["plots"], trained_at)
                     first_step = _after([t for t, n in rec["steps"] if n > 0], trained_at)
-                    out["first_chart_s"] = None if first_plot is None else (first_plot - trained_at) / 1000
-                    out["first_status_s"] = None if first_step is None else (first_step - trained_at) / 1000
+                    out["first_chart_s"] = (
+                        None if first_plot is None else (first_plot - trained_at) / 1000
+                    )
+                    out["first_status_s"] = (
+                        None if first_step is None else (first_step - trained_at) / 1000
+                    )
                     stats = window_stats(rec, trained_at + 2000, paused_at - 100)
                     out.update({f"train_{k}": v for k, v in stats.items()})
                     if stats["redraws_per_s"]:
-                        out["server_cpu_ms_per_redraw"] = 1000 * out["server_cores"] / stats["redraws_per_s"]
+                        out["server_cpu_ms_per_redraw"] = (
+                            1000 * out["server_cores"] / stats["redraws_per_s"]
+                        )
                 else:
                     first_step = _after([t for t, _ in rec["steps"]], trained_at)
                     if first_step is not None:
@@ -112,19 +118,34 @@ def measure(train_seconds: float = 12.0, cycles: int = 3) -> dict[str, Any]:
 
 ROWS = [
     ("server_health_s", "server start -> health endpoint answers", "s", None),
-    ("cold_ready_s", "server start -> first paint of the app (status line + Train), cold", "s", None),
+    (
+        "cold_ready_s",
+        "server start -> first paint of the app (status line + Train), cold",
+        "s",
+        None,
+    ),
     ("fcp_s", "first load: navigation -> first contentful paint (Streamlit shell)", "s", None),
     ("cold_navigation_s", "first load: navigation -> app ready (first script run)", "s", None),
     ("warm_ready_s", "second load (new session): navigation -> app ready", "s", None),
     ("first_chart_s", "Train click -> first chart redraw (warm)", "s", "first_chart_s"),
     ("first_status_s", "Train click -> first status-line step change", "s", None),
-    ("train_redraws_per_s", "redraws per second while training (status step changes)", "/s", "redraws_per_s"),
+    (
+        "train_redraws_per_s",
+        "redraws per second while training (status step changes)",
+        "/s",
+        "redraws_per_s",
+    ),
     ("train_afterplot_per_s", "plotly_afterplot events per second (all charts)", "/s", None),
     ("train_charts", "charts on the open tab", "", None),
     ("train_steps_per_s", "training steps per second (from the status line)", "/s", None),
     ("train_longest_stall_s", "longest gap between status changes while training", "s", None),
     ("server_cores", "server CPU while training (cores)", "cores", None),
-    ("server_cpu_ms_per_redraw", "server CPU per redraw (tick: steps + probe + charts)", "ms", None),
+    (
+        "server_cpu_ms_per_redraw",
+        "server CPU per redraw (tick: steps + probe + charts)",
+        "ms",
+        None,
+    ),
     ("stop_s", "Pause click -> last step change (median of 3)", "s", "stop_s"),
     ("stop_label_s", "Pause click -> button says Train again (median)", "s", None),
     ("resume_s", "Train click -> first step change on resume (median)", "s", None),
@@ -145,7 +166,9 @@ def run(smoke: bool = False) -> dict[str, Any]:
         goal = ""
         if target == "redraws_per_s":
             goal = f">= {TARGETS[target]:g}"
-            verdicts.append(verdict("redraws per second while training", value, ">=", TARGETS[target]))
+            verdicts.append(
+                verdict("redraws per second while training", value, ">=", TARGETS[target])
+            )
         elif target:
             goal = f"<= {TARGETS[target]:g} s"
             verdicts.append(verdict(label, value, "<=", TARGETS[target]))
@@ -161,7 +184,12 @@ def run(smoke: bool = False) -> dict[str, Any]:
         + ", ".join(f"{s:.2f} s" for s in result.get("stop_all_s", [])),
     ]
     return section(
-        "page", TITLE,
+        "page",
+        TITLE,
         [("metric", "measurement"), ("value", "value"), ("unit", "unit"), ("target", "target")],
-        rows, verdicts, notes, extra={"raw": result}, seconds=time.perf_counter() - started,
+        rows,
+        verdicts,
+        notes,
+        extra={"raw": result},
+        seconds=time.perf_counter() - started,
     )

@@ -99,8 +99,12 @@ def run(smoke: bool = False) -> dict[str, Any]:
         slopes.append(
             {
                 "cell": cell,
-                "step_slope": log_log_slope([r["seq_len"] for r in mine], [r["step_ms"] for r in mine]),
-                "probe_slope": log_log_slope([r["seq_len"] for r in mine], [r["probe_ms"] for r in mine]),
+                "step_slope": log_log_slope(
+                    [r["seq_len"] for r in mine], [r["step_ms"] for r in mine]
+                ),
+                "probe_slope": log_log_slope(
+                    [r["seq_len"] for r in mine], [r["probe_ms"] for r in mine]
+                ),
                 "probe_jac_slope": log_log_slope(
                     [r["seq_len"] for r in with_jac], [r["probe_jac_ms"] for r in with_jac]
                 ),
@@ -116,7 +120,10 @@ def run(smoke: bool = False) -> dict[str, Any]:
     for s in slopes:
         verdicts.append(
             verdict(
-                f"probe growth with T (log-log slope), {s['cell']}", s["probe_slope"], "<=", 1.2,
+                f"probe growth with T (log-log slope), {s['cell']}",
+                s["probe_slope"],
+                "<=",
+                1.2,
                 "about 1 means linear",
             )
         )

@@ -38,7 +38,9 @@ ORDER = ["throughput", "probe", "page", "visitors", "gpu", "memory", "packing"]
 BROWSER = {"page", "visitors"}
 
 
-def run_benchmarks(names: list[str], smoke: bool, log=print, done=None) -> dict[str, dict[str, Any]]:
+def run_benchmarks(
+    names: list[str], smoke: bool, log=print, done=None
+) -> dict[str, dict[str, Any]]:
     """Run the named benchmarks in-process; a failing one becomes an 'error' section.
     `done(sections)` is called after each one (the runner writes the files as it goes)."""
     sections: dict[str, dict[str, Any]] = {}
@@ -123,8 +125,22 @@ def render(results: dict[str, Any]) -> str:
         "| | |",
         "|---|---|",
     ]
-    for key in ("cpu", "cores", "usable_cores", "memory_gb", "load_average", "python", "torch", "numpy",
-                "torch_threads", "omp_num_threads", "cuda", "git", "date", "command"):
+    for key in (
+        "cpu",
+        "cores",
+        "usable_cores",
+        "memory_gb",
+        "load_average",
+        "python",
+        "torch",
+        "numpy",
+        "torch_threads",
+        "omp_num_threads",
+        "cuda",
+        "git",
+        "date",
+        "command",
+    ):
         lines.append(f"| {key} | {fmt(key, info.get(key))} |")
     sections = [results["sections"][k] for k in ORDER if k in results["sections"]]
     lines += ["", "## Targets", "", "| benchmark | target | value | result |", "|---|---|---|---|"]
@@ -137,7 +153,10 @@ def render(results: dict[str, Any]) -> str:
             )
     for sec in sections:
         lines += ["", f"## {sec['title']}", ""]
-        lines.append(f"_Measured {sec['date']}" + (f", took {sec['seconds']} s_" if sec.get("seconds") else "_"))
+        lines.append(
+            f"_Measured {sec['date']}"
+            + (f", took {sec['seconds']} s_" if sec.get("seconds") else "_")
+        )
         lines.append("")
         lines += table(sec["columns"], sec["rows"])
         for extra in sec.get("extra", {}).get("tables", []):
@@ -169,21 +188,29 @@ def _clean(value: Any) -> Any:
 
 def write(results: dict[str, Any], out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
-    (out / "results.json").write_text(json.dumps(_clean(results), indent=1, default=_json_default) + "\n")
+    (out / "results.json").write_text(
+        json.dumps(_clean(results), indent=1, default=_json_default) + "\n"
+    )
     (out / "RESULTS.md").write_text(render(results))
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.run", description=__doc__.splitlines()[0]
+    )
     parser.add_argument("--only", help=f"comma-separated subset of: {','.join(ORDER)}")
-    parser.add_argument("--smoke", action="store_true", help="tiny sizes, no browser, no thresholds")
+    parser.add_argument(
+        "--smoke", action="store_true", help="tiny sizes, no browser, no thresholds"
+    )
     parser.add_argument("--out", type=Path, help="folder for RESULTS.md and results.json")
     args = parser.parse_args(argv)
     if args.only:
         names = [n.strip() for n in args.only.split(",") if n.strip()]
         unknown = [n for n in names if n not in BENCHMARKS]
         if unknown:
-            parser.error(f"unknown benchmark(s) {', '.join(unknown)}; choose from {', '.join(ORDER)}")
+            parser.error(
+                f"unknown benchmark(s) {', '.join(unknown)}; choose from {', '.join(ORDER)}"
+            )
         names = [n for n in ORDER if n in names]
     else:
         names = [n for n in ORDER if not (args.smoke and n in BROWSER)]
@@ -200,6 +227,7 @@ def main(argv: list[str] | None = None) -> int:
             results["sections"].update(previous.get("sections", {}))
         except (OSError, ValueError):
             pass
+
     def save(sections: dict[str, Any]) -> None:
         results["sections"].update(sections)
         if out is not None:

@@ -284,9 +284,7 @@ async def soak(seconds: float, visitors: int, seed: int) -> dict:
     stop = asyncio.Event()
     try:
         async with async_playwright() as playwright:
-            browser = await playwright.chromium.launch(
-                executable_path=CHROMIUM, args=CHROMIUM_ARGS
-            )
+            browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             started = time.monotonic()
             sampler = asyncio.create_task(sample_rss(pid, started, samples, stop))
             deadline = started + seconds

@@ -61,12 +61,19 @@ class HandLoop:
             self.losses.append(loss.item())
 
 
-def measure(config: ExperimentConfig, repeats: int, block_seconds: float, min_steps: int = 3) -> dict[str, Any]:
+def measure(
+    config: ExperimentConfig, repeats: int, block_seconds: float, min_steps: int = 3
+) -> dict[str, Any]:
     engine = Experiment(config)
     engine_noval = Experiment(config.replace(val_every=1000))
     engine_val50 = Experiment(config.replace(val_every=PROPOSED_VAL_EVERY))
     hand = HandLoop(config)
-    for variant in (engine.step, engine_noval.step, engine_val50.step, hand.step):  # warm-up: allocator, first validation
+    for variant in (
+        engine.step,
+        engine_noval.step,
+        engine_val50.step,
+        hand.step,
+    ):  # warm-up: allocator, first validation
         variant(2)
     per_step = 1.0 / rate(hand.step, 3)()["cpu"]
     # A multiple of val_every, so every engine block holds the same number of validations.
@@ -91,12 +98,15 @@ def measure(config: ExperimentConfig, repeats: int, block_seconds: float, min_st
         "block_steps": steps,
     }
     for clock in ("cpu", "wall"):
-        engine_s, noval_s, hand_s = (pick(samples[k], clock) for k in ("engine", "engine_noval", "hand"))
+        engine_s, noval_s, hand_s = (
+            pick(samples[k], clock) for k in ("engine", "engine_noval", "hand")
+        )
         row[f"engine_sps_{clock}"] = median(engine_s)
         row[f"engine_noval_sps_{clock}"] = median(noval_s)
         row[f"hand_sps_{clock}"] = median(hand_s)
         row[f"ratio_{clock}"] = paired_ratio(engine_s, hand_s)
         row[f"ratio_noval_{clock}"] = paired_ratio(noval_s, hand_s)
+
     # Blocks hold 0 or 1 validations at val_every=50, so a median would pick the cheap blocks:
     # use the amortised rate over all blocks (total steps / total CPU time) for both sides.
     def amortised(name: str) -> float:
@@ -119,7 +129,10 @@ PROFILE_BUCKETS = [
     ("clip (clip_grads_with_norm_)", ("torch/nn/utils/clip_grad.py", "_clip_grads_with_norm_")),
     ("data: task.sample", ("core/tasks/", "sample")),  # every task module
     ("data: Batch.to(device)", ("core/tasks/base.py", "to")),
-    ("validation (Experiment.validate: forward+loss+metric on 128)", ("core/trainer.py", "validate")),
+    (
+        "validation (Experiment.validate: forward+loss+metric on 128)",
+        ("core/trainer.py", "validate"),
+    ),
     ("history (_record)", ("core/trainer.py", "_record")),
     ("metrics() once per step(k) call", ("core/trainer.py", "metrics")),
 ]
@@ -146,7 +159,9 @@ def profile_engine(config: ExperimentConfig, steps: int) -> dict[str, Any]:
     profiler.enable()
     exp.step(steps)
     profiler.disable()
-    stats = pstats.Stats(profiler).stats  # (file, line, func) -> (cc, nc, tottime, cumtime, callers)
+    stats = pstats.Stats(
+        profiler
+    ).stats  # (file, line, func) -> (cc, nc, tottime, cumtime, callers)
     step_key = next(k for k in stats if k[0].endswith("core/trainer.py") and k[2] == "step")
     total = stats[step_key][3]
     validations = sum(
@@ -171,7 +186,9 @@ def profile_engine(config: ExperimentConfig, steps: int) -> dict[str, Any]:
             seconds -= inside_validation["forward"]
         if suffix == "core/tasks/base.py" and func == "loss":
             seconds -= inside_validation["loss"]
-        buckets.append({"part": label, "ms_per_step": 1000 * seconds / steps, "share": seconds / total})
+        buckets.append(
+            {"part": label, "ms_per_step": 1000 * seconds / steps, "share": seconds / total}
+        )
     accounted = sum(b["share"] for b in buckets) * total
     buckets.append(
         {
@@ -221,12 +238,19 @@ def run(smoke: bool = False) -> dict[str, Any]:
             rows.append(measure(config, repeats, block_seconds, min_steps=2 if smoke else 5))
     worst = min(rows, key=lambda r: r["ratio"])
     worst_config = ExperimentConfig(
-        cell=worst["cell"], task="adding", hidden=worst["hidden"], seq_len=worst["seq_len"], batch_size=worst["batch"]
+        cell=worst["cell"],
+        task="adding",
+        hidden=worst["hidden"],
+        seq_len=worst["seq_len"],
+        batch_size=worst["batch"],
     )
     profile = profile_engine(worst_config, 10 if smoke else max(50, worst["block_steps"]))
     verdicts = [
         verdict(
-            f"engine/hand {r['cell']} h{r['hidden']} T{r['seq_len']} b{r['batch']}", r["ratio"], ">=", TARGET
+            f"engine/hand {r['cell']} h{r['hidden']} T{r['seq_len']} b{r['batch']}",
+            r["ratio"],
+            ">=",
+            TARGET,
         )
         for r in rows
     ]
@@ -254,7 +278,11 @@ def run(smoke: bool = False) -> dict[str, Any]:
                 {
                     "title": f"Where the engine's step goes (cProfile, {profile['config']}, "
                     f"{profile['steps']} steps, {profile['ms_per_step']:.1f} ms/step under the profiler)",
-                    "columns": [["part", "part"], ["ms_per_step", "ms per step"], ["share", "share"]],
+                    "columns": [
+                        ["part", "part"],
+                        ["ms_per_step", "ms per step"],
+                        ["share", "share"],
+                    ],
                     "rows": profile["buckets"],
                 }
             ],

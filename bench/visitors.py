@@ -101,14 +101,18 @@ def measure_training(
         "waited_sessions": sum(1 for s in stats if s["waited"]),
         "peak_rss_mb": peak,
         "server_cores": (cpu1[0] - cpu0[0]) / wall,
-        "server_cpu_ms_per_redraw": 1000 * (cpu1[0] - cpu0[0]) / wall
+        "server_cpu_ms_per_redraw": 1000
+        * (cpu1[0] - cpu0[0])
+        / wall
         / max(sum(s["redraws_per_s"] for s in stats), 1e-9),
         "browser_cores": (cpu1[1] - cpu0[1]) / wall,
         "load_average": os.getloadavg()[0],
     }
 
 
-def run_cap(browser, cap: int, sessions: int, seconds: float, baseline_seconds: float | None) -> list[dict]:
+def run_cap(
+    browser, cap: int, sessions: int, seconds: float, baseline_seconds: float | None
+) -> list[dict]:
     """A fresh server with this cap; `sessions` sessions load together. With `baseline_seconds`,
     two of them first train alone side by side (the others sit idle: no timer, no server work)."""
     server = Server(env={"PLAYGROUND_MAX_TRAINING": str(cap)})
@@ -123,11 +127,23 @@ def run_cap(browser, cap: int, sessions: int, seconds: float, baseline_seconds: 
         log(f"cap {cap}: {sessions} sessions loaded in {loaded:.1f} s")
         pages = [page for _, page, _ in opened]
         if baseline_seconds:
-            rows.append({"cap": cap, "group": "2 solo sessions side by side", "load_s": None,
-                         **measure_training(server, pages[:2], baseline_seconds, pause=True)})
+            rows.append(
+                {
+                    "cap": cap,
+                    "group": "2 solo sessions side by side",
+                    "load_s": None,
+                    **measure_training(server, pages[:2], baseline_seconds, pause=True),
+                }
+            )
             time.sleep(2.0)  # let the paused pair settle
-        rows.append({"cap": cap, "group": f"{sessions} sessions", "load_s": loaded,
-                     **measure_training(server, pages, seconds)})
+        rows.append(
+            {
+                "cap": cap,
+                "group": f"{sessions} sessions",
+                "load_s": loaded,
+                **measure_training(server, pages, seconds),
+            }
+        )
         log(f"cap {cap}: done")
     finally:
         for context, _, _ in opened:
@@ -179,7 +195,13 @@ def run(smoke: bool = False) -> dict[str, Any]:
                 if rows and time.perf_counter() - started > budget:
                     skipped.append(cap)
                     continue
-                rows += run_cap(browser, cap, sessions, seconds, baseline_seconds=(baseline_seconds if i == 0 else None))
+                rows += run_cap(
+                    browser,
+                    cap,
+                    sessions,
+                    seconds,
+                    baseline_seconds=(baseline_seconds if i == 0 else None),
+                )
         finally:
             browser.close()
     baseline = next(r for r in rows if r["group"].startswith("2 solo"))["aggregate_sps"]
@@ -190,9 +212,15 @@ def run(smoke: bool = False) -> dict[str, Any]:
     verdicts = []
     for r in many:
         verdicts += [
-            verdict(f"aggregate / 2 solo, cap {r['cap']}", r["ratio"], ">=", TARGETS["aggregate_ratio"]),
-            verdict(f"longest stall s, cap {r['cap']}", r["worst_stall_s"], "<=", TARGETS["stall_s"]),
-            verdict(f"server peak RSS MB, cap {r['cap']}", r["peak_rss_mb"], "<=", TARGETS["rss_mb"]),
+            verdict(
+                f"aggregate / 2 solo, cap {r['cap']}", r["ratio"], ">=", TARGETS["aggregate_ratio"]
+            ),
+            verdict(
+                f"longest stall s, cap {r['cap']}", r["worst_stall_s"], "<=", TARGETS["stall_s"]
+            ),
+            verdict(
+                f"server peak RSS MB, cap {r['cap']}", r["peak_rss_mb"], "<=", TARGETS["rss_mb"]
+            ),
         ]
     per_session = []
     for r in rows:
@@ -206,25 +234,41 @@ def run(smoke: bool = False) -> dict[str, Any]:
         "number; a stall is the longest gap between status-line changes.",
         f"Best cap here: {best['cap']} (aggregate {best['aggregate_sps']:.0f} steps/s, "
         f"{best['ratio']:.2f}x the 2-session baseline, longest stall {best['worst_stall_s']:.2f} s).",
-        *([f"Caps {', '.join(map(str, skipped))} skipped: the benchmark had used its {budget:.0f} s."]
-          if skipped else []),
+        *(
+            [
+                f"Caps {', '.join(map(str, skipped))} skipped: the benchmark had used its {budget:.0f} s."
+            ]
+            if skipped
+            else []
+        ),
         "The browser runs on the same 2 cores as the server (see the CPU columns), and other jobs "
         "share them too (load average column): aggregate numbers are what the server got, not what it "
         "could get alone.",
     ]
     return section(
-        "visitors", TITLE, COLUMNS,
+        "visitors",
+        TITLE,
+        COLUMNS,
         [{k: v for k, v in r.items() if k != "per_session"} for r in rows],
-        verdicts, notes,
+        verdicts,
+        notes,
         extra={
             "per_session": per_session,
-            "tables": [{
-                "title": "Per session",
-                "columns": [["cap", "cap"], ["group", "group"], ["session", "session"],
-                            ["steps_per_s", "steps/s"], ["redraws_per_s", "redraws/s"],
-                            ["longest_stall_s", "longest stall s"], ["waits", "waiting spells"]],
-                "rows": per_session,
-            }],
+            "tables": [
+                {
+                    "title": "Per session",
+                    "columns": [
+                        ["cap", "cap"],
+                        ["group", "group"],
+                        ["session", "session"],
+                        ["steps_per_s", "steps/s"],
+                        ["redraws_per_s", "redraws/s"],
+                        ["longest_stall_s", "longest stall s"],
+                        ["waits", "waiting spells"],
+                    ],
+                    "rows": per_session,
+                }
+            ],
         },
         seconds=time.perf_counter() - started,
     )

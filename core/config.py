@@ -69,7 +69,9 @@ class Field:
             raise ConfigError(f"{self.name} must be a whole number, got {value!r}")
         value = self.kind(value)
         if not (self.low <= value <= self.high):
-            raise ConfigError(f"{self.name} must be between {self.low:g} and {self.high:g}, got {value!r}")
+            raise ConfigError(
+                f"{self.name} must be between {self.low:g} and {self.high:g}, got {value!r}"
+            )
         return value
 
     def parse(self, text: str) -> Any:
@@ -128,7 +130,14 @@ FIELDS: dict[str, Field] = {
         # task
         _f("task", str, "next_number", choices=TASK_NAMES, help="what the model learns"),
         _f("seq_len", int, 20, 2, 400, help="time steps per sequence"),
-        _f("min_len", int, 0, 0, 400, help="shortest sequence for ragged tasks (0: all full length)"),
+        _f(
+            "min_len",
+            int,
+            0,
+            0,
+            400,
+            help="shortest sequence for ragged tasks (0: all full length)",
+        ),
         _f("lag", int, 10, 0, 200, help="copy task: steps to wait before recalling"),
         _f("n_symbols", int, 4, 1, 20, help="copy task: how many symbols to remember"),
         _f("alphabet", int, 8, 2, 32, help="copy task: distinct symbols"),
@@ -138,7 +147,14 @@ FIELDS: dict[str, Field] = {
         _f("n_classes", int, 4, 2, 10, help="speech: number of words"),
         _f("csv_column", int, 0, 0, 1000, help="csv: which numeric column"),
         _f("normalise", str, "zscore", choices=NORMALISATIONS, help="csv: scaling"),
-        _f("val_fraction", float, 0.2, 0.05, 0.5, help="csv: last part of the series kept for validation"),
+        _f(
+            "val_fraction",
+            float,
+            0.2,
+            0.05,
+            0.5,
+            help="csv: last part of the series kept for validation",
+        ),
         # training
         _f("optimizer", str, "adam", choices=OPTIMIZER_NAMES, help="update rule"),
         _f("lr", float, 0.01, 1e-5, 10.0, help="learning rate"),
@@ -247,7 +263,9 @@ class ExperimentConfig:
                 if not raw:
                     continue
                 if len(raw) > 1:
-                    notices.append(f"'{shown_key}' was given {len(raw)} times; the last one is used")
+                    notices.append(
+                        f"'{shown_key}' was given {len(raw)} times; the last one is used"
+                    )
                 raw = raw[-1]
             field = FIELDS.get(key)
             if field is None:
@@ -277,7 +295,9 @@ def _fit_budget(values: dict[str, Any], notices: list[str]) -> ExperimentConfig:
     """Construct the config; if it is over the cost budget, halve batch, then length, then hidden."""
     over_budget = None
     if values.get("hidden", 0) > MAX_INTERACTIVE_HIDDEN:
-        notices.append(f"hidden must be at most {MAX_INTERACTIVE_HIDDEN} here; using {MAX_INTERACTIVE_HIDDEN}")
+        notices.append(
+            f"hidden must be at most {MAX_INTERACTIVE_HIDDEN} here; using {MAX_INTERACTIVE_HIDDEN}"
+        )
         values["hidden"] = MAX_INTERACTIVE_HIDDEN
     for attempt in range(64):
         try:
@@ -294,7 +314,9 @@ def _fit_budget(values: dict[str, Any], notices: list[str]) -> ExperimentConfig:
                     break
             continue
         if over_budget:
-            shrunk = ", ".join(f"{n}={getattr(config, n)}" for n in ("batch_size", "seq_len", "hidden"))
+            shrunk = ", ".join(
+                f"{n}={getattr(config, n)}" for n in ("batch_size", "seq_len", "hidden")
+            )
             notices.append(f"{over_budget}; reduced to {shrunk}")
         return config
     return ExperimentConfig()

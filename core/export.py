@@ -63,7 +63,9 @@ def load_checkpoint(
     try:
         payload = torch.load(io.BytesIO(raw), map_location="cpu", weights_only=True)
     except Exception as error:  # unpickling refuses anything but tensors and plain containers
-        raise CheckpointError(f"not a playground checkpoint, or it holds code: {error}".split("\n")[0]) from None
+        raise CheckpointError(
+            f"not a playground checkpoint, or it holds code: {error}".split("\n")[0]
+        ) from None
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         raise CheckpointError(f"not a playground checkpoint (expected format {FORMAT!r})")
     try:
@@ -82,18 +84,20 @@ def load_checkpoint(
 def _load_state(experiment: Experiment, state: Any) -> None:
     expected = experiment.model.state_dict()
     if not isinstance(state, dict) or set(state) != set(expected):
-        raise CheckpointError("the checkpoint's weights do not match its config (different tensor names)")
+        raise CheckpointError(
+            "the checkpoint's weights do not match its config (different tensor names)"
+        )
     for name, tensor in state.items():
         if not isinstance(tensor, torch.Tensor) or tensor.shape != expected[name].shape:
-            shape = tuple(tensor.shape) if isinstance(tensor, torch.Tensor) else type(tensor).__name__
+            shape = (
+                tuple(tensor.shape) if isinstance(tensor, torch.Tensor) else type(tensor).__name__
+            )
             raise CheckpointError(
                 f"weight {name} has shape {shape}, but the config needs {tuple(expected[name].shape)}"
             )
         if not torch.isfinite(tensor).all():
             raise CheckpointError(f"weight {name} holds NaN or infinite values")
     experiment.model.load_state_dict(state)
-
-
 
 
 # ---- standalone script -------------------------------------------------------------------------

@@ -52,7 +52,9 @@ def fit_task(config: ExperimentConfig, notices: list[str], data: Any = None) -> 
         for names in _first_subsets(changed, size):
             trial = config.replace(**{name: FIELDS[name].default for name in names})
             if task_problem(trial, data) is None:
-                shown = ", ".join(f"{name}={FIELDS[name].format(FIELDS[name].default)}" for name in names)
+                shown = ", ".join(
+                    f"{name}={FIELDS[name].format(FIELDS[name].default)}" for name in names
+                )
                 notices.append(f"{problem}; using {shown} instead")
                 return trial
     notices.append(f"{problem}; using the default settings for {config.task}")
@@ -75,4 +77,7 @@ def cap(notices: list[str], limit: int = MAX_NOTICES) -> list[str]:
     """The first `limit - 1` notices and a count of the rest, when there are more than `limit`."""
     if len(notices) <= limit:
         return notices
-    return [*notices[: limit - 1], f"{len(notices) - limit + 1} more problems in the link were fixed the same way"]
+    return [
+        *notices[: limit - 1],
+        f"{len(notices) - limit + 1} more problems in the link were fixed the same way",
+    ]

@@ -27,9 +27,7 @@ class Cell:
 CELLS: dict[str, Cell] = {
     "rnn": Cell("rnn", nn.RNN, "tanh", ("hidden",), "Vanilla RNN (tanh)"),
     "rnn_relu": Cell("rnn_relu", nn.RNN, "relu", ("hidden",), "Vanilla RNN (ReLU)"),
-    "lstm": Cell(
-        "lstm", nn.LSTM, None, ("input", "forget", "cell_candidate", "output"), "LSTM"
-    ),
+    "lstm": Cell("lstm", nn.LSTM, None, ("input", "forget", "cell_candidate", "output"), "LSTM"),
     "gru": Cell("gru", nn.GRU, None, ("reset", "update", "candidate"), "GRU"),
 }
 
@@ -83,9 +81,7 @@ class SequenceModel(nn.Module):
         if lengths is None:
             out, _ = self.rnn(x)
         else:
-            packed = pack_padded_sequence(
-                x, lengths.cpu(), batch_first=True, enforce_sorted=False
-            )
+            packed = pack_padded_sequence(x, lengths.cpu(), batch_first=True, enforce_sorted=False)
             out, _ = self.rnn(packed)
             out, _ = pad_packed_sequence(out, batch_first=True, total_length=x.shape[1])
         return self.readout(out)
@@ -108,7 +104,9 @@ def build_model(config, input_size: int, output_size: int) -> SequenceModel:
 
 
 @torch.no_grad()
-def initialise(model: SequenceModel, init: str, gain: float = 1.0, forget_bias: float = 1.0) -> None:
+def initialise(
+    model: SequenceModel, init: str, gain: float = 1.0, forget_bias: float = 1.0
+) -> None:
     """Apply a recurrent-weight initialisation to every layer.
 
     default: PyTorch's uniform(-1/sqrt(H), 1/sqrt(H)).

@@ -81,7 +81,10 @@ class Unrolled:
 
 def layer_weights(model: SequenceModel, layer: int) -> tuple[torch.Tensor, ...]:
     rnn = model.rnn
-    return tuple(getattr(rnn, f"{name}_l{layer}") for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"))
+    return tuple(
+        getattr(rnn, f"{name}_l{layer}")
+        for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
+    )
 
 
 def cell_step(cell: str, weights, x_t, h, c=None, x_proj=None):
@@ -116,7 +119,9 @@ def cell_step(cell: str, weights, x_t, h, c=None, x_proj=None):
     raise ValueError(f"unknown cell {cell!r}; choose one of: rnn, rnn_relu, lstm, gru")
 
 
-def unroll(model: SequenceModel, inputs: torch.Tensor, lengths: torch.Tensor | None = None) -> Unrolled:
+def unroll(
+    model: SequenceModel, inputs: torch.Tensor, lengths: torch.Tensor | None = None
+) -> Unrolled:
     """Run `model.rnn`'s weights step by step (no dropout), keeping every last-layer state tensor
     so gradients with respect to every h_t (and c_t) can be read off exactly."""
     batch, length, _ = inputs.shape
@@ -127,7 +132,9 @@ def unroll(model: SequenceModel, inputs: torch.Tensor, lengths: torch.Tensor | N
     for layer in range(model.num_layers):
         last = layer == model.num_layers - 1
         weights = layer_weights(model, layer)
-        projected = torch.nn.functional.linear(layer_input, weights[0], weights[2])  # all steps at once
+        projected = torch.nn.functional.linear(
+            layer_input, weights[0], weights[2]
+        )  # all steps at once
         h = inputs.new_zeros(batch, hidden_size)
         c = inputs.new_zeros(batch, hidden_size) if cell == "lstm" else None
         hs, cs = [], []
@@ -162,7 +169,9 @@ def _valid_steps(batch: int, length: int, lengths: torch.Tensor | None, device) 
     return (steps.unsqueeze(0) < lengths.to(device).unsqueeze(1)).float()
 
 
-def probe(model: SequenceModel, batch: Batch, task: Task, jacobian: bool = True, step: int = 0) -> Probe:
+def probe(
+    model: SequenceModel, batch: Batch, task: Task, jacobian: bool = True, step: int = 0
+) -> Probe:
     """One instrumented pass of `model` over `batch`; see `Probe` for what each field means."""
     was_training = model.training
     model.eval()
@@ -182,7 +191,9 @@ def probe(model: SequenceModel, batch: Batch, task: Task, jacobian: bool = True,
             targets=_np(batch.targets),
             predictions=_np(predictions),
             mask=_np(batch.mask),
-            lengths=_np(batch.lengths) if batch.lengths is not None else np.full(batch.size, length),
+            lengths=_np(batch.lengths)
+            if batch.lengths is not None
+            else np.full(batch.size, length),
             hidden=_np_masked(run.hidden, valid),
             cell=_np_masked(run.cell, valid) if run.cell is not None else None,
             gates={name: _np_masked(value, valid) for name, value in run.gates.items()},
@@ -203,7 +214,10 @@ def _mean_norm(grads, valid: torch.Tensor) -> np.ndarray:
     """(L,) mean over the sequences that reach step t of the per-sequence gradient norm."""
     if any(g is None for g in grads):
         norms = torch.stack(
-            [torch.zeros(valid.shape[0], device=valid.device) if g is None else g.norm(dim=-1) for g in grads],
+            [
+                torch.zeros(valid.shape[0], device=valid.device) if g is None else g.norm(dim=-1)
+                for g in grads
+            ],
             dim=1,
         )
     else:
@@ -219,7 +233,10 @@ def recurrent_spectrum(model: SequenceModel) -> dict[str, np.ndarray]:
     weight_hh = _np(getattr(model.rnn, f"weight_hh_l{model.num_layers - 1}")).astype(np.float64)
     hidden = model.hidden_size
     names = model.cell.gate_names
-    return {name: np.linalg.eigvals(weight_hh[k * hidden : (k + 1) * hidden]) for k, name in enumerate(names)}
+    return {
+        name: np.linalg.eigvals(weight_hh[k * hidden : (k + 1) * hidden])
+        for k, name in enumerate(names)
+    }
 
 
 def _jacobian_norm(model: SequenceModel, run: Unrolled, batch: Batch) -> np.ndarray | None:
@@ -248,7 +265,9 @@ def _jacobian_norm(model: SequenceModel, run: Unrolled, batch: Batch) -> np.ndar
     flat_states = states.reshape(-1, state_size)
     jac = vmap(jacrev(next_state, argnums=1))(flat_x, flat_states)
     norms = torch.linalg.matrix_norm(jac, ord=2).reshape(examples, length - 1)
-    valid = _valid_steps(examples, length, None if batch.lengths is None else batch.lengths[:examples], norms.device)
+    valid = _valid_steps(
+        examples, length, None if batch.lengths is None else batch.lengths[:examples], norms.device
+    )
     valid = valid[:, 1:]
     mean = (norms * valid).sum(0) / valid.sum(0).clamp(min=1)
     mean[valid.sum(0) == 0] = float("nan")

@@ -41,7 +41,16 @@ class History:
     lr: list[float] = field(default_factory=list)
     seconds: list[float] = field(default_factory=list)
 
-    COLUMNS = ("step", "train_loss", "val_loss", "val_metric", "grad_norm", "clipped", "lr", "seconds")
+    COLUMNS = (
+        "step",
+        "train_loss",
+        "val_loss",
+        "val_metric",
+        "grad_norm",
+        "clipped",
+        "lr",
+        "seconds",
+    )
 
     def __len__(self) -> int:
         return len(self.step)
@@ -195,9 +204,13 @@ class Experiment:
             "repeated multiplication through time (or too large a step) blew the numbers up. "
         )
         if self.config.clip == 0:
-            self.message += "Turn on gradient clipping (1.0 is a good start) or lower the learning rate"
+            self.message += (
+                "Turn on gradient clipping (1.0 is a good start) or lower the learning rate"
+            )
         else:
-            self.message += f"Lower the learning rate (now {self.config.lr:g}) or the clipping threshold"
+            self.message += (
+                f"Lower the learning rate (now {self.config.lr:g}) or the clipping threshold"
+            )
         if self.config.init == "scaled" and self.config.init_gain > 1:
             self.message += f", or use a recurrent gain below 1 (now {self.config.init_gain:g})"
         self.message += ", then press Reset."
@@ -237,11 +250,17 @@ class Experiment:
         """Instrumented pass over the fixed probe batch (or `batch`); changes nothing."""
         with self.lock:
             result = probe(
-                self.model, batch or self.probe_batch, self.task, jacobian=jacobian, step=self.steps_done
+                self.model,
+                batch or self.probe_batch,
+                self.task,
+                jacobian=jacobian,
+                step=self.steps_done,
             )
             if batch is None and not self.diverged:
                 self.probe_log.append(
-                    ProbeRecord(self.steps_done, result.grad_norm, result.spectral_radius, result.loss)
+                    ProbeRecord(
+                        self.steps_done, result.grad_norm, result.spectral_radius, result.loss
+                    )
                 )
                 del self.probe_log[:-500]  # bounded memory for long runs
             return result

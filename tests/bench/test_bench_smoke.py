@@ -35,7 +35,10 @@ def test_every_core_benchmark_produces_a_section(sections):
 @pytest.mark.parametrize(
     "name, numeric",
     [
-        ("throughput", ["engine_sps_cpu", "engine_noval_sps_cpu", "hand_sps_cpu", "ratio_cpu", "ratio_wall"]),
+        (
+            "throughput",
+            ["engine_sps_cpu", "engine_noval_sps_cpu", "hand_sps_cpu", "ratio_cpu", "ratio_wall"],
+        ),
         ("probe", ["step_ms", "probe_ms", "probe_ratio", "probe_jac_ms"]),
         ("memory", ["rss_import_mb", "peak_mb", "session_mb", "step_s", "probe_s"]),
     ],
@@ -44,7 +47,10 @@ def test_rows_hold_positive_finite_numbers(sections, name, numeric):
     for row in sections[name]["rows"]:
         assert "error" not in row, row
         for key in numeric:
-            assert isinstance(row[key], float) and math.isfinite(row[key]) and row[key] > 0, (key, row)
+            assert isinstance(row[key], float) and math.isfinite(row[key]) and row[key] > 0, (
+                key,
+                row,
+            )
 
 
 def test_throughput_profile_accounts_for_the_whole_step(sections):
@@ -56,12 +62,16 @@ def test_throughput_profile_accounts_for_the_whole_step(sections):
 def test_gpu_section_skips_cleanly_without_cuda(sections, monkeypatch):
     monkeypatch.setattr(gpu.torch.cuda, "is_available", lambda: False)
     sec = gpu.run(smoke=True)
-    assert sec["rows"] == [{"status": "skipped", "reason": "no GPU: torch.cuda.is_available() is False"}]
+    assert sec["rows"] == [
+        {"status": "skipped", "reason": "no GPU: torch.cuda.is_available() is False"}
+    ]
 
 
 def test_gpu_comparison_code_runs_on_cpu():
     row = gpu.measure("gru", hidden=8, seq_len=6, batch=4, device="cpu", steps=2, repeats=1)
-    assert row["device"] == "cpu" and row["raw_sps"] > 0 and row["ratio"] > 0 and row["probe_ms"] > 0
+    assert (
+        row["device"] == "cpu" and row["raw_sps"] > 0 and row["ratio"] > 0 and row["probe_ms"] > 0
+    )
 
 
 def test_results_render_and_serialise(sections, tmp_path):

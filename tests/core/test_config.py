@@ -39,17 +39,32 @@ def test_params_round_trip_only_non_defaults():
 
 def test_from_params_repairs_and_reports():
     config, notices = ExperimentConfig.from_params(
-        {"hidden": "99999", "lr": "abc", "cell": "lstn", "bogus": "1", "seed": ["1", "2"], "layers": "inf"}
+        {
+            "hidden": "99999",
+            "lr": "abc",
+            "cell": "lstn",
+            "bogus": "1",
+            "seed": ["1", "2"],
+            "layers": "inf",
+        }
     )
     assert config.hidden <= 512 and config.lr == 0.01 and config.cell == "lstm" and config.seed == 2
     assert config.layers == 3  # +inf clamps to the upper bound
     text = " | ".join(notices)
-    for fragment in ["hidden must be between", "lr must be a number", "unknown cell", "unknown setting 'bogus'", "given 2 times"]:
+    for fragment in [
+        "hidden must be between",
+        "lr must be a number",
+        "unknown cell",
+        "unknown setting 'bogus'",
+        "given 2 times",
+    ]:
         assert fragment in text
 
 
 def test_over_budget_runs_are_shrunk_with_a_notice():
-    config, notices = ExperimentConfig.from_params({"hidden": "1024", "seq_len": "400", "batch_size": "512"})
+    config, notices = ExperimentConfig.from_params(
+        {"hidden": "1024", "seq_len": "400", "batch_size": "512"}
+    )
     assert config.cost() <= COST_BUDGET
     assert any("lower the hidden size" in n for n in notices)
     with pytest.raises(ConfigError, match="too large"):
@@ -67,7 +82,13 @@ text_values = st.one_of(
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.dictionaries(st.sampled_from([*FIELDS, "junk", ""]), st.one_of(text_values, st.lists(text_values, max_size=3)), max_size=12))
+@given(
+    st.dictionaries(
+        st.sampled_from([*FIELDS, "junk", ""]),
+        st.one_of(text_values, st.lists(text_values, max_size=3)),
+        max_size=12,
+    )
+)
 def test_from_params_always_yields_a_valid_config_that_round_trips(params):
     config, notices = ExperimentConfig.from_params(params)
     assert isinstance(config, ExperimentConfig)

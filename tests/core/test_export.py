@@ -11,7 +11,9 @@ from core.trainer import Experiment
 
 
 def trained():
-    exp = Experiment(ExperimentConfig(cell="lstm", task="adding", seq_len=10, hidden=6, batch_size=4))
+    exp = Experiment(
+        ExperimentConfig(cell="lstm", task="adding", seq_len=10, hidden=6, batch_size=4)
+    )
     exp.step(5)
     return exp
 
@@ -32,7 +34,9 @@ def test_shape_mismatch_is_reported_clearly():
     payload["config"] = payload["config"].replace('"hidden": 6', '"hidden": 7')
     buffer = io.BytesIO()
     torch.save(payload, buffer)
-    with pytest.raises(CheckpointError, match=r"has shape \(24, 2\), but the config needs \(28, 2\)"):
+    with pytest.raises(
+        CheckpointError, match=r"has shape \(24, 2\), but the config needs \(28, 2\)"
+    ):
         load_checkpoint(buffer.getvalue())
 
 

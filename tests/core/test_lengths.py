@@ -38,7 +38,12 @@ def test_packed_batch_equals_each_sequence_alone(cell, layers):
         alone_pred = model.readout(alone_out)[0]
         torch.testing.assert_close(batch_pred[i, :n], alone_pred, atol=1e-5, rtol=0)
         # outputs past the end are the readout of zeros: the padding never reached the state
-        torch.testing.assert_close(batch_pred[i, n:], model.readout.bias.expand(len(batch_pred[i, n:]), 2), atol=1e-6, rtol=0)
+        torch.testing.assert_close(
+            batch_pred[i, n:],
+            model.readout.bias.expand(len(batch_pred[i, n:]), 2),
+            atol=1e-6,
+            rtol=0,
+        )
         for got, want in zip(_states(batch_state), _states(alone_state), strict=True):
             torch.testing.assert_close(got[:, i], want[:, 0], atol=1e-5, rtol=0)
         # per-sequence loss and its gradient with respect to every weight

@@ -15,13 +15,21 @@ from core.links import MAX_NOTICES, cap, config_from_link, task_problem
     "params, reset, kept",
     [
         # min_len above seq_len: min_len goes back to 0, seq_len stays.
-        ({"task": "next_number", "seq_len": "20", "min_len": "400"}, {"min_len": 0}, {"seq_len": 20}),
+        (
+            {"task": "next_number", "seq_len": "20", "min_len": "400"},
+            {"min_len": 0},
+            {"seq_len": 20},
+        ),
         ({"task": "text", "seq_len": "30", "min_len": "31"}, {"min_len": 0}, {"seq_len": 30}),
         ({"task": "csv", "seq_len": "24", "min_len": "50"}, {"min_len": 0}, {"seq_len": 24}),
         # next_number needs three steps: seq_len goes back to its default.
         ({"task": "next_number", "seq_len": "2"}, {"seq_len": FIELDS["seq_len"].default}, {}),
         # The demo series has fewer columns than asked for.
-        ({"task": "csv", "csv_column": "7", "normalise": "minmax"}, {"csv_column": 0}, {"normalise": "minmax"}),
+        (
+            {"task": "csv", "csv_column": "7", "normalise": "minmax"},
+            {"csv_column": 0},
+            {"normalise": "minmax"},
+        ),
     ],
 )
 def test_jointly_invalid_links_reset_the_fewest_settings(params, reset, kept):
@@ -59,7 +67,12 @@ def test_many_problems_are_summarised_not_listed():
     csv_column=st.integers(-2, 12),
 )
 def test_any_combination_gives_a_config_the_task_accepts(task, seq_len, min_len, csv_column):
-    params = {"task": task, "seq_len": str(seq_len), "min_len": str(min_len), "csv_column": str(csv_column)}
+    params = {
+        "task": task,
+        "seq_len": str(seq_len),
+        "min_len": str(min_len),
+        "csv_column": str(csv_column),
+    }
     config, notices = config_from_link(params)
     assert task_problem(config) is None
     assert len(notices) <= MAX_NOTICES

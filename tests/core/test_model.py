@@ -6,7 +6,9 @@ from core.model import CELLS, SequenceModel, build_model, get_cell
 
 
 def test_unknown_cell_lists_the_options():
-    with pytest.raises(ValueError, match="unknown cell 'lstn'; choose one of: rnn, rnn_relu, lstm, gru"):
+    with pytest.raises(
+        ValueError, match="unknown cell 'lstn'; choose one of: rnn, rnn_relu, lstm, gru"
+    ):
         get_cell("lstn")
     with pytest.raises(ValueError, match="choose one of"):
         SequenceModel("transformer", 1, 4, 1)
@@ -25,9 +27,14 @@ def test_weights_live_in_standard_torch_modules(cell, layers):
 def test_gru_has_three_quarters_of_lstm_recurrent_parameters():
     lstm = SequenceModel("lstm", 10, 64, 1, num_layers=2)
     gru = SequenceModel("gru", 10, 64, 1, num_layers=2)
-    assert gru.parameter_count(recurrent_only=True) * 4 == lstm.parameter_count(recurrent_only=True) * 3
+    assert (
+        gru.parameter_count(recurrent_only=True) * 4
+        == lstm.parameter_count(recurrent_only=True) * 3
+    )
     # the counts are PyTorch's own: 4 * (H*I + H*H + 2H) per LSTM layer
-    assert lstm.parameter_count(recurrent_only=True) == 4 * (64 * 10 + 64 * 64 + 128) + 4 * (64 * 64 * 2 + 128)
+    assert lstm.parameter_count(recurrent_only=True) == 4 * (64 * 10 + 64 * 64 + 128) + 4 * (
+        64 * 64 * 2 + 128
+    )
     assert lstm.parameter_count() == lstm.parameter_count(recurrent_only=True) + 64 + 1
 
 

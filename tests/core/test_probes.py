@@ -16,7 +16,9 @@ CELL_MODULES = {"rnn": nn.RNNCell, "rnn_relu": nn.RNNCell, "lstm": nn.LSTMCell, 
 
 
 def make(cell, layers=1, hidden=12, seq_len=15, seed=0, **extra):
-    config = ExperimentConfig(cell=cell, task="adding", layers=layers, hidden=hidden, seq_len=seq_len, seed=seed, **extra)
+    config = ExperimentConfig(
+        cell=cell, task="adding", layers=layers, hidden=hidden, seq_len=seq_len, seed=seed, **extra
+    )
     task = make_task(config)
     torch.manual_seed(seed)
     model = build_model(config, task.input_size, task.output_size)
@@ -46,7 +48,9 @@ def test_unrolled_outputs_equal_fused_module(cell, layers):
 def test_unrolled_outputs_equal_packed_fused_module(cell, layers):
     model, _, batch = make(cell, layers)
     lengths = random_lengths(batch)
-    packed = nn.utils.rnn.pack_padded_sequence(batch.inputs, lengths, batch_first=True, enforce_sorted=False)
+    packed = nn.utils.rnn.pack_padded_sequence(
+        batch.inputs, lengths, batch_first=True, enforce_sorted=False
+    )
     fused, _ = nn.utils.rnn.pad_packed_sequence(model.rnn(packed)[0], batch_first=True)
     unrolled = unroll(model, batch.inputs, lengths).outputs
     torch.testing.assert_close(unrolled, fused, atol=1e-5, rtol=0)
@@ -56,7 +60,9 @@ def cell_copies(model):
     """torch.nn.*Cell modules holding copies of the last layer's weights."""
     layer = model.num_layers - 1
     name = model.cell.name
-    kwargs = {"nonlinearity": "relu" if name == "rnn_relu" else "tanh"} if name.startswith("rnn") else {}
+    kwargs = (
+        {"nonlinearity": "relu" if name == "rnn_relu" else "tanh"} if name.startswith("rnn") else {}
+    )
     input_size = model.rnn.input_size if layer == 0 else model.hidden_size
     cell = CELL_MODULES[name](input_size, model.hidden_size, **kwargs)
     with torch.no_grad():
@@ -69,10 +75,20 @@ def oracle_states(model, inputs):
     """Last-layer h_t (and c_t) computed by an nn.*Cell loop, each with retain_grad."""
     lower = inputs
     if model.num_layers > 1:
-        below = nn.LSTM if model.cell.name == "lstm" else nn.GRU if model.cell.name == "gru" else nn.RNN
+        below = (
+            nn.LSTM if model.cell.name == "lstm" else nn.GRU if model.cell.name == "gru" else nn.RNN
+        )
         kwargs = {"nonlinearity": model.cell.nonlinearity} if below is nn.RNN else {}
-        lower_rnn = below(inputs.shape[-1], model.hidden_size, model.num_layers - 1, batch_first=True, **kwargs)
-        lower_rnn.load_state_dict({k: v for k, v in model.rnn.state_dict().items() if not k.endswith(f"_l{model.num_layers - 1}")})
+        lower_rnn = below(
+            inputs.shape[-1], model.hidden_size, model.num_layers - 1, batch_first=True, **kwargs
+        )
+        lower_rnn.load_state_dict(
+            {
+                k: v
+                for k, v in model.rnn.state_dict().items()
+                if not k.endswith(f"_l{model.num_layers - 1}")
+            }
+        )
         lower, _ = lower_rnn(inputs)
     cell = cell_copies(model)
     h = torch.zeros(inputs.shape[0], model.hidden_size)
@@ -121,7 +137,10 @@ def test_grad_norm_with_lengths_averages_over_sequences_that_reach_each_step():
         hs, _ = oracle_states(model, batch.inputs[i : i + 1, : lengths[i]])
         prediction = model.readout(hs[-1])
         # The batch loss is a mean over the batch's masked steps: one per sequence here.
-        loss = nn.functional.mse_loss(prediction, batch.targets[i : i + 1, lengths[i] - 1]) / batch.size
+        loss = (
+            nn.functional.mse_loss(prediction, batch.targets[i : i + 1, lengths[i] - 1])
+            / batch.size
+        )
         loss.backward()
         norms = [h.grad.norm().item() for h in hs]
         per_sequence.append(norms + [np.nan] * (batch.inputs.shape[1] - len(norms)))
@@ -144,11 +163,18 @@ def test_gates_equal_manual_recomputation(cell):
     hh = h_prev @ w_hh.T + b_hh
     if cell == "lstm":
         i, f, g, o = (ih + hh).split(H, dim=-1)
-        expected = {"input": i.sigmoid(), "forget": f.sigmoid(), "cell_candidate": g.tanh(), "output": o.sigmoid()}
+        expected = {
+            "input": i.sigmoid(),
+            "forget": f.sigmoid(),
+            "cell_candidate": g.tanh(),
+            "output": o.sigmoid(),
+        }
         # the last cell state must equal the fused module's c_n
         np.testing.assert_allclose(result.cell[:, -1], final[1][0].detach().numpy(), atol=1e-5)
         # and h_t = o_t * tanh(c_t) at every step
-        np.testing.assert_allclose(result.hidden, expected["output"].numpy() * np.tanh(result.cell), atol=1e-5)
+        np.testing.assert_allclose(
+            result.hidden, expected["output"].numpy() * np.tanh(result.cell), atol=1e-5
+        )
     else:
         r = (ih[..., :H] + hh[..., :H]).sigmoid()
         z = (ih[..., H : 2 * H] + hh[..., H : 2 * H]).sigmoid()
@@ -156,7 +182,9 @@ def test_gates_equal_manual_recomputation(cell):
         expected = {"reset": r, "update": z, "candidate": n}
     assert set(result.gates) == set(expected)
     for name, value in expected.items():
-        np.testing.assert_allclose(result.gates[name], value.detach().numpy(), atol=1e-5, err_msg=name)
+        np.testing.assert_allclose(
+            result.gates[name], value.detach().numpy(), atol=1e-5, err_msg=name
+        )
     np.testing.assert_allclose(result.hidden, fused.detach().numpy(), atol=1e-5)
 
 
@@ -195,7 +223,9 @@ def test_spectrum_holds_each_gate_block_eigenvalues():
     assert list(result.spectrum) == ["input", "forget", "cell_candidate", "output"]
     forget = np.sort_complex(np.linalg.eigvals(weight[5:10]))
     np.testing.assert_allclose(np.sort_complex(result.spectrum["forget"]), forget, atol=1e-10)
-    assert result.spectral_radius == pytest.approx(max(abs(np.linalg.eigvals(weight[k * 5 : k * 5 + 5])).max() for k in range(4)))
+    assert result.spectral_radius == pytest.approx(
+        max(abs(np.linalg.eigvals(weight[k * 5 : k * 5 + 5])).max() for k in range(4))
+    )
 
 
 def test_probe_changes_no_weights_grads_or_rng():

@@ -370,7 +370,9 @@ def test_ragged_rollout_equals_each_window_alone(tasks, cell):
     forecast = rollout(model, batch, 4)
     truth = task.future(batch, 4)
     for i, n in enumerate(batch.lengths.tolist()):
-        alone = Batch(batch.inputs[i : i + 1, :n], batch.targets[i : i + 1, :n], batch.mask[i : i + 1, :n])
+        alone = Batch(
+            batch.inputs[i : i + 1, :n], batch.targets[i : i + 1, :n], batch.mask[i : i + 1, :n]
+        )
         assert np.allclose(forecast[i], rollout(model, alone, 4)[0], atol=1e-5)
         start = batch.meta["starts"][i]
         assert np.allclose(truth[i], task.series[start + n : start + n + 4])
@@ -386,7 +388,9 @@ def test_csv_ragged_windows_stay_inside_their_part(tasks):
         assert (starts >= low).all() and (starts + lengths < high).all()
         for i in range(0, 400, 37):
             n, start = lengths[i], starts[i]
-            assert np.allclose(batch.inputs[i, :n, 0].numpy(), task.series[start : start + n], atol=1e-6)
+            assert np.allclose(
+                batch.inputs[i, :n, 0].numpy(), task.series[start : start + n], atol=1e-6
+            )
 
 
 def test_csv_min_len_must_fit_seq_len():

@@ -63,12 +63,27 @@ def test_clipping_scales_the_update_to_the_threshold():
     exp = Experiment(small(optimizer="sgd", momentum=0.0, lr=1.0, clip=0.01))
     before = [p.detach().clone() for p in exp.model.parameters()]
     exp.step(1)
-    moved = torch.sqrt(sum(((p.detach() - b) ** 2).sum() for p, b in zip(exp.model.parameters(), before, strict=True)))
+    moved = torch.sqrt(
+        sum(
+            ((p.detach() - b) ** 2).sum()
+            for p, b in zip(exp.model.parameters(), before, strict=True)
+        )
+    )
     assert exp.history.grad_norm[0] > 0.01 and moved.item() == pytest.approx(0.01, rel=1e-4)
 
 
 def test_divergence_is_caught_and_reset_recovers():
-    exp = Experiment(small(cell="rnn", init="scaled", init_gain=10.0, lr=10.0, clip=0.0, optimizer="sgd", momentum=0.0))
+    exp = Experiment(
+        small(
+            cell="rnn",
+            init="scaled",
+            init_gain=10.0,
+            lr=10.0,
+            clip=0.0,
+            optimizer="sgd",
+            momentum=0.0,
+        )
+    )
     metrics = exp.step(200)
     assert metrics["diverged"] and exp.diverged
     assert "exploding gradients" in metrics["message"] and "clipping" in metrics["message"]
@@ -109,20 +124,26 @@ def test_vanishing_gradient_rnn_against_lstm_on_adding_50():
     bias 1 learns to keep it alive (once it solves the task, its early-step gradient recovers)."""
     ratios, losses = {}, {}
     for cell in ["rnn", "lstm"]:
-        config = ExperimentConfig(cell=cell, task="adding", seq_len=50, hidden=32, lr=0.02, forget_bias=1.0, seed=0)
+        config = ExperimentConfig(
+            cell=cell, task="adding", seq_len=50, hidden=32, lr=0.02, forget_bias=1.0, seed=0
+        )
         exp = Experiment(config)
         exp.step(800)
         grad = exp.probe(jacobian=False).grad_norm
         ratios[cell], losses[cell] = grad[0] / grad[-1], exp.validate()[0]
-    print(f"adding T=50, 800 steps: grad_norm[0]/grad_norm[-1] rnn {ratios['rnn']:.2e} lstm {ratios['lstm']:.2e};"
-          f" val MSE rnn {losses['rnn']:.4f} lstm {losses['lstm']:.4f}")
+    print(
+        f"adding T=50, 800 steps: grad_norm[0]/grad_norm[-1] rnn {ratios['rnn']:.2e} lstm {ratios['lstm']:.2e};"
+        f" val MSE rnn {losses['rnn']:.4f} lstm {losses['lstm']:.4f}"
+    )
     assert ratios["rnn"] < ratios["lstm"] * 1e-4  # four orders of magnitude at least
     assert losses["lstm"] < 0.01 < 0.1 < losses["rnn"]
 
 
 def test_core_never_imports_streamlit_or_plotly():
     code = "import sys, core, core.export; print(sorted(m for m in sys.modules if m.split('.')[0] in ('streamlit', 'plotly')))"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
     assert out.strip() == "[]"
 
 
@@ -148,6 +169,8 @@ def test_lstm_solves_next_number_within_a_small_budget():
         metrics = exp.step(100)
         if metrics["solved"]:
             break
-    print(f"next_number solved at step {metrics['step']}: val MSE {metrics['val_metric']:.5f} (solved_at {exp.task.solved_at:.5f})")
+    print(
+        f"next_number solved at step {metrics['step']}: val MSE {metrics['val_metric']:.5f} (solved_at {exp.task.solved_at:.5f})"
+    )
     assert metrics["solved"] and metrics["step"] <= 1000
     assert metrics["val_metric"] <= exp.task.solved_at < exp.task.baseline

@@ -253,7 +253,9 @@ def test_train_runs_a_tick_and_pause_stops():
     at.button(key="train").click().run()
     assert at.session_state["workspace"].get("running")
     assert at.button(key="pause").label == "Pause"
-    assert at.session_state["workspace"].get("experiment").steps_done > 0  # the live panel ticked once
+    assert (
+        at.session_state["workspace"].get("experiment").steps_done > 0
+    )  # the live panel ticked once
     at.button(key="pause").click().run()
     assert not at.session_state["workspace"].get("running")
     assert at.button(key="train").label == "Train"
@@ -272,12 +274,16 @@ def test_next_number_fill_in():
 def test_csv_upload_errors_are_messages_and_good_files_are_used():
     at = open_app(task="csv", seq_len="20")
     assert not at.exception
-    at.file_uploader(key="csv_upload").upload("broken.csv", b"\x00\x01\x02garbage", "text/csv").run()
+    at.file_uploader(key="csv_upload").upload(
+        "broken.csv", b"\x00\x01\x02garbage", "text/csv"
+    ).run()
     assert any("Could not use broken\\.csv" in e.value for e in at.error)  # escaped Markdown
     assert not at.exception
     assert at.session_state["csv_table"] is None
     rows = "\n".join(f"{i},{(i * 7) % 13}.5" for i in range(200))
-    at.file_uploader(key="csv_upload").set_value(("series.csv", f"day,value\n{rows}".encode(), "text/csv"))
+    at.file_uploader(key="csv_upload").set_value(
+        ("series.csv", f"day,value\n{rows}".encode(), "text/csv")
+    )
     at.run()
     assert not at.exception
     assert at.session_state["csv_table"].columns == ["day", "value"]
@@ -418,7 +424,9 @@ def test_checkpoint_upload_continues_a_run_and_refuses_bad_files():
         ("plain.pt", pickle.dumps([1, 2])),
         ("huge.pt", checkpoint_bytes(huge)),
     ]:
-        at.file_uploader(key="checkpoint_upload").upload(name, raw, "application/octet-stream").run()
+        at.file_uploader(key="checkpoint_upload").upload(
+            name, raw, "application/octet-stream"
+        ).run()
         assert not at.exception
         assert any(name.split(".")[0] in e.value for e in at.error), name
         assert at.session_state["workspace"].get("experiment") is exp, "the run is kept"
@@ -428,7 +436,9 @@ def test_file_names_and_columns_are_shown_as_text_not_markup():
     at = open_app(task="csv", seq_len="20")
     rows = "\n".join(f"{i},{i % 5}" for i in range(100))
     evil = "[log in](https://evil.example)"
-    at.file_uploader(key="csv_upload").upload(f"{evil}.csv", f"t,{evil}\n{rows}".encode(), "text/csv")
+    at.file_uploader(key="csv_upload").upload(
+        f"{evil}.csv", f"t,{evil}\n{rows}".encode(), "text/csv"
+    )
     at.run()
     assert not at.exception
     shown = [c.value for c in at.caption] + [i.value for i in at.info]

@@ -192,7 +192,15 @@ def generated() -> list[Link]:
     add("budget-hidden-seq", True, hidden="1024", seq_len="400")
     add("budget-hidden-batch", True, hidden="1024", batch_size="512")
     add("budget-rnn-max", True, cell="rnn", hidden="1024", seq_len="400", batch_size="512")
-    add("budget-gru-layers", True, cell="gru", hidden="512", seq_len="200", layers="3", batch_size="128")
+    add(
+        "budget-gru-layers",
+        True,
+        cell="gru",
+        hidden="512",
+        seq_len="200",
+        layers="3",
+        batch_size="128",
+    )
     add("budget-over-by-clamping", True, hidden="1e9", seq_len="1e9", batch_size="1e9")
     add("budget-with-junk", True, hidden="1024", seq_len="400", batch_size="512", bogus="x")
     add("budget-speech", True, task="speech", hidden="1024", seq_len="400", batch_size="512")
@@ -211,11 +219,27 @@ def generated() -> list[Link]:
     add("good-speech", False, task="speech", n_classes="6")
     add("good-csv", False, task="csv", seq_len="30", normalise="minmax")
     add("good-lr-trailing-zeros", False, lr="0.0100")
-    add("good-all-fields", False, **ExperimentConfig(
-        cell="gru", hidden=16, layers=2, dropout=0.1, init="orthogonal", init_gain=0.9,
-        task="adding", seq_len=25, optimizer="sgd", lr=0.05, momentum=0.5, clip=2.0,
-        batch_size=16, seed=7, max_steps=300,
-    ).to_params())
+    add(
+        "good-all-fields",
+        False,
+        **ExperimentConfig(
+            cell="gru",
+            hidden=16,
+            layers=2,
+            dropout=0.1,
+            init="orthogonal",
+            init_gain=0.9,
+            task="adding",
+            seq_len=25,
+            optimizer="sgd",
+            lr=0.05,
+            momentum=0.5,
+            clip=2.0,
+            batch_size=16,
+            seed=7,
+            max_steps=300,
+        ).to_params(),
+    )
     return links
 
 
