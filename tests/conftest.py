@@ -14,6 +14,9 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 os.environ.setdefault("OMP_NUM_THREADS", "1")
+# No background release of idle sessions while tests age workspaces by hand (test_workspace.py
+# turns it on for the one test of the sweeper thread).
+os.environ.setdefault("PLAYGROUND_IDLE_SECONDS", "0")
 
 import torch  # noqa: E402
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import time
 import weakref
 from pathlib import Path
 
@@ -53,6 +54,17 @@ def test_sweep_frees_the_model_of_an_idle_session():
     gc.collect()
     assert alive() is None, "nothing else may keep a released model alive"
     assert workspace.sweep(idle_seconds=0) == 0, "0 turns release off"
+
+
+def test_the_background_sweeper_releases_without_any_visitor(monkeypatch):
+    monkeypatch.setenv("PLAYGROUND_IDLE_SECONDS", "4")  # the sweeper then looks every second
+    ws = workspace.new_workspace()  # starts the sweeper (once per process)
+    ws.put("experiment", object())
+    ws.last_used -= 60
+    deadline = time.monotonic() + 10
+    while not ws.released and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert ws.released and ws.get("experiment") is None
 
 
 @pytest.mark.parametrize(
