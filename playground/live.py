@@ -36,6 +36,11 @@ HEAVY_EVERY_REFRESHES = 3  # 3D trajectories and big heatmaps: every 3rd chart r
 BROWSER_BUSY_SECONDS = 0.4
 BROWSER_IDLE_SECONDS = 0.2
 MAX_CHART_EVERY = 4
+# Streamlit 1.67 gives a plotly chart a new element id for every new figure, and the browser
+# hides the new chart until Plotly has drawn it: refreshed at every tick, charts were hidden about
+# half the time in headless Chromium here. At most one refresh per CHART_MIN_SECONDS keeps them
+# on screen most of the time; the status line still changes at every tick.
+CHART_MIN_SECONDS = 1.0
 
 
 def _slots_from_env() -> int:
@@ -63,6 +68,7 @@ class Pace:
     chart_generation: int = 0  # bumped at each chart refresh; cached figures follow it
     ticks_since_charts: int = 0
     last_tick_end: float | None = None
+    last_chart_refresh: float = -math.inf
 
     def next_k(self, remaining: int) -> int:
         """Steps for the next tick: fill the compute budget left after the probe."""
@@ -91,9 +97,11 @@ class Pace:
             elif self.browser_wait < BROWSER_IDLE_SECONDS:
                 self.chart_every = max(self.chart_every - 1, 1)
         self.ticks_since_charts += 1
-        if self.ticks_since_charts >= self.chart_every:
+        due = now - self.last_chart_refresh >= CHART_MIN_SECONDS
+        if self.ticks_since_charts >= self.chart_every and due:
             self.ticks_since_charts = 0
             self.chart_generation += 1
+            self.last_chart_refresh = now
 
     def tick_ended(self, now: float) -> None:
         self.last_tick_end = now

@@ -1,0 +1,31 @@
+"""Live pacing: how often a training page refreshes its charts (playground/live.py)."""
+
+from __future__ import annotations
+
+from playground import live
+from playground.live import Pace
+
+
+def refreshes(pace: Pace, tick_seconds: float, wait: float, seconds: float) -> int:
+    """Chart refreshes over `seconds` of ticks that compute for `tick_seconds` and then wait
+    `wait` for the browser to ask again."""
+    now, start = 0.0, pace.chart_generation
+    while now < seconds:
+        pace.tick_started(now)
+        now += tick_seconds
+        pace.tick_ended(now)
+        now += wait
+    return pace.chart_generation - start
+
+
+def test_charts_refresh_at_most_once_per_chart_interval():
+    count = refreshes(Pace(), tick_seconds=0.2, wait=0.05, seconds=10.0)
+    assert 10.0 / live.CHART_MIN_SECONDS - 1 <= count <= 10.0 / live.CHART_MIN_SECONDS + 1
+
+
+def test_a_busy_browser_gets_fewer_refreshes():
+    # The browser keeps the server waiting 0.6 s per tick: refresh every few ticks.
+    pace = Pace()
+    count = refreshes(pace, tick_seconds=0.2, wait=0.6, seconds=30.0)
+    assert pace.chart_every > 1
+    assert count < 30.0 / live.CHART_MIN_SECONDS - 5
