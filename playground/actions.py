@@ -141,7 +141,7 @@ def step(k: int) -> None:
     exp = state.experiment()
     if exp is None or exp.diverged:
         return
-    if not live.try_acquire_slot():
+    if not live.try_acquire_slot(wait=live.STEP_SLOT_WAIT_SECONDS):
         state.flash("warning", "All training slots are busy; try again in a moment.")
         return
     try:
@@ -235,7 +235,7 @@ def tick(exp: Experiment) -> str:
     if remaining <= 0 or exp.diverged:
         state.set_running(False)
         return "stopped"
-    if not live.try_acquire_slot():
+    if not live.try_acquire_slot(wait=live.SLOT_WAIT_SECONDS):
         pace.pause()
         return "waiting"
     jacobian = want_jacobian()

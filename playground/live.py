@@ -41,6 +41,11 @@ MAX_CHART_EVERY = 4
 # half the time in headless Chromium here. At most one refresh per CHART_MIN_SECONDS keeps them
 # on screen most of the time; the status line still changes at every tick.
 CHART_MIN_SECONDS = 1.0
+# A tick that finds every training slot taken waits this long for one before it draws "waiting":
+# asking again at once (every TIMER_SECONDS) kept waiting sessions redrawing their charts in a
+# loop, which took the CPU from the sessions that were training.
+SLOT_WAIT_SECONDS = 0.5
+STEP_SLOT_WAIT_SECONDS = 2.0  # a Step click waits a little longer before saying "busy"
 
 
 def _slots_from_env() -> int:
@@ -140,7 +145,10 @@ def freeze_startup_objects() -> None:
         _startup_frozen = True
 
 
-def try_acquire_slot() -> bool:
+def try_acquire_slot(wait: float = 0.0) -> bool:
+    """Take a training slot, waiting up to `wait` seconds for one (0: don't wait)."""
+    if wait > 0:
+        return TRAINING_SLOTS.acquire(timeout=wait)
     return TRAINING_SLOTS.acquire(blocking=False)
 
 

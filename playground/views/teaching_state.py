@@ -48,7 +48,7 @@ class Slot:
     """A process-wide training slot for one tick (None when the server is busy)."""
 
     def __enter__(self) -> bool:
-        self.held = live.try_acquire_slot()
+        self.held = live.try_acquire_slot(wait=live.SLOT_WAIT_SECONDS)
         return self.held
 
     def __exit__(self, *exc) -> None:

@@ -29,3 +29,22 @@ def test_a_busy_browser_gets_fewer_refreshes():
     count = refreshes(pace, tick_seconds=0.2, wait=0.6, seconds=30.0)
     assert pace.chart_every > 1
     assert count < 30.0 / live.CHART_MIN_SECONDS - 5
+
+
+def test_a_waiting_tick_gets_a_slot_freed_while_it_waits():
+    import threading
+    import time
+
+    taken = 0
+    while live.TRAINING_SLOTS.acquire(blocking=False):
+        taken += 1
+    try:
+        assert not live.try_acquire_slot()  # no wait: busy at once
+        threading.Timer(0.2, live.release_slot).start()
+        started = time.monotonic()
+        assert live.try_acquire_slot(wait=5.0)
+        assert 0.15 < time.monotonic() - started < 4.0
+        assert not live.try_acquire_slot(wait=0.1)  # all taken again
+    finally:
+        for _ in range(taken):
+            live.release_slot()
