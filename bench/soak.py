@@ -9,7 +9,8 @@ rate with the sidebar slider, Reset. It records:
 - errors: exception boxes on the page, pages that don't load, clicks that get no response, and
   tracebacks in the server log;
 - the server's resident memory (VmRSS of the streamlit process, /proc/<pid>/status) every 10 s;
-  growth is measured from the sample after the first minute (warm-up: imports, first sessions);
+  growth compares the median of the last minute with the median of the minute after warm-up
+  (WARM_UP: imports, first sessions, and Streamlit's pool of closed sessions filling up);
 - responsiveness: seconds from a Train (or Step 1) click until the step counter changes, and a
   last check at the end that every visitor's session still responds.
 
@@ -49,7 +50,11 @@ EXCEPTION = "[data-testid='stException']"
 WAITING = "waiting for a free training slot"
 
 RSS_EVERY = 10.0
-WARM_UP = 60.0
+# Every visitor loop opens a new session and Streamlit keeps a closed one for
+# server.disconnectedSessionTTL (120 s), so the number of sessions in memory only levels off after
+# that plus one loop (about 70 s). Growth measured from the first minute counted that fill-up.
+WARM_UP = 200.0
+WINDOW = 60.0  # medians over a minute: one 10 s sample moves by tens of MB with the collector
 LOAD_TIMEOUT = 60.0
 RESPONSE_TIMEOUT = 30.0  # a click that changes nothing on the page for this long is an error
 ACTION_TIMEOUT = 60.0  # Playwright's wait for a button to be clickable, text to show
@@ -318,13 +323,22 @@ async def soak(seconds: float, visitors: int, seed: int) -> dict:
     }
 
 
+def window_median(samples: list[tuple[float, float]], start: float, end: float) -> float:
+    """Median RSS of the samples taken from `start` to `end` seconds (the nearest one if none)."""
+    inside = [rss for t, rss in samples if start <= t <= end]
+    if not inside:
+        inside = [min(samples, key=lambda sample: abs(sample[0] - start))[1]]
+    return statistics.median(inside)
+
+
 def summarise(result: dict) -> dict:
     visitors: list[Visitor] = result["visitors"]
     samples = result["samples"]
     warm_at = min(WARM_UP, result["seconds"] / 2)
     start_rss = samples[0][1]
-    warm_rss = next((rss for t, rss in samples if t >= warm_at), samples[-1][1])
-    end_rss = samples[-1][1]
+    end_at = samples[-1][0]
+    warm_rss = window_median(samples, warm_at, warm_at + WINDOW)
+    end_rss = window_median(samples, end_at - WINDOW, end_at)
     responses = [r for v in visitors for r in v.responses]
     loads = [x for v in visitors for x in v.loads]
     errors = [f"{v.name}: {e}" for v in visitors for e in v.errors]
@@ -406,8 +420,9 @@ def render(result: dict, summary: dict, command: str) -> str:
         f"| visitor loops completed (load, Train, Pause, Step, lr, Reset) | {summary['loops']} |",
         f"| errors | {len(summary['errors'])} |",
         f"| server RSS at start | {summary['rss_start']:.0f} MB |",
-        f"| server RSS after warm-up ({summary['warm_at']:.0f} s) | {summary['rss_warm']:.0f} MB |",
-        f"| server RSS at the end | {summary['rss_end']:.0f} MB |",
+        f"| server RSS after warm-up (median, {summary['warm_at']:.0f}-{summary['warm_at'] + WINDOW:.0f} s) "
+        f"| {summary['rss_warm']:.0f} MB |",
+        f"| server RSS at the end (median of the last {WINDOW:.0f} s) | {summary['rss_end']:.0f} MB |",
         f"| server RSS peak | {summary['rss_peak']:.0f} MB |",
         f"| memory growth after warm-up | {summary['growth']:+.1f}% |",
         f"| click-to-new-step responses measured | {summary['responses']} |",
