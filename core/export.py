@@ -12,6 +12,7 @@ import ast
 import inspect
 import io
 import json
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from types import ModuleType
@@ -237,6 +238,12 @@ class _NameUses(ast.NodeVisitor):
             self.visit(node.value)
 
 
+# CPython 3.11 before 3.11.8 keeps ast's recursion depth in shared state: two threads parsing at
+# once (two visitors opening "Take it home") raised "SystemError: AST constructor recursion depth
+# mismatch" in the soak test. One parse at a time.
+_PARSE_LOCK = threading.Lock()
+
+
 def _module_definitions(
     module: ModuleType, index: int = 0
 ) -> tuple[dict[str, _Definition], dict[str, str]]:
@@ -246,7 +253,9 @@ def _module_definitions(
     lines = source.splitlines()
     definitions: dict[str, _Definition] = {}
     imports: dict[str, str] = {}
-    for node in ast.parse(source).body:
+    with _PARSE_LOCK:
+        tree = ast.parse(source)
+    for node in tree.body:
         if isinstance(node, ast.Import | ast.ImportFrom):
             for alias in node.names:
                 origin = node.module if isinstance(node, ast.ImportFrom) else alias.name

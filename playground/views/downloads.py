@@ -82,6 +82,8 @@ def render_downloads(experiment) -> None:
             script = script_text(experiment)
         except ScriptError as error:
             st.info(str(error))
+        except Exception as error:  # noqa: BLE001 - the rest of the page must still draw
+            st.info(f"The script could not be written: {actions.describe_error(error)}")
         else:
             st.download_button(
                 "Standalone script (.py)",

@@ -245,3 +245,30 @@ def test_length_histogram_only_for_ragged_batches():
     assert not at.exception, at.exception
     assert list(figures(at)) == ["lengths_speech"]
     assert any("packed" in m.value for m in at.markdown)
+
+
+def _downloads_script_failing() -> None:
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path.cwd()))
+    from core import Experiment, ExperimentConfig
+    from playground.views import downloads
+
+    def broken(experiment):
+        raise SystemError("AST constructor recursion depth mismatch")  # seen once in the soak
+
+    original, downloads.script_text = downloads.script_text, broken
+    try:  # AppTest shares this process's modules: put the real one back
+        exp = Experiment(ExperimentConfig(task="adding", seq_len=8, hidden=8))
+        downloads.render_downloads(exp)
+    finally:
+        downloads.script_text = original
+
+
+def test_a_failing_script_export_is_a_message_and_the_other_downloads_stay():
+    at = AppTest.from_function(_downloads_script_failing, default_timeout=30).run()
+    assert not at.exception
+    assert any("could not be written" in info.value for info in at.info)
+    labels = [button.proto.label for button in at.get("download_button")]
+    assert labels == ["Checkpoint (.pt)", "History (.csv)"]
