@@ -238,10 +238,30 @@ class _NameUses(ast.NodeVisitor):
             self.visit(node.value)
 
 
-# CPython 3.11 before 3.11.8 keeps ast's recursion depth in shared state: two threads parsing at
-# once (two visitors opening "Take it home") raised "SystemError: AST constructor recursion depth
-# mismatch" in the soak test. One parse at a time.
+# CPython 3.11.7's parser keeps its recursion depth in state shared by all threads: a parse while
+# another thread compiles (Streamlit compiles the page script for every session's run) can fail
+# with "SystemError: AST constructor recursion depth mismatch", as it did twice in 10-minute soak
+# tests. So each module is parsed once per process, and a parse that hits the race is retried.
 _PARSE_LOCK = threading.Lock()
+_PARSE_TRIES = 5
+
+
+def _parse(module: ModuleType) -> tuple[str, ast.Module]:
+    """The module's source and its syntax tree, parsed once (modules don't change while running)."""
+    with _PARSE_LOCK:
+        if module.__name__ not in _PARSED:
+            source = inspect.getsource(module)
+            for attempt in range(_PARSE_TRIES):
+                try:
+                    _PARSED[module.__name__] = (source, ast.parse(source))
+                    break
+                except SystemError:
+                    if attempt == _PARSE_TRIES - 1:
+                        raise
+        return _PARSED[module.__name__]
+
+
+_PARSED: dict[str, tuple[str, ast.Module]] = {}
 
 
 def _module_definitions(
@@ -249,12 +269,10 @@ def _module_definitions(
 ) -> tuple[dict[str, _Definition], dict[str, str]]:
     """(name -> definition, imported name -> module it comes from) for a module's top level;
     `index` is the module's place in the list `_collect` reads, for the order of the output."""
-    source = inspect.getsource(module)
+    source, tree = _parse(module)
     lines = source.splitlines()
     definitions: dict[str, _Definition] = {}
     imports: dict[str, str] = {}
-    with _PARSE_LOCK:
-        tree = ast.parse(source)
     for node in tree.body:
         if isinstance(node, ast.Import | ast.ImportFrom):
             for alias in node.names:

@@ -125,3 +125,25 @@ def test_code_needing_an_unavailable_import_is_refused(tmp_path, monkeypatch):
 
     with pytest.raises(ScriptError, match="needs pandas"):
         _collect(fake_tasks, ["FakeTask"], {}, {"np", "torch"})
+
+
+def test_a_parse_that_hits_the_thread_race_is_retried_and_kept(monkeypatch):
+    """CPython 3.11.7's parser can fail with SystemError while another thread compiles."""
+    import ast
+
+    from core import export
+    from core.tasks import adding
+
+    real_parse, calls = ast.parse, []
+
+    def flaky(source):
+        calls.append(1)
+        if len(calls) <= 2:
+            raise SystemError("AST constructor recursion depth mismatch (before=54, after=43)")
+        return real_parse(source)
+
+    monkeypatch.setattr(export.ast, "parse", flaky)
+    monkeypatch.setattr(export, "_PARSED", {})
+    source, tree = export._parse(adding)
+    assert len(calls) == 3 and "class AddingTask" in source
+    assert export._parse(adding)[1] is tree and len(calls) == 3  # parsed once per process
