@@ -25,8 +25,7 @@ CLASSROOM_PARAM = "classroom"
 _DEFAULTS: dict[str, Any] = {
     "csv_table": None,
     "csv_name": "",
-    "last_upload": "",
-    "last_checkpoint": "",
+    "seen_uploads": {},  # uploader key -> file id of the last file read from it
     "flash": [],
     "preset": None,
     "goto_playground": False,
@@ -231,20 +230,14 @@ def set_csv_table(table, name: str) -> None:
         ss.config = ss.config.replace(csv_column=0)
 
 
-def last_upload() -> str:
-    return st.session_state.last_upload
-
-
-def set_last_upload(file_id: str) -> None:
-    st.session_state.last_upload = file_id
-
-
-def last_checkpoint() -> str:
-    return st.session_state.last_checkpoint
-
-
-def set_last_checkpoint(file_id: str) -> None:
-    st.session_state.last_checkpoint = file_id
+def is_new_upload(uploader: str, upload) -> bool:
+    """True once for each file put in the uploader keyed `uploader` (so a file, even a bad one,
+    is read once and not again at every rerun while it sits in the widget)."""
+    seen = st.session_state.seen_uploads
+    if upload is None or seen.get(uploader) == upload.file_id:
+        return False
+    seen[uploader] = upload.file_id
+    return True
 
 
 def in_fragment_run() -> bool:

@@ -171,8 +171,7 @@ def csv_upload() -> None:
     upload = st.file_uploader(
         "Your CSV file (one row per time step)", type=["csv", "txt", "tsv"], key="csv_upload"
     )
-    if upload is not None and upload.file_id != state.last_upload():
-        state.set_last_upload(upload.file_id)  # parse each file once, even a bad one
+    if state.is_new_upload("csv_upload", upload):
         actions.upload_csv(upload.getvalue(), upload.name)
     if state.csv_table() is None:
         st.caption("No file yet: a built-in year of hourly weather is used.")

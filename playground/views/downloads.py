@@ -115,7 +115,6 @@ def render_checkpoint_upload() -> None:
         help="A checkpoint downloaded from this page. Only weights and settings are read "
         f"(never code), up to {MAX_CHECKPOINT_BYTES // 1_000_000} MB.",
     )
-    if upload is not None and upload.file_id != state.last_checkpoint():
-        state.set_last_checkpoint(upload.file_id)  # read each file once, even a bad one
+    if state.is_new_upload("checkpoint_upload", upload):
         actions.upload_checkpoint(upload.getvalue(), upload.name)
         st.rerun()  # the sidebar was drawn with the old settings
