@@ -10,6 +10,7 @@ notices are capped.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping
 from typing import Any
 
@@ -49,7 +50,7 @@ def fit_task(config: ExperimentConfig, notices: list[str], data: Any = None) -> 
     ]
     # One setting back to its default, then two, ... then all of them.
     for size in range(1, len(changed) + 1):
-        for names in _first_subsets(changed, size):
+        for names in itertools.combinations(changed, size):
             trial = config.replace(**{name: FIELDS[name].default for name in names})
             if task_problem(trial, data) is None:
                 shown = ", ".join(
@@ -60,17 +61,6 @@ def fit_task(config: ExperimentConfig, notices: list[str], data: Any = None) -> 
     notices.append(f"{problem}; using the default settings for {config.task}")
     defaults = ExperimentConfig(task=config.task)
     return defaults if task_problem(defaults, data) is None else ExperimentConfig()
-
-
-def _first_subsets(names: list[str], size: int) -> list[tuple[str, ...]]:
-    """Subsets of `names` with `size` members, in order (a task has at most six settings)."""
-    if size == 0:
-        return [()]
-    return [
-        (name, *rest)
-        for i, name in enumerate(names)
-        for rest in _first_subsets(names[i + 1 :], size - 1)
-    ]
 
 
 def cap(notices: list[str], limit: int = MAX_NOTICES) -> list[str]:
