@@ -78,6 +78,15 @@ def test_idle_timeout_from_the_environment(monkeypatch, value, expected):
     assert workspace.idle_seconds_from_env() == expected
 
 
+def release_idle(ws: Workspace, *values) -> None:
+    """Age `ws` past a 900 s timeout, sweep, and check each value (a weakref) was freed."""
+    ws.last_used -= 10_000
+    assert workspace.sweep(idle_seconds=900) >= 1
+    gc.collect()
+    for value in values:
+        assert value() is None, "nothing else may keep a released run alive"
+
+
 def test_page_after_release_says_so_keeps_settings_and_trains_again():
     at = AppTest.from_file(APP, default_timeout=30)
     at.query_params["cell"] = "gru"
@@ -87,10 +96,7 @@ def test_page_after_release_says_so_keeps_settings_and_trains_again():
     ws: Workspace = at.session_state["workspace"]
     old = weakref.ref(ws.get("experiment"))
     assert old().steps_done == 10
-    ws.last_used -= 10_000
-    assert workspace.sweep(idle_seconds=900) >= 1
-    gc.collect()
-    assert old() is None
+    release_idle(ws, old)
     at.run()
     assert not at.exception
     assert any("model was let go" in info.value for info in at.info)
@@ -114,10 +120,7 @@ def test_an_idle_race_is_released_too():
     ws: Workspace = at.session_state["workspace"]
     race = weakref.ref(ws.get("race_race"))
     assert race().steps_done == 50
-    ws.last_used -= 10_000
-    assert workspace.sweep(idle_seconds=900) >= 1
-    gc.collect()
-    assert race() is None
+    release_idle(ws, race)
     at.run()
     assert not at.exception
     at.button(key="race_step").click().run()
