@@ -12,12 +12,49 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlencode
 
 from core.config import FIELDS, ConfigError, ExperimentConfig
 from core.tasks import TASKS, make_task
 
 MAX_NOTICES = 6
+CLASSROOM = "classroom"  # link-only setting: the page shows only Train/Pause and Reset
+
+
+@dataclass
+class Link:
+    """What a shared link asks for: the run's settings, classroom mode, and what was repaired."""
+
+    config: ExperimentConfig
+    classroom: bool = False
+    notices: list[str] = field(default_factory=list)
+
+
+def read_link(params: Mapping[str, str | list[str]], data: Any = None) -> Link:
+    """Settings and classroom mode from URL parameters; never raises (see config_from_link)."""
+    params = dict(params)
+    raw = params.pop(CLASSROOM, None)
+    if isinstance(raw, list | tuple):
+        raw = raw[-1] if raw else None
+    classroom = str(raw).strip().lower() in ("1", "true", "yes", "on") if raw else False
+    config, notices = config_from_link(params, data)
+    return Link(config, classroom, notices)
+
+
+def link_params(config: ExperimentConfig, classroom: bool = False) -> dict[str, str]:
+    """Query parameters of a link to these settings: only what differs from the defaults."""
+    params = config.to_params()
+    if classroom:
+        params[CLASSROOM] = "1"
+    return params
+
+
+def share_link(base_url: str, config: ExperimentConfig, classroom: bool = False) -> str:
+    """The address that opens the page with these settings (and classroom mode)."""
+    query = urlencode(link_params(config, classroom))
+    return base_url + (f"?{query}" if query else "")
 
 
 def config_from_link(

@@ -249,19 +249,24 @@ class Experiment:
     def probe(self, batch: Batch | None = None, jacobian: bool = True) -> Probe:
         """Instrumented pass over the fixed probe batch (or `batch`); changes nothing."""
         with self.lock:
-            result = probe(
+            return probe(
                 self.model,
                 batch or self.probe_batch,
                 self.task,
                 jacobian=jacobian,
                 step=self.steps_done,
             )
-            if batch is None and not self.diverged:
-                self.probe_log.append(
-                    ProbeRecord(
-                        self.steps_done, result.grad_norm, result.spectral_radius, result.loss
-                    )
+
+    def observe(self, jacobian: bool = False) -> Probe:
+        """Probe the fixed batch and keep its summary in `probe_log` (the gradient history over
+        training); a diverged run is not recorded. Returns the probe."""
+        with self.lock:
+            result = self.probe(jacobian=jacobian)
+            if not self.diverged:
+                record = ProbeRecord(
+                    self.steps_done, result.grad_norm, result.spectral_radius, result.loss
                 )
+                self.probe_log.append(record)
                 del self.probe_log[:-500]  # bounded memory for long runs
             return result
 

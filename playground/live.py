@@ -1,8 +1,11 @@
-"""Live-training schedule: how many steps a tick runs, and the process-wide cap on trainings.
+"""The one live tick loop every page trains through, its pace, and the process-wide training slots.
 
-No Streamlit here. A page tick asks `Pace.next_k()` how many optimizer steps fit in its compute
-budget, runs them (plus a probe) under the experiment's lock while holding a slot of
-`TRAINING_SLOTS`, and reports the measured time back with `Pace.record()`.
+No Streamlit here. A page's `run_every` fragment calls `tick(driver, pace)` once per timer tick:
+it takes a training slot (or says "waiting"), asks `Pace.next_k()` how many steps fit in the tick's
+compute budget, lets the driver advance that many steps and then observe (probe) under its
+experiments' locks, and reports the measured time back to the pace. A driver adapts one kind of
+run to that loop: `TrainingDriver` (the playground's Experiment), `RaceDriver`, `SweepDriver` and
+`ClaimDriver` (core.teaching). `Pace.charts_due()` is the one rule for when charts are rebuilt.
 """
 
 from __future__ import annotations
@@ -13,7 +16,9 @@ import os
 import threading
 import time
 from collections import deque
+from contextlib import ExitStack
 from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 # The browser asks for a tick every TIMER_SECONDS; requests that arrive during a tick are merged
 # into one, so ticks run back to back. A tick computes (steps + probe) for at most
@@ -27,19 +32,14 @@ MIN_COMPUTE_SECONDS = 0.12  # on a busy machine, keep training at a fair pace ov
 MAX_STEPS_PER_TICK = 200
 JACOBIAN_EVERY_SECONDS = 2.0  # the Jacobian costs up to ~0.2 s (LSTM); refresh it rarely
 HEAVY_EVERY_REFRESHES = 3  # 3D trajectories and big heatmaps: every 3rd chart refresh
-# A new figure makes the browser rebuild the chart from scratch; on a slow or busy machine that
-# can take longer than a tick, and charts would then never finish drawing. The server can tell:
-# the browser asks for the next tick only when it is idle again. When it keeps the server waiting
+# The browser asks for the next tick only when it is idle again. When it keeps the server waiting
 # longer than BROWSER_BUSY_SECONDS, charts are refreshed every 2nd, 3rd... tick (up to
 # MAX_CHART_EVERY; the status line still updates every tick), and more often again once it
 # keeps up.
 BROWSER_BUSY_SECONDS = 0.4
 BROWSER_IDLE_SECONDS = 0.2
 MAX_CHART_EVERY = 4
-# Streamlit 1.67 gives a plotly chart a new element id for every new figure, and the browser
-# hides the new chart until Plotly has drawn it: refreshed at every tick, charts were hidden about
-# half the time in headless Chromium here. At most one refresh per CHART_MIN_SECONDS keeps them
-# on screen most of the time; the status line still changes at every tick.
+# The shortest time between two chart refreshes while training.
 CHART_MIN_SECONDS = 1.0
 # A tick that finds every training slot taken waits this long for one before it draws "waiting":
 # asking again at once (every TIMER_SECONDS) kept waiting sessions redrawing their charts in a
@@ -111,6 +111,13 @@ class Pace:
     def tick_ended(self, now: float) -> None:
         self.last_tick_end = now
 
+    def chart_version(self, heavy: bool = False) -> int:
+        """The version a live chart is built for: it changes at each chart refresh (every
+        HEAVY_EVERY_REFRESHES-th for heavy charts), so the same figure is re-sent in between."""
+        if heavy:
+            return self.chart_generation // HEAVY_EVERY_REFRESHES
+        return self.chart_generation
+
     def mark(self, step: int, now: float | None = None) -> None:
         """Note a tick at `step`; gaps over a second (paused, waiting) don't count as training."""
         now = time.perf_counter() if now is None else now
@@ -127,6 +134,73 @@ class Pace:
             return math.nan
         (t0, s0), (t1, s1) = self.recent[0], self.recent[-1]
         return (s1 - s0) / (t1 - t0) if t1 > t0 else math.nan
+
+
+# ---- drivers: one kind of run each, seen the same way by the tick ----------------------------
+class Driver(Protocol):
+    """A run the tick can advance. `remaining`: steps it may still take (0: finished);
+    `experiments`: whose locks a tick holds; `workers`: how many training slots it can use."""
+
+    workers: int
+    pace: Pace
+
+    @property
+    def remaining(self) -> int: ...
+
+    @property
+    def experiments(self) -> list[Any]: ...
+
+    @property
+    def step(self) -> int: ...
+
+    def advance(self, k: int, workers: int) -> None: ...
+
+    def observe(self) -> None: ...
+
+
+@dataclass
+class Tick:
+    """What one tick did. outcome: "stepped", "waiting" (no free training slot) or "stopped"
+    (the driver has finished: the page redraws itself without the timer)."""
+
+    outcome: str
+    steps: int = 0
+    seconds: float = 0.0
+
+
+def tick(driver: Driver) -> Tick:
+    """Advance `driver` by one tick's worth of steps within a training slot, then observe it."""
+    pace = driver.pace
+    pace.tick_started(time.perf_counter())
+    if driver.remaining <= 0:
+        return Tick("stopped")
+    held = acquire_slots(driver.workers)
+    if not held:
+        pace.pause()
+        return Tick("waiting")
+    try:
+        k = pace.next_k(driver.remaining)
+        before = driver.step
+        with locked(driver.experiments):  # an overlapping script run can't change weights
+            started = time.perf_counter()
+            driver.advance(k, held)
+            stepped = time.perf_counter()
+            driver.observe()
+            observed = time.perf_counter()
+    finally:
+        release_slots(held)
+    pace.record(driver.step - before, stepped - started, observed - stepped)
+    pace.mark(driver.step)
+    outcome = "stopped" if driver.remaining <= 0 else "stepped"
+    return Tick(outcome, driver.step - before, observed - started)
+
+
+def locked(experiments) -> ExitStack:
+    """Hold every experiment's lock (step + probe together)."""
+    stack = ExitStack()
+    for experiment in experiments:
+        stack.enter_context(experiment.lock)
+    return stack
 
 
 _startup_frozen = False
@@ -154,3 +228,18 @@ def try_acquire_slot(wait: float = 0.0) -> bool:
 
 def release_slot() -> None:
     TRAINING_SLOTS.release()
+
+
+def acquire_slots(wanted: int, wait: float = SLOT_WAIT_SECONDS) -> int:
+    """Up to `wanted` slots: waits up to `wait` for the first, takes more only if free now."""
+    if not try_acquire_slot(wait):
+        return 0
+    held = 1
+    while held < wanted and try_acquire_slot():
+        held += 1
+    return held
+
+
+def release_slots(count: int) -> None:
+    for _ in range(count):
+        release_slot()

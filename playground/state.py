@@ -1,10 +1,10 @@
 """Per-visitor state: the one place that touches st.session_state and st.query_params.
 
-A session holds its settings (`config`), the uploaded table and one-shot messages in
-st.session_state, and its heavy run (at most one `Experiment` built from the settings, whether it
-is training, the last good probe, cached figures) in a `Workspace` that is emptied when the
-session sits idle (playground/workspace.py). The URL mirrors the settings: read once when a
-session starts, rewritten whenever the settings change.
+A session holds its settings (`config`), classroom mode, the uploaded table and one-shot messages
+in st.session_state, and its heavy runs in a `Workspace` that is emptied when the session sits
+idle (playground/workspace.py): the playground's `TrainingDriver`, and one run per teaching page
+("race", "sweep", "claim"), each with a flag saying whether it is training. The URL mirrors the
+settings: read once when a session starts (core.links), rewritten whenever they change.
 """
 
 from __future__ import annotations
@@ -15,19 +15,18 @@ import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from core import ExperimentConfig
-from core.links import config_from_link
-from playground.live import Pace
+from core.links import link_params, read_link, share_link
 from playground.workspace import Workspace, new_workspace
 
-WIDGET_PREFIX = "w_"  # session keys of the settings widgets; cleared when a preset is loaded
-CLASSROOM_PARAM = "classroom"
+WIDGET_PREFIX = "w_"  # session keys of the settings widgets; cleared when a demo is loaded
+PAGES = ("playground", "race", "sweep", "claim")  # the runs a session can have, one each
 
 _DEFAULTS: dict[str, Any] = {
     "csv_table": None,
     "csv_name": "",
     "seen_uploads": {},  # uploader key -> file id of the last file read from it
     "flash": [],
-    "preset": None,
+    "demo": None,
     "goto_playground": False,
 }
 
@@ -37,12 +36,10 @@ def start_session() -> None:
     ss = st.session_state
     if "config" in ss:
         return
-    params = {key: st.query_params.get_all(key) for key in st.query_params}
-    classroom = params.pop(CLASSROOM_PARAM, ["0"])[-1].strip().lower() in ("1", "true", "yes")
-    config, notices = config_from_link(params)
-    ss.config = config
-    ss.classroom = classroom
-    ss.url_notices = notices
+    link = read_link({key: st.query_params.get_all(key) for key in st.query_params})
+    ss.config = link.config
+    ss.classroom = link.classroom
+    ss.url_notices = link.notices
     ss.workspace = new_workspace()
     for key, value in _DEFAULTS.items():
         ss[key] = value.copy() if isinstance(value, dict | list) else value
@@ -58,14 +55,11 @@ def set_config(new: ExperimentConfig) -> None:
 
 
 def classroom() -> bool:
-    return st.session_state.classroom
+    return st.session_state.get("classroom", False)
 
 
 def url_params() -> dict[str, str]:
-    params = config().to_params()
-    if classroom():
-        params[CLASSROOM_PARAM] = "1"
-    return params
+    return link_params(config(), classroom())
 
 
 def sync_url() -> None:
@@ -76,14 +70,14 @@ def sync_url() -> None:
 
 
 def pop_url_notices() -> list[str]:
-    notices, st.session_state.url_notices = st.session_state.url_notices, []
+    notices, st.session_state.url_notices = st.session_state.get("url_notices", []), []
     return notices
 
 
-def page_url() -> str:
-    """The address of this page, for the copy-link box (falls back to a relative link)."""
-    url = st.context.url or ""
-    return url.split("?")[0]
+def page_link(classroom: bool = False) -> str:
+    """A link to this page with the current settings (relative when the address is unknown)."""
+    base = (st.context.url or "").split("?")[0]
+    return share_link(base, config(), classroom)
 
 
 # ---- widgets ----------------------------------------------------------------------------------
@@ -109,21 +103,7 @@ def forget_widgets() -> None:
         del st.session_state[key]
 
 
-# ---- the experiment (in the workspace) ---------------------------------------------------------
-# What a run starts with, and after an idle session's workspace was emptied.
-_RUN_DEFAULTS = {
-    "experiment": lambda: None,
-    "experiment_error": str,
-    "failed_build": lambda: None,
-    "running": bool,
-    "probe": lambda: None,
-    "jacobian_at": float,
-    "figures": dict,
-    "pace": Pace,
-}
-_MISSING = object()
-
-
+# ---- runs (in the workspace) --------------------------------------------------------------------
 def workspace() -> Workspace:
     ss = st.session_state
     if "workspace" not in ss:  # a page run on its own (tests) skips start_session
@@ -131,92 +111,67 @@ def workspace() -> Workspace:
     return ss.workspace
 
 
-def _run_value(key: str) -> Any:
-    value = workspace().get(key, _MISSING)
-    if value is _MISSING:
-        value = _RUN_DEFAULTS[key]()
-        workspace().put(key, value)
-    return value
-
-
 def pop_released() -> bool:
     """True once after the workspace was emptied for being idle."""
     return workspace().pop_released()
 
 
-def experiment():
-    return _run_value("experiment")
+def run(page: str) -> Any:
+    """The page's run (a driver from playground/drivers.py), or None."""
+    return workspace().get(_page(page))
 
 
-def set_experiment(exp, error: str = "") -> None:
-    workspace().put("experiment", exp)
-    workspace().put("experiment_error", error)
-    forget_run()
+def set_run(page: str, value: Any) -> None:
+    """Replace the page's run; it starts paused, and its cached figures go."""
+    workspace().put(_page(page), value)
+    set_running(page, False)
+    workspace().put(f"{page}:figures", {})
 
 
-def experiment_error() -> str:
-    return _run_value("experiment_error")
+def running(page: str) -> bool:
+    return bool(workspace().get(f"{_page(page)}:running", False))
 
 
-def failed_build():
-    return _run_value("failed_build")
+def set_running(page: str, value: bool) -> None:
+    workspace().put(f"{_page(page)}:running", value)
+    driver = run(page)
+    if not value and driver is not None:
+        driver.pace.pause()
 
 
-def set_failed_build(attempt) -> None:
-    workspace().put("failed_build", attempt)
+def page_value(page: str, name: str, default: Any = None) -> Any:
+    """A small per-page value kept with the run (an error, a result, a failed build)."""
+    return workspace().get(f"{_page(page)}:{name}", default)
 
 
-def forget_run() -> None:
-    """Clear what belongs to one run: probe, figures, speed; stop training."""
-    for key in ("running", "probe", "jacobian_at", "figures", "pace"):
-        workspace().put(key, _RUN_DEFAULTS[key]())
+def set_page_value(page: str, name: str, value: Any) -> None:
+    workspace().put(f"{_page(page)}:{name}", value)
 
 
-def running() -> bool:
-    return _run_value("running")
-
-
-def set_running(value: bool) -> None:
-    workspace().put("running", value)
-    if not value:
-        pace().pause()
-
-
-def pace() -> Pace:
-    return _run_value("pace")
-
-
-def probe():
-    return _run_value("probe")
-
-
-def set_probe(value) -> None:
-    workspace().put("probe", value)
-
-
-def jacobian_at() -> float:
-    return _run_value("jacobian_at")
-
-
-def set_jacobian_at(value: float) -> None:
-    workspace().put("jacobian_at", value)
-
-
-def cached(name: str, version: Any, build):
-    """The value (a figure, a text) stored as `name` for `version`; rebuilt when the version changes."""
-    figures = _run_value("figures")
+def cached(page: str, name: str, version: Any, build):
+    """The value (a figure, a text) stored as `name` for `version`; rebuilt when it changes."""
+    figures = workspace().get(f"{_page(page)}:figures")
+    if figures is None:
+        figures = {}
+        workspace().put(f"{page}:figures", figures)
     if name not in figures or figures[name][0] != version:
         figures[name] = (version, build())
     return figures[name][1]
 
 
+def _page(page: str) -> str:
+    if page not in PAGES:
+        raise KeyError(f"unknown page {page!r}; choose one of: {', '.join(PAGES)}")
+    return page
+
+
 # ---- uploaded table ---------------------------------------------------------------------------
 def csv_table():
-    return st.session_state.csv_table
+    return st.session_state.get("csv_table")
 
 
 def csv_name() -> str:
-    return st.session_state.csv_name
+    return st.session_state.get("csv_name", "")
 
 
 def set_csv_table(table, name: str) -> None:
@@ -233,7 +188,7 @@ def set_csv_table(table, name: str) -> None:
 def is_new_upload(uploader: str, upload) -> bool:
     """True once for each file put in the uploader keyed `uploader` (so a file, even a bad one,
     is read once and not again at every rerun while it sits in the widget)."""
-    seen = st.session_state.seen_uploads
+    seen = st.session_state.setdefault("seen_uploads", {})
     if upload is None or seen.get(uploader) == upload.file_id:
         return False
     seen[uploader] = upload.file_id
@@ -241,28 +196,29 @@ def is_new_upload(uploader: str, upload) -> bool:
 
 
 def in_fragment_run() -> bool:
-    """True while Streamlit reruns only a fragment (the live panel), not the whole page."""
+    """True while Streamlit reruns only a fragment (a live panel), not the whole page."""
     ctx = get_script_run_ctx()
     return bool(ctx is not None and ctx.fragment_ids_this_run)
 
 
-# ---- one-shot messages, presets, navigation -----------------------------------------------------
+# ---- one-shot messages, demos, navigation -----------------------------------------------------
 def flash(kind: str, text: str) -> None:
     """Queue a message ("error", "warning", "info", "success") for the next full page run."""
-    st.session_state.flash.append((kind, text))
+    st.session_state.setdefault("flash", []).append((kind, text))
 
 
 def pop_flash() -> list[tuple[str, str]]:
-    messages, st.session_state.flash = st.session_state.flash, []
+    messages, st.session_state.flash = st.session_state.get("flash", []), []
     return messages
 
 
-def preset() -> tuple[str, str] | None:
-    return st.session_state.preset
+def demo() -> str | None:
+    """The Learn demo the playground was loaded with (a key of words.learn.DEMOS), or None."""
+    return st.session_state.get("demo")
 
 
-def set_preset(value: tuple[str, str] | None) -> None:
-    st.session_state.preset = value
+def set_demo(name: str | None) -> None:
+    st.session_state.demo = name
 
 
 def request_playground() -> None:
@@ -270,5 +226,6 @@ def request_playground() -> None:
 
 
 def pop_playground_request() -> bool:
-    wanted, st.session_state.goto_playground = st.session_state.goto_playground, False
+    wanted = st.session_state.get("goto_playground", False)
+    st.session_state.goto_playground = False
     return wanted

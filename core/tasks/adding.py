@@ -21,6 +21,9 @@ class AddingTask(Task):
         "memory survives the whole sequence does better."
     )
     kind = "regression"
+    prediction_chart = "adding"
+    memory_setting = "seq_len"  # how far apart the two marked numbers can be
+    memory_values = (5, 10, 20, 40)  # the sweep's default lengths
     params = ("seq_len",)
     metric_name = "MSE"
     higher_is_better = False

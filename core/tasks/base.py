@@ -73,6 +73,15 @@ class Task:
     metric_name: ClassVar[str]
     higher_is_better: ClassVar[bool]
 
+    # What the page needs to know, declared here so no view has to switch on task names:
+    ask: ClassVar[str] = ""  # how the page questions a trained model: fill_in, forecast, generate
+    prediction_chart: ClassVar[str] = ""  # the prediction chart's kind ("": a generic overlay)
+    # Next-value tasks: names of the input series, the value to predict and the model's guess.
+    series_names: ClassVar[tuple[str, str, str]] = ("input", "next value", "prediction")
+    memory_setting: ClassVar[str | None] = None  # what the memory sweep stretches (lag, seq_len)
+    memory_values: ClassVar[tuple[int, ...]] = ()  # the sweep's default values of it
+    raceable: ClassVar[bool] = True  # offered on the Race page (not when it needs an upload)
+
     input_size: int
     output_size: int
     baseline: float  # the metric a trivial predictor gets (say which in `baseline_name`)
@@ -103,6 +112,27 @@ class Task:
 
     def is_solved(self, metric: float) -> bool:
         return metric >= self.solved_at if self.higher_is_better else metric <= self.solved_at
+
+    @property
+    def metric_is_loss(self) -> bool:
+        """The metric is the loss itself (MSE regression): one chart shows both."""
+        return self.kind == "regression" and self.metric_name == "MSE"
+
+    def success(self, metric: float) -> float:
+        """The metric on a 0..1 scale: 0 is no better than the baseline, 1 is perfect (accuracy
+        1, or an error of 0). Clipped; NaN (a diverged run) counts as 0."""
+        if metric != metric:
+            return 0.0
+        if self.higher_is_better:
+            score = (metric - self.baseline) / (1.0 - self.baseline)
+        else:
+            score = 1.0 - metric / self.baseline
+        return min(1.0, max(0.0, score))
+
+    @property
+    def solved_success(self) -> float:
+        """Where `solved_at` falls on the `success` scale."""
+        return self.success(self.solved_at)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -24,6 +24,9 @@ class CopyTask(Task):
         "(symbols, lag, the go signal, then the answers), so seq_len is not used."
     )
     kind = "classification"
+    prediction_chart = "copy"
+    memory_setting = "lag"  # blank steps between seeing and recalling
+    memory_values = (2, 5, 10, 20)  # the sweep's default lags
     params = ("n_symbols", "lag", "alphabet")
     metric_name = "accuracy"
     higher_is_better = True

@@ -198,6 +198,9 @@ class CsvTask(Task):
         "With a shortest length set, each window has its own length between that and seq_len."
     )
     kind = "regression"
+    ask = "forecast"
+    prediction_chart = "next_value"
+    raceable = False  # needs an uploaded table
     params = ("csv_column", "normalise", "seq_len", "min_len", "val_fraction", "horizon")
     shortest = 2  # one value to read, one to predict
     metric_name = "MSE"

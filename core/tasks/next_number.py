@@ -83,6 +83,9 @@ class NextNumberTask(Task):
         "whatever the sizes; the charts show the real numbers."
     )
     kind = "regression"
+    ask = "fill_in"
+    prediction_chart = "next_value"
+    series_names = ("numbers", "next number", "network's guess")
     params = ("sequence_kind", "seq_len", "min_len")
     metric_name = "MSE"
     higher_is_better = False

@@ -40,6 +40,9 @@ class SineTask(Task):
         "predictions back in as inputs and shows how long its picture of the waves holds."
     )
     kind = "regression"
+    ask = "forecast"
+    prediction_chart = "next_value"
+    series_names = ("input", "next value (clean)", "prediction")
     params = ("seq_len", "noise", "horizon")
     metric_name = "MSE"
     higher_is_better = False

@@ -72,6 +72,7 @@ class SpeechTask(Task):
         "n_classes."
     )
     kind = "classification"
+    prediction_chart = "speech"
     params = ("n_classes", "seq_len", "noise")
     metric_name = "accuracy"
     higher_is_better = True

@@ -50,6 +50,8 @@ class TextTask(Task):
         "space) is the trivial baseline."
     )
     kind = "classification"
+    ask = "generate"
+    prediction_chart = "text"
     params = ("seq_len", "min_len")
     metric_name = "accuracy"
     higher_is_better = True

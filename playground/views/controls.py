@@ -14,7 +14,9 @@ import streamlit as st
 
 from core import CELLS, FIELDS, TASKS, ExperimentConfig
 from core.tasks import demo_series
-from playground import actions, state
+from playground import state
+from playground.actions import plain_text
+from playground.actions import training as actions
 
 LR_OPTIONS = (1e-4, 3e-4, 1e-3, 3e-3, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
 CLIP_OPTIONS = (0.0, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 100.0)
@@ -177,5 +179,5 @@ def csv_upload() -> None:
         st.caption("No file yet: a built-in year of hourly weather is used.")
     else:
         names = ", ".join(state.csv_table().columns)[:120]
-        st.caption(actions.plain_text(f"Using {state.csv_name()}: {names}"))
+        st.caption(plain_text(f"Using {state.csv_name()}: {names}"))
         st.button("Use the demo series instead", on_click=state.set_csv_table, args=(None, ""))

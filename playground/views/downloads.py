@@ -17,7 +17,9 @@ import streamlit as st
 
 from core import ExperimentConfig
 from core.export import MAX_CHECKPOINT_BYTES, ScriptError, checkpoint_bytes, standalone_script
-from playground import actions, state
+from playground import state
+from playground.actions import describe_error
+from playground.actions import training as actions
 
 
 @functools.lru_cache(maxsize=16)
@@ -83,7 +85,7 @@ def render_downloads(experiment) -> None:
         except ScriptError as error:
             st.info(str(error))
         except Exception as error:  # noqa: BLE001 - the rest of the page must still draw
-            st.info(f"The script could not be written: {actions.describe_error(error)}")
+            st.info(f"The script could not be written: {describe_error(error)}")
         else:
             st.download_button(
                 "Standalone script (.py)",

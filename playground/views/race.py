@@ -1,25 +1,29 @@
 """The Race page: rnn, lstm and gru trained side by side on identical data, seed and budget.
 
-Live like the playground: a fragment with `run_every` set only while racing runs a bounded
-`Race.step(k)` per tick (k from a `live.Pace`, so a tick computes ~0.17 s), then probes every cell
-under their locks and redraws. AppTest does not fire timers; the Step button drives it there.
+Live like the playground: a fragment with `run_every` set only while racing runs `live.tick` on
+the session's RaceDriver (every cell steps in turn, then all are probed), then redraws. A sentence
+drawn from the numbers says who solved the task when; the table gives each cell's cost per step.
 """
 
 from __future__ import annotations
 
-import math
+from functools import partial
 
 import pandas as pd
 import streamlit as st
 
-from core import ConfigError, ExperimentConfig
-from core.race import CELLS, Race
-from playground import actions, charts, live
-from playground.views import teaching_state as ts
+from core import TASKS
+from playground import charts, live, state
+from playground.actions import teaching as actions
+from playground.views.common import chart, progress_bar
 
-TASKS = ("adding", "copy", "sine", "next_number")
-PLOTLY_CONFIG = {"displaylogo": False}
-LIVE_PLOTLY_CONFIG = {"staticPlot": True}  # redrawn every tick: skip the interaction layers
+PAGE = "race"
+RACE_TASKS = tuple(name for name, task in TASKS.items() if task.raceable)
+COST_NOTE = (
+    "Wall time per step depends on how PyTorch runs each cell on this CPU, not only on its "
+    "arithmetic: the LSTM and GRU go through fused, vectorised kernels, while the vanilla RNN's "
+    "simpler loop can cost as much per step although it has a quarter of the LSTM's weights."
+)
 
 
 def page() -> None:
@@ -29,59 +33,48 @@ def page() -> None:
         "same seed and step budget. Only the cell differs, so the curves show what gating buys."
     )
     config = settings()
-    race = ts.get("race_race")
-    stale = race is not None and config is not None and race.base_config != config
-    buttons(config, race, stale)
+    driver = actions.race_driver()
+    stale = driver is not None and config is not None and driver.race.base_config != config
+    buttons(config)
     if stale:
         st.info("The settings changed: Train starts a new race with them.")
-    st.fragment(run_every=live.TIMER_SECONDS if ts.get("race_running") else None)(race_panel)()
+    st.fragment(run_every=live.TIMER_SECONDS if state.running(PAGE) else None)(race_panel)()
 
 
-def settings() -> ExperimentConfig | None:
+def settings():
     columns = st.columns(5)
-    task = columns[0].selectbox("Task", TASKS, key="race_task")
-    seq_len = columns[1].number_input("Sequence length", 2, 200, 50, key="race_seq_len")
-    hidden = columns[2].number_input("Hidden units", 1, 256, 32, key="race_hidden")
-    steps = columns[3].number_input("Steps per cell", 10, 5000, 600, step=50, key="race_steps")
-    seed = columns[4].number_input("Seed", 0, 2**31 - 1, 0, key="race_seed")
-    try:
-        config = ExperimentConfig(
-            task=task,
-            seq_len=int(seq_len),
-            hidden=int(hidden),
-            seed=int(seed),
-            lr=0.01,
-            val_every=25,
-            max_steps=int(steps),
-        )
-        config.check_budget()
-    except (ConfigError, ValueError) as error:
-        st.error(actions.describe_error(error))
-        return None
+    task = columns[0].selectbox("Task", RACE_TASKS, key="race_task")
+    values = dict(
+        task=task,
+        seq_len=int(columns[1].number_input("Sequence length", 2, 200, 50, key="race_seq_len")),
+        hidden=int(columns[2].number_input("Hidden units", 1, 256, 32, key="race_hidden")),
+        max_steps=int(
+            columns[3].number_input("Steps per cell", 10, 5000, 600, step=50, key="race_steps")
+        ),
+        seed=int(columns[4].number_input("Seed", 0, 2**31 - 1, 0, key="race_seed")),
+    )
+    config, error = actions.race_config(values)
+    if error:
+        st.error(error)
     return config
 
 
-def buttons(config: ExperimentConfig | None, race: Race | None, stale: bool) -> None:
+def buttons(config) -> None:
     columns = st.columns([1, 1, 1, 4])
-    if ts.get("race_running"):
-        columns[0].button(
-            "Pause", key="race_pause", on_click=pause, type="primary", width="stretch"
-        )
-    else:
-        finished = race is not None and race.done and not stale
-        columns[0].button(
-            "Train",
-            key="race_train",
-            on_click=start,
-            args=(config,),
-            disabled=config is None or finished,
-            type="primary",
-            width="stretch",
-        )
+    running = state.running(PAGE)
+    columns[0].button(
+        "Pause" if running else "Train",
+        key="race_train",
+        on_click=actions.pause_race if running else actions.start_race,
+        args=() if running else (config,),
+        disabled=config is None and not running,
+        type="primary",
+        width="stretch",
+    )
     columns[1].button(
         "Step 50",
         key="race_step",
-        on_click=step,
+        on_click=actions.step_race,
         args=(config, 50),
         disabled=config is None,
         width="stretch",
@@ -89,145 +82,60 @@ def buttons(config: ExperimentConfig | None, race: Race | None, stale: bool) -> 
     columns[2].button(
         "New race",
         key="race_reset",
-        on_click=new_race,
+        on_click=actions.new_race,
         args=(config,),
         disabled=config is None,
         width="stretch",
     )
 
 
-# ---- actions ------------------------------------------------------------------------------------
-def _race_for(config: ExperimentConfig) -> Race:
-    race = ts.get("race_race")
-    if race is None or race.base_config != config:
-        race = new_race(config)
-    return race
-
-
-def new_race(config: ExperimentConfig) -> Race:
-    race = Race(config, CELLS, steps=config.max_steps)
-    ts.put("race_race", race)
-    ts.put("race_probes", None)
-    ts.put("race_pace", live.Pace())
-    ts.put("race_running", False)
-    return race
-
-
-@actions.button_action
-def start(config: ExperimentConfig) -> None:
-    _race_for(config)
-    ts.put("race_running", True)
-
-
-@actions.button_action
-def pause() -> None:
-    ts.put("race_running", False)
-    pace = ts.get("race_pace")
-    if pace is not None:
-        pace.pause()
-
-
-@actions.button_action
-def step(config: ExperimentConfig, k: int) -> None:
-    race = _race_for(config)
-    with ts.Slot() as held:
-        if not held:
-            st.toast("The server is busy training for others; try again in a moment.")
-            return
-        advance(race, k)
-
-
-def advance(race: Race, k: int) -> None:
-    """k steps for every cell, then fresh probes, all under the cells' locks."""
-    with ts.locked(race.experiments.values()):
-        race.step(k)
-        ts.put("race_probes", probes(race))
-
-
-def probes(race: Race) -> dict:
-    return {cell: e.probe(jacobian=False) for cell, e in race.experiments.items() if not e.diverged}
-
-
-def tick(race: Race) -> str:
-    pace: live.Pace = ts.get("race_pace")
-    pace.tick_started(ts.now())
-    if race.done:
-        ts.put("race_running", False)
-        return "stopped"
-    with ts.Slot() as held:
-        if not held:
-            pace.pause()
-            return "waiting"
-        k = pace.next_k(race.remaining)
-        started = ts.now()
-        with ts.locked(race.experiments.values()):
-            race.step(k)
-            stepped = ts.now()
-            ts.put("race_probes", probes(race))
-        pace.record(k, stepped - started, ts.now() - stepped)
-    pace.mark(race.steps_done)
-    if race.done:
-        ts.put("race_running", False)
-        return "stopped"
-    return "stepped"
-
-
-# ---- the live panel -----------------------------------------------------------------------------
 def race_panel() -> None:
-    race: Race | None = ts.get("race_race")
-    if race is None:
+    driver = actions.race_driver()
+    if driver is None:
         st.info("Press Train (or Step 50) to start the race.")
         return
-    outcome = tick(race) if ts.get("race_running") else "paused"
-    status(race, outcome)
+    outcome = live.tick(driver).outcome if state.running(PAGE) else "paused"
     if outcome == "stopped":
+        state.set_running(PAGE, False)
         st.rerun()  # the whole page: the timer stops and the button says Train again
+    race = driver.race
+    status(driver, outcome)
+    if race.steps_done:
+        st.markdown(f"**{'Result' if race.done else 'So far'}:** {race.conclusion()}")
     task = next(iter(race.experiments.values())).task
-    plotly_config = LIVE_PLOTLY_CONFIG if ts.get("race_running") else PLOTLY_CONFIG
+    version = driver.pace.chart_version() if state.running(PAGE) else race.steps_done
     left, right = st.columns(2)
     with left:
-        st.plotly_chart(
-            charts.race_loss_figure(race.histories(), task),
-            key="race_loss",
-            theme=None,
-            config=plotly_config,
-        )
-        st.caption(charts.CAPTIONS["race_loss"])
+        build = partial(charts.race_loss_figure, race.histories(), task)
+        chart(PAGE, "race_loss", build, version)
     with right:
-        race_probes = ts.get("race_probes") or {}
-        if race_probes:
-            st.plotly_chart(
-                charts.race_grad_figure(race_probes),
-                key="race_grad",
-                theme=None,
-                config=plotly_config,
-            )
-            st.caption(charts.CAPTIONS["race_grad"])
+        if driver.probes:
+            chart(PAGE, "race_grad", partial(charts.race_grad_figure, driver.probes), version)
     st.dataframe(table(race), hide_index=True, key="race_table")
+    st.caption(COST_NOTE)
     for cell, experiment in race.experiments.items():
         if experiment.diverged:
             st.warning(f"{cell}: {experiment.message}")
 
 
-def status(race: Race, outcome: str) -> None:
+def status(driver, outcome: str) -> None:
+    race = driver.race
     parts = [f"**Step {race.steps_done:,} / {race.steps:,}** per cell"]
-    pace: live.Pace = ts.get("race_pace")
     if outcome == "waiting":
         parts.append("waiting for a free training slot…")
-    elif ts.get("race_running"):
-        speed = pace.steps_per_second()
-        parts.append(f"{speed:,.0f} race steps/s" if math.isfinite(speed) else "starting…")
-    elif race.done:
-        parts.append("finished")
+    elif state.running(PAGE):
+        speed = driver.pace.steps_per_second()
+        parts.append(f"{speed:,.0f} race steps/s" if speed == speed else "starting…")
     else:
-        parts.append("paused")
+        parts.append("finished" if race.done else "paused")
     st.markdown(" · ".join(parts))
-    st.progress(min(race.steps_done / max(race.steps, 1), 1.0))
+    progress_bar(race.steps_done, race.steps)
 
 
-def table(race: Race) -> pd.DataFrame:
+def table(race) -> pd.DataFrame:
     metrics = race.metrics()
     recurrent = race.parameter_counts(recurrent_only=True)
+    per_step = race.seconds_per_step()
     task = next(iter(race.experiments.values())).task
     rows = []
     for cell, m in metrics.items():
@@ -236,6 +144,7 @@ def table(race: Race) -> pd.DataFrame:
                 "cell": cell,
                 "parameters": m["parameters"],
                 "recurrent parameters": recurrent[cell],
+                "ms per step": round(1000 * per_step[cell], 2),
                 "wall time (s)": round(m["wall_seconds"], 2),
                 "validation loss": m["val_loss"],
                 f"validation {task.metric_name}": m["val_metric"],

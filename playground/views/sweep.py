@@ -1,8 +1,8 @@
-"""The Sweep page: how far back each cell can remember, with a fixed step budget per run.
+"""The Sweep page: how far back each cell can remember.
 
-Start builds a `core.sweep.Sweep`; while it runs, a `run_every` fragment trains it for about
-TICK_COMPUTE_SECONDS per tick (`Sweep.advance` in chunks of CHUNK steps) and redraws the
-success-against-memory chart. Cancel stops it; the sweep also stops itself at its time budget.
+Start builds a `core.teaching.Sweep` in a SweepDriver; while it runs, `live.tick` trains two of
+its runs at a time and the success-against-memory chart grows. A sentence says how far each cell
+reached. Cancel stops it; the sweep also stops itself at its time budget.
 """
 
 from __future__ import annotations
@@ -10,63 +10,66 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from core import ConfigError, ExperimentConfig, make_task
-from core.sweep import CELLS, DEFAULT_VALUES, SWEPT, Sweep
-from playground import actions, charts, live
-from playground.views import teaching_state as ts
+from core import TASKS
+from core.teaching.sweep import CELLS, STEPS_PER_RUN
+from playground import charts, live, state
+from playground.actions import teaching as actions
+from playground.views.common import chart, progress_bar
 
-CHUNK = 25  # steps per Sweep.advance call inside a tick
+PAGE = "sweep"
+SWEEP_TASKS = tuple(name for name, task in TASKS.items() if task.memory_setting)
 MAX_VALUES = 8
 LABELS = {"lag": "lag (blank steps before recall)", "seq_len": "sequence length"}
-PLOTLY_CONFIG = {"displaylogo": False}
 
 
 def page() -> None:
     st.title("Memory sweep")
     st.markdown(
-        "How far back can each cell remember? Every point is a fresh run with the same step "
-        "budget; only the memory demand (the copy task's lag, or the adding problem's length) "
-        "grows. The vanilla RNN usually falls off first."
+        "How far back can each cell remember? Every point is a fresh run; only the memory "
+        "demand (the copy task's lag, or the adding problem's length) grows. A run stops as soon "
+        "as it has learned the task, or at its step budget. The vanilla RNN falls off first."
     )
     plan = settings()
-    sweep: Sweep | None = ts.get("sweep_sweep")
-    running = bool(ts.get("sweep_running"))
+    running = state.running(PAGE)
     columns = st.columns([1, 1, 5])
     columns[0].button(
         "Start",
         key="sweep_start",
-        on_click=start,
+        on_click=actions.start_sweep,
         args=(plan,),
         type="primary",
         disabled=plan is None or running,
         width="stretch",
     )
     columns[1].button(
-        "Cancel", key="sweep_cancel", on_click=cancel, disabled=not running, width="stretch"
+        "Cancel", key="sweep_cancel", on_click=actions.cancel_sweep, disabled=not running
     )
-    if ts.get("sweep_error"):
-        st.error(ts.get("sweep_error"))
-    if sweep is not None:
+    if actions.sweep_error():
+        st.error(actions.sweep_error())
+    if actions.sweep_driver() is not None:
         st.fragment(run_every=live.TIMER_SECONDS if running else None)(sweep_panel)()
 
 
 def settings() -> dict | None:
     columns = st.columns([1, 2, 2, 1, 1])
-    task = columns[0].selectbox("Task", ("adding", "copy"), key="sweep_task")
+    task = columns[0].selectbox("Task", SWEEP_TASKS, key="sweep_task")
     cells = columns[1].multiselect("Cells", CELLS, default=list(CELLS), key="sweep_cells")
-    default = ", ".join(str(v) for v in DEFAULT_VALUES[task])
+    setting = TASKS[task].memory_setting
+    default = ", ".join(str(v) for v in TASKS[task].memory_values)
     text = columns[2].text_input(
-        f"Values of {SWEPT[task]}",
+        f"Values of {setting}",
         default,
         key=f"sweep_values_{task}",
         help=f"comma-separated, up to {MAX_VALUES}",
     )
-    steps = columns[3].number_input("Steps per run", 10, 3000, 300, step=50, key="sweep_steps")
-    seconds = columns[4].number_input("Max seconds", 5, 600, 120, step=10, key="sweep_seconds")
+    steps = columns[3].number_input(
+        "Steps per run", 10, 3000, STEPS_PER_RUN, step=50, key="sweep_steps"
+    )
+    seconds = columns[4].number_input("Max seconds", 5, 600, 60, step=10, key="sweep_seconds")
     try:
         values = sorted({int(v) for v in text.replace(";", ",").split(",") if v.strip()})
     except ValueError:
-        st.error(f"Values must be whole numbers separated by commas; got {text!r}.")
+        st.error(f"Values must be whole numbers separated by commas; got {text[:80]!r}.")
         return None
     if not values or len(values) > MAX_VALUES:
         st.error(f"Give between 1 and {MAX_VALUES} values.")
@@ -80,62 +83,17 @@ def settings() -> dict | None:
         values=tuple(values),
         steps_per_run=int(steps),
         max_seconds=float(seconds),
-        base_config=ExperimentConfig(task=task, hidden=32, lr=0.01, seed=0),
     )
 
 
-@actions.button_action
-def start(plan: dict | None) -> None:
-    if plan is None:
-        return
-    try:
-        sweep = Sweep(**plan)
-    except (ConfigError, ValueError) as error:
-        ts.put("sweep_error", actions.describe_error(error))
-        return
-    ts.put("sweep_error", "")
-    ts.put("sweep_sweep", sweep)
-    ts.put("sweep_running", True)
-
-
-@actions.button_action
-def cancel() -> None:
-    sweep: Sweep | None = ts.get("sweep_sweep")
-    if sweep is not None and not sweep.done:
-        sweep.stop(f"cancelled after {len(sweep.points)} of {sweep.total_runs} runs")
-    ts.put("sweep_running", False)
-
-
-def tick(sweep: Sweep) -> str:
-    """Train for about one tick's compute budget; "stopped" once the sweep is done."""
-    if sweep.done:
-        ts.put("sweep_running", False)
-        return "stopped"
-    with ts.Slot() as held:
-        if not held:
-            return "waiting"
-        deadline = ts.now() + live.TICK_COMPUTE_SECONDS
-        while not sweep.done and ts.now() < deadline:
-            sweep.advance(CHUNK)  # Experiment.step holds the run's lock
-    if sweep.done:
-        ts.put("sweep_running", False)
-        return "stopped"
-    return "stepped"
-
-
-def threshold(sweep: Sweep) -> float:
-    """The task's own "solved" line on the 0..1 success scale."""
-    task = make_task(sweep.base_config)
-    if sweep.task == "copy":
-        return (task.solved_at - task.baseline) / (1.0 - task.baseline)
-    return 1.0 - task.solved_at / task.baseline
-
-
 def sweep_panel() -> None:
-    sweep: Sweep = ts.get("sweep_sweep")
-    outcome = tick(sweep) if ts.get("sweep_running") else "paused"
-    finished = len(sweep.points)
-    line = f"**{finished} of {sweep.total_runs} runs** · {sweep.seconds:.0f} s of {sweep.max_seconds:g} s"
+    driver = actions.sweep_driver()
+    outcome = live.tick(driver).outcome if state.running(PAGE) else "paused"
+    if outcome == "stopped":
+        state.set_running(PAGE, False)
+        st.rerun()
+    sweep = driver.sweep
+    line = f"**{len(sweep.points)} of {sweep.total_runs} runs** · {sweep.seconds:.0f} s"
     if outcome == "waiting":
         line += " · waiting for a free training slot…"
     elif sweep.stopped_reason:
@@ -143,41 +101,37 @@ def sweep_panel() -> None:
     elif sweep.done:
         line += " · finished"
     st.markdown(line)
-    st.progress(min(sweep.progress(), 1.0))
-    if outcome == "stopped":
-        st.rerun()
+    progress_bar(sweep.progress(), 1.0)
+    if sweep.points:
+        st.markdown(f"**{'Result' if sweep.done else 'So far'}:** {sweep.conclusion()}")
     results = {
         cell: list(zip(values, successes, strict=True))
         for cell, (values, successes) in sweep.curves().items()
     }
-    st.plotly_chart(
-        charts.sweep_figure(
-            results,
-            LABELS[sweep.setting],
-            "success (0: trivial guess, 1: perfect)",
-            threshold(sweep),
-        ),
-        key="sweep_chart",
-        theme=None,
-        config={"staticPlot": True} if ts.get("sweep_running") else PLOTLY_CONFIG,
-    )
-    st.caption(charts.CAPTIONS["sweep"])
-    if sweep.points:
-        st.dataframe(
-            pd.DataFrame(
-                [
-                    {
-                        "cell": p.cell,
-                        sweep.setting: p.value,
-                        "success": round(p.success, 3),
-                        "solved": "✓" if p.solved else "",
-                        "metric": p.metric,
-                        "steps": p.steps,
-                        "seconds": round(p.seconds, 1),
-                    }
-                    for p in sweep.points
-                ]
-            ),
-            hide_index=True,
-            key="sweep_table",
+    label = LABELS.get(sweep.setting, sweep.setting)
+
+    def build():
+        return charts.sweep_figure(
+            results, label, "success (0: trivial guess, 1: perfect)", sweep.task.solved_success
         )
+
+    chart(PAGE, "sweep", build, len(sweep.points))
+    if sweep.points:
+        st.dataframe(table(sweep), hide_index=True, key="sweep_table")
+
+
+def table(sweep) -> pd.DataFrame:
+    return pd.DataFrame(
+        [
+            {
+                "cell": p.cell,
+                sweep.setting: p.value,
+                "success": round(p.success, 3),
+                "solved": "✓" if p.solved else "",
+                sweep.task.metric_name: p.metric,
+                "steps": p.steps,
+                "seconds": round(p.seconds, 1),
+            }
+            for p in sweep.points
+        ]
+    )

@@ -13,12 +13,14 @@ k steps and records the wall time each one took:
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 from core.config import ExperimentConfig
 from core.probes import Probe
+from core.teaching.measures import steps_to_solve
 from core.trainer import Experiment, History
 
 CELLS = ("rnn", "lstm", "gru")
@@ -131,3 +133,34 @@ class Race:
         for experiment in self.experiments.values():
             experiment.reset()
         self.wall_seconds = dict.fromkeys(self.cells, 0.0)
+
+    def seconds_per_step(self) -> dict[str, float]:
+        """cell -> wall seconds per training step so far (NaN before the first step)."""
+        return {
+            cell: self.wall_seconds[cell] / e.steps_done if e.steps_done else math.nan
+            for cell, e in self.experiments.items()
+        }
+
+    def conclusion(self) -> str:
+        """One sentence from the numbers: which cells solved the task and when, which did not."""
+        solved = {cell: steps_to_solve(e) for cell, e in self.experiments.items()}
+        winners = sorted((s, cell) for cell, s in solved.items() if not math.isnan(s))
+        losers = [cell for cell, s in solved.items() if math.isnan(s)]
+        task = next(iter(self.experiments.values())).task
+        parts = [f"{cell.upper()} at step {s:.0f}" for s, cell in winners]
+        text = ""
+        if parts:
+            text = f"Solved first by {parts[0]}" + "".join(f", then {p}" for p in parts[1:])
+        if losers:
+            scores = ", ".join(
+                f"{cell.upper()} {self.experiments[cell].metrics()['val_metric']:.3g}"
+                for cell in losers
+            )
+            verb = "did not solve" if self.done else "has not solved"
+            text += "; " if text else ""
+            text += (
+                f"{' and '.join(c.upper() for c in losers)} {verb} it in "
+                f"{self.steps_done:,} steps (validation {task.metric_name}: {scores}; "
+                f"{task.baseline_name} scores {task.baseline:.3g})"
+            )
+        return text + "."

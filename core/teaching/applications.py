@@ -1,0 +1,185 @@
+"""Claims about applications: forecasting a wave, writing text, recognising spoken words.
+
+Each claim is an experiment (`runner.Claim`); see core/teaching/memory.py for the others. The
+thresholds hold on seeds 0-4 with margin (tests/core/teaching/test_claims.py).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from core.tasks import generate_text, load_corpus, rollout
+from core.teaching.measures import centroid_accuracy, fresh, separation, word_fraction, words_of
+from core.teaching.runner import Claim, Experiments, Numbers
+
+# ---- 6. forecasting --------------------------------------------------------------------------------
+
+
+def _forecast_measure(experiments: Experiments) -> Numbers:
+    experiment = experiments["lstm"]
+    batch, horizon = experiment.val_batch, experiment.config.horizon
+    truth = experiment.task.future(batch, horizon)  # (N, horizon) clean values
+    with experiment.lock:
+        forecast = rollout(experiment.model, batch, horizon)
+    last_seen = batch.inputs[:, -1, 0].cpu().numpy()[:, None]  # the naive forecast
+    return {
+        "horizon": horizon,
+        "rollout_mse": float(np.mean((forecast - truth) ** 2)),
+        "repeat_last_mse": float(np.mean((last_seen - truth) ** 2)),
+        "zero_mse": float(np.mean(truth**2)),
+        "one_step_mse": experiment.validate()[0],
+        "steps": experiment.steps_done,
+    }
+
+
+def _forecast_verdict(n: Numbers) -> tuple[bool, str]:
+    ok = n["rollout_mse"] <= 0.25 * n["repeat_last_mse"] and n["rollout_mse"] < n["zero_mse"]
+    return ok, (
+        f"After {n['steps']} steps, forecasting {n['horizon']} steps ahead on its own "
+        f"predictions, the LSTM's MSE is {n['rollout_mse']:.3f}, against "
+        f"{n['repeat_last_mse']:.3f} for repeating the last value and {n['zero_mse']:.3f} for "
+        f"predicting the mean (claim: at most a quarter of the first, below the second); one "
+        f"step ahead it is {n['one_step_mse']:.4f}."
+    )
+
+
+# ---- 7. text -----------------------------------------------------------------------------------------
+
+TEXT_PROMPT = "the "
+TEXT_LENGTH = 400
+TEXT_TEMPERATURE = 0.5
+
+
+def _text_measure(experiments: Experiments) -> Numbers:
+    experiment = experiments["lstm"]
+    task, rng = experiment.task, np.random.default_rng(experiment.config.seed)
+    vocabulary = set(words_of(load_corpus()))
+    with experiment.lock:
+        sample = generate_text(
+            experiment.model, task, TEXT_PROMPT, TEXT_LENGTH, TEXT_TEMPERATURE, rng
+        )
+    # Reference: characters drawn independently with the corpus's letter frequencies.
+    counts = np.bincount(task.codes[: task.split_at], minlength=len(task.vocabulary))
+    unigram = task.decode(rng.choice(len(counts), size=TEXT_LENGTH, p=counts / counts.sum()))
+    return {
+        "accuracy": experiment.validate()[1],
+        "baseline_accuracy": task.baseline,
+        "word_fraction": word_fraction(sample, vocabulary),
+        "unigram_word_fraction": word_fraction(unigram, vocabulary),
+        "sample": sample,
+        "steps": experiment.steps_done,
+    }
+
+
+def _text_verdict(n: Numbers) -> tuple[bool, str]:
+    ok = n["accuracy"] >= n["baseline_accuracy"] + 0.2 and n["word_fraction"] >= 0.6
+    ok = ok and n["word_fraction"] >= n["unigram_word_fraction"] + 0.3
+    return ok, (
+        f"After {n['steps']} steps, {n['word_fraction']:.0%} of the generated words are words of "
+        f"the corpus (text drawn letter by letter with the corpus's letter frequencies: "
+        f"{n['unigram_word_fraction']:.0%}); next-character accuracy {n['accuracy']:.3f} against "
+        f"{n['baseline_accuracy']:.3f} for always guessing a space (claim: at least 60% words, "
+        "30 points above the letter-frequency text, accuracy 0.2 above the baseline)."
+    )
+
+
+# ---- 8. speech ----------------------------------------------------------------------------------------
+
+
+def _speech_measure(experiments: Experiments) -> Numbers:
+    experiment = experiments["lstm"]
+    untrained = fresh(experiment)
+    return {
+        "accuracy": experiment.validate()[1],
+        "chance": experiment.task.baseline,
+        "centroid_accuracy": centroid_accuracy(experiment),
+        "untrained_centroid_accuracy": centroid_accuracy(untrained),
+        "separation": separation(experiment),
+        "untrained_separation": separation(untrained),
+        "steps": experiment.steps_done,
+    }
+
+
+def _speech_verdict(n: Numbers) -> tuple[bool, str]:
+    ok = n["accuracy"] >= 4 * n["chance"] and n["centroid_accuracy"] >= 4 * n["chance"]
+    ok = ok and n["separation"] >= 2 * n["untrained_separation"]
+    return ok, (
+        f"After {n['steps']} steps, word accuracy {n['accuracy']:.3f} against chance "
+        f"{n['chance']:.3f}. The final hidden states alone classify {n['centroid_accuracy']:.3f} "
+        f"of new words by nearest class mean (untrained network: "
+        f"{n['untrained_centroid_accuracy']:.3f}); classes sit {n['separation']:.1f} times "
+        f"further apart than they spread (untrained: {n['untrained_separation']:.1f}). Claim: "
+        "accuracies at least 4x chance, separation at least doubled by training."
+    )
+
+
+CLAIMS = [
+    Claim(
+        key="forecast",
+        title="Forecasting",
+        claim="An LSTM trained on noisy waves forecasts the clean wave several steps ahead.",
+        expect="The one-step predictions soon follow the smooth wave through the noise. The "
+        "forecast feeds the network's own outputs back in for 10 steps; its error stays several "
+        "times below repeating the last value, because the network has picked up the waves' "
+        "speeds and phases.",
+        configs={
+            "lstm": dict(
+                cell="lstm",
+                task="sine",
+                seq_len=50,
+                noise=0.1,
+                horizon=10,
+                hidden=32,
+                lr=0.01,
+                val_every=25,
+            )
+        },
+        steps=1000,
+        measure=_forecast_measure,
+        verdict=_forecast_verdict,
+        check_every=100,
+        show=("loss", "rollout"),
+    ),
+    Claim(
+        key="text",
+        title="Writing text",
+        claim="A character-level LSTM trained on the corpus starts writing its words.",
+        expect="Accuracy climbs well past always guessing a space. Sampled text turns from letter "
+        "soup into mostly real words from the corpus within a few hundred steps, with the grammar "
+        "still loose. Low temperature repeats common phrases; high temperature invents words.",
+        configs={
+            "lstm": dict(cell="lstm", task="text", seq_len=50, hidden=64, lr=0.01, val_every=50)
+        },
+        steps=600,
+        measure=_text_measure,
+        verdict=_text_verdict,
+        check_every=100,
+        show=("loss", "generate"),
+    ),
+    Claim(
+        key="speech",
+        title="Recognising words",
+        claim="An LSTM classifies synthetic spoken words, and its hidden state takes a different "
+        "path for each word.",
+        expect="Accuracy rises far above chance (one in eight) within a hundred steps. In the "
+        "hidden-state trajectories, paths of the same word end close together and paths of "
+        "different words end apart; before training they are mixed together much more.",
+        configs={
+            "lstm": dict(
+                cell="lstm",
+                task="speech",
+                n_classes=8,
+                noise=0.5,
+                seq_len=40,
+                hidden=32,
+                lr=0.01,
+                val_every=25,
+            )
+        },
+        steps=300,
+        measure=_speech_measure,
+        verdict=_speech_verdict,
+        check_every=50,
+        show=("loss", "trajectories"),
+    ),
+]

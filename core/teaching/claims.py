@@ -1,0 +1,16 @@
+"""Every claim of the seed as a measured experiment, in the order the Learn page tells them:
+`CLAIMS` maps a key to a `runner.Claim`. The claims themselves live by theme in
+core/teaching/memory.py and core/teaching/applications.py."""
+
+from __future__ import annotations
+
+from core.teaching import applications, memory
+from core.teaching.runner import Claim
+
+CLAIMS: dict[str, Claim] = {claim.key: claim for claim in memory.CLAIMS + applications.CLAIMS}
+
+
+def get_claim(key: str) -> Claim:
+    if key not in CLAIMS:
+        raise ValueError(f"unknown claim {key!r}; choose one of: {', '.join(CLAIMS)}")
+    return CLAIMS[key]

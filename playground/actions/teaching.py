@@ -1,0 +1,185 @@
+"""The teaching pages' clicks: a Learn claim's run, the cell race and the memory sweep.
+
+Each page keeps one run in the session's workspace ("claim", "race", "sweep"), wrapped in its
+driver (playground/drivers.py) for the live tick loop. Finished claim results are kept per claim,
+so each Learn box shows its own verdict.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from core import ConfigError, ExperimentConfig, Probe
+from core.tasks import fill_in, generate_text, rollout
+from core.teaching import ClaimResult, ClaimRun, Race, Sweep, get_claim
+from core.teaching.applications import TEXT_PROMPT
+from playground import live, state
+from playground.actions import attempt, button_action, describe_error
+from playground.drivers import ClaimDriver, RaceDriver, SweepDriver
+
+RACE_CELLS = ("rnn", "lstm", "gru")
+
+
+# ---- Learn: check a claim ---------------------------------------------------------------------
+@button_action
+def start_claim(key: str) -> None:
+    run = attempt(lambda: ClaimRun(get_claim(key)))
+    if run is None:
+        return
+    state.set_run("claim", ClaimDriver(run))
+    state.set_page_value("claim", "key", key)
+    results = claim_results()
+    results.pop(key, None)
+    state.set_running("claim", True)
+
+
+@button_action
+def stop_claim() -> None:
+    state.set_running("claim", False)
+    finish_claim()
+
+
+def finish_claim() -> None:
+    """Measure and judge (or record that it was stopped); keep the result, drop the run."""
+    driver: ClaimDriver | None = state.run("claim")
+    if driver is None:
+        return
+    claim_results()[driver.run.claim.key] = driver.run.result()
+    state.set_run("claim", None)
+    state.set_page_value("claim", "key", None)
+
+
+def active_claim() -> str | None:
+    return state.page_value("claim", "key")
+
+
+def claim_results() -> dict[str, ClaimResult]:
+    results = state.page_value("claim", "results")
+    if results is None:
+        results = {}
+        state.set_page_value("claim", "results", results)
+    return results
+
+
+def result_probes(result: ClaimResult) -> dict[str, Probe]:
+    """label -> probe of each experiment that did not diverge (the same sequences for all)."""
+    return {
+        label: e.probe(jacobian=False) for label, e in result.experiments.items() if not e.diverged
+    }
+
+
+def result_rollout(result: ClaimResult):
+    """(context, forecast, truth) of the first validation sequence of the claim's experiment."""
+    exp = next(iter(result.experiments.values()))
+    batch, horizon = exp.val_batch, exp.config.horizon
+    with exp.lock:
+        forecast = rollout(exp.model, batch, horizon)[0]
+    return batch.inputs[0, :, 0].cpu().numpy(), forecast, exp.task.future(batch, horizon)[0]
+
+
+def result_text(result: ClaimResult, temperature: float) -> str:
+    import numpy as np
+
+    exp = next(iter(result.experiments.values()))
+    with exp.lock:
+        rng = np.random.default_rng(exp.config.seed)
+        return TEXT_PROMPT + generate_text(exp.model, exp.task, TEXT_PROMPT, 300, temperature, rng)
+
+
+def result_fill_in(result: ClaimResult, text: str) -> tuple[str, str]:
+    exp = next(iter(result.experiments.values()))
+    try:
+        with exp.lock:
+            return "success", fill_in(exp.model, exp.config, text).message
+    except Exception as error:  # noqa: BLE001
+        return "warning", describe_error(error)
+
+
+# ---- Race -------------------------------------------------------------------------------------
+def race_config(values: dict[str, Any]) -> tuple[ExperimentConfig | None, str]:
+    """The race's base config from its settings, or None and why it can't be used."""
+    try:
+        config = ExperimentConfig(lr=0.01, val_every=25, **values)
+        config.check_budget()
+    except (ConfigError, ValueError, TypeError) as error:
+        return None, describe_error(error)
+    return config, ""
+
+
+def race_driver() -> RaceDriver | None:
+    return state.run("race")
+
+
+def new_race(config: ExperimentConfig) -> RaceDriver | None:
+    race = attempt(lambda: Race(config, RACE_CELLS, steps=config.max_steps))
+    driver = None if race is None else RaceDriver(race)
+    state.set_run("race", driver)
+    return driver
+
+
+def _race_for(config: ExperimentConfig) -> RaceDriver | None:
+    driver = race_driver()
+    if driver is None or driver.race.base_config != config or driver.race.done:
+        driver = new_race(config)
+    return driver
+
+
+@button_action
+def start_race(config: ExperimentConfig) -> None:
+    """Train: continue this race, or start a new one when the settings changed or it finished."""
+    if _race_for(config) is not None:
+        state.set_running("race", True)
+
+
+@button_action
+def pause_race() -> None:
+    state.set_running("race", False)
+
+
+@button_action
+def step_race(config: ExperimentConfig, k: int) -> None:
+    driver = _race_for(config)
+    if driver is None:
+        return
+    held = live.acquire_slots(1, wait=live.STEP_SLOT_WAIT_SECONDS)
+    if not held:
+        state.flash("warning", "The server is busy training for others; try again in a moment.")
+        return
+    try:
+        with live.locked(driver.experiments):
+            driver.advance(k)
+            driver.observe()
+    finally:
+        live.release_slots(held)
+
+
+# ---- Sweep ------------------------------------------------------------------------------------
+def sweep_driver() -> SweepDriver | None:
+    return state.run("sweep")
+
+
+@button_action
+def start_sweep(plan: dict[str, Any] | None) -> None:
+    if plan is None:
+        return
+    try:
+        sweep = Sweep(**plan)
+    except (ConfigError, ValueError) as error:
+        state.set_page_value("sweep", "error", describe_error(error))
+        return
+    state.set_page_value("sweep", "error", "")
+    state.set_run("sweep", SweepDriver(sweep))
+    state.set_running("sweep", True)
+
+
+@button_action
+def cancel_sweep() -> None:
+    driver = sweep_driver()
+    if driver is not None and not driver.sweep.done:
+        sweep = driver.sweep
+        sweep.stop(f"cancelled after {len(sweep.points)} of {sweep.total_runs} runs")
+    state.set_running("sweep", False)
+
+
+def sweep_error() -> str:
+    return state.page_value("sweep", "error", "")

@@ -1,0 +1,233 @@
+"""The playground's run: build it from the settings, Train/Pause/Step/Reset, load a Learn demo,
+read uploads, and ask the trained model (fill in a number, forecast, write text).
+
+The run is a `TrainingDriver` (playground/drivers.py) kept in the session's workspace as the
+"playground" run; its timer ticks go through playground/live.py.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from core import ConfigError, Experiment, ExperimentConfig
+from core.config import COST_BUDGET
+from core.export import load_checkpoint
+from core.tasks import fill_in, generate_text, load_csv, rollout
+from core.teaching import config_for
+from playground import live, state
+from playground.actions import attempt, button_action, describe_error, plain_text
+from playground.drivers import TrainingDriver
+from playground.words.learn import DEMOS
+
+PAGE = "playground"
+# Settings a running experiment can take on between steps; any other change needs a Reset.
+LIVE_SETTINGS = ("lr", "clip", "max_steps")
+
+
+def driver() -> TrainingDriver | None:
+    return state.run(PAGE)
+
+
+def experiment() -> Experiment | None:
+    current = driver()
+    return None if current is None else current.experiment
+
+
+def build(config: ExperimentConfig) -> bool:
+    """Make a fresh run for `config` (with the uploaded table for csv)."""
+    data = state.csv_table() if config.task == "csv" else None
+    try:
+        exp = Experiment(config, data=data)
+    except Exception as error:  # noqa: BLE001 - any failure becomes a message on the page
+        state.set_run(PAGE, None)
+        state.set_page_value(PAGE, "error", describe_error(error))
+        return False
+    state.set_run(PAGE, TrainingDriver(exp, config.max_steps))
+    state.set_page_value(PAGE, "error", "")
+    return True
+
+
+def build_error() -> str:
+    return state.page_value(PAGE, "error", "")
+
+
+def pending_changes(exp: Experiment, config: ExperimentConfig) -> list[str]:
+    """Settings that differ from the running experiment and need a Reset to apply."""
+    changed = [
+        f.name
+        for f in dataclasses.fields(config)
+        if f.name not in LIVE_SETTINGS and getattr(config, f.name) != getattr(exp.config, f.name)
+    ]
+    if config.task == "csv" and exp.data is not state.csv_table():
+        changed.append("uploaded data")
+    return changed
+
+
+def apply_settings(config: ExperimentConfig) -> list[str]:
+    """Bring the run in line with the settings; return the changes waiting for Reset.
+
+    Learning rate, clipping and the step budget apply to the next step. Structural changes
+    rebuild the run at once while it has not trained yet; after that they wait for Reset, so
+    runs never mix.
+    """
+    current = driver()
+    if current is None:
+        # Retry a failed build only when its inputs changed (settings or uploaded table).
+        attempt_key = (config, id(state.csv_table()))
+        if state.page_value(PAGE, "failed_build") != attempt_key and not build(config):
+            state.set_page_value(PAGE, "failed_build", attempt_key)
+        return []
+    exp = current.experiment
+    pending = pending_changes(exp, config)
+    if pending and exp.steps_done == 0 and not state.running(PAGE):
+        build(config)
+        return []
+    if (config.lr, config.clip) != (exp.config.lr, exp.config.clip):
+        exp.update(lr=config.lr, clip=config.clip)
+    current.max_steps = config.max_steps
+    return pending
+
+
+# ---- buttons (on_click callbacks: they run before the page is drawn) ------------------------
+@button_action
+def start_training() -> None:
+    """Train: start (or continue) the run; rebuild first if settings changed before any step."""
+    if state.running(PAGE):
+        return  # idempotent: a repeated click must not toggle anything
+    config = state.config()
+    current = driver()
+    fresh = current is None or current.experiment.steps_done == 0
+    if fresh and (current is None or pending_changes(current.experiment, config)):
+        if not build(config):
+            return
+        current = driver()
+    if current.experiment.diverged:
+        return  # the page already says why and what to do
+    if current.remaining <= 0:
+        state.flash("info", "The step budget is used up: raise it in the sidebar, or press Reset.")
+        return
+    state.set_running(PAGE, True)
+
+
+@button_action
+def pause_training() -> None:
+    state.set_running(PAGE, False)
+
+
+@button_action
+def step(k: int) -> None:
+    """Run k steps now (while paused or training), then re-probe."""
+    current = driver()
+    if current is None or current.experiment.diverged:
+        return
+    if not live.try_acquire_slot(wait=live.STEP_SLOT_WAIT_SECONDS):
+        state.flash("warning", "All training slots are busy; try again in a moment.")
+        return
+    try:
+        with current.experiment.lock:
+            current.advance(k)
+            current.observe(jacobian=True)
+    except Exception as error:  # noqa: BLE001
+        state.flash("error", describe_error(error))
+    finally:
+        live.release_slot()
+    if current.experiment.diverged:
+        state.set_running(PAGE, False)
+
+
+@button_action
+def reset() -> None:
+    """Fresh weights and history from the current settings (rebuilding if they changed)."""
+    state.set_demo(None)
+    build(state.config())
+
+
+def load_demo(name: str) -> None:
+    """Put a Learn demo's settings in place, build it, start training, and go to the playground."""
+    try:
+        config = ExperimentConfig(**config_for(DEMOS[name].config))
+    except ConfigError as error:
+        state.flash("error", str(error))
+        return
+    state.set_config(config)
+    state.forget_widgets()
+    state.set_demo(name)
+    if build(config):
+        state.set_running(PAGE, True)
+    state.request_playground()
+
+
+def demo_matches(name: str, exp: Experiment) -> bool:
+    """Whether the run still has the demo's settings (the live ones may have been changed)."""
+    params = config_for(DEMOS[name].config)
+    return all(
+        getattr(exp.config, key) == value
+        for key, value in params.items()
+        if key not in LIVE_SETTINGS
+    )
+
+
+# ---- uploads ------------------------------------------------------------------------------------
+def upload_csv(raw: bytes, name: str) -> None:
+    """Parse an uploaded file; keep the table in the session or explain what is wrong."""
+    table = attempt(load_csv, raw, prefix=f"Could not use {plain_text(name)}: ")
+    if table is None:
+        return
+    state.set_csv_table(table, name)
+    for note in table.notes:
+        state.flash("info", plain_text(f"{name}: {note}"))
+
+
+def upload_checkpoint(raw: bytes, name: str) -> None:
+    """Continue from an uploaded checkpoint: its settings and weights replace the current run.
+
+    Loaded with weights_only (no code runs), size-limited, shapes checked against its settings,
+    and held to the same cost budget as any link; a bad file becomes a message."""
+    exp = attempt(
+        lambda: load_checkpoint(raw, data=state.csv_table(), budget=COST_BUDGET),
+        prefix=f"Could not use {plain_text(name)}: ",
+    )
+    if exp is None:
+        return
+    state.set_config(exp.config)
+    state.forget_widgets()
+    state.set_demo(None)
+    state.set_run(PAGE, TrainingDriver(exp, exp.config.max_steps))
+    config = exp.config
+    state.flash(
+        "success",
+        f"Loaded {plain_text(name)}: {config.cell} on {config.task}, {config.hidden} hidden units, "
+        f"at step {exp.steps_done:,}. Press Train to continue (the optimizer starts afresh, and "
+        "the loss history starts here).",
+    )
+
+
+# ---- asking the trained model -----------------------------------------------------------------
+def fill_in_answer(exp: Experiment, text: str) -> tuple[str, str]:
+    """("success", the model's answer) or ("warning", why the text can't be used)."""
+    try:
+        with exp.lock:
+            return "success", fill_in(exp.model, exp.config, text).message
+    except Exception as error:  # noqa: BLE001 - mostly ConfigError: what was typed is not valid
+        return "warning", describe_error(error)
+
+
+def forecast(exp: Experiment, example: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(context, the model's free-running forecast, the truth) for one probe sequence."""
+    batch, horizon = exp.probe_batch, exp.config.horizon
+    with exp.lock:
+        predicted = rollout(exp.model, batch, horizon)[example]
+    truth = exp.task.future(batch, horizon)[example]
+    context = batch.inputs[example, :, 0].cpu().numpy()
+    if batch.lengths is not None:  # a ragged window ends at its own length
+        context = context[: int(batch.lengths[example])]
+    return context, predicted, truth
+
+
+def write_text(exp: Experiment, prompt: str, temperature: float, length: int = 240) -> str:
+    """Text the model writes after `prompt`; the same weights write the same text."""
+    rng = np.random.default_rng(exp.config.seed)
+    with exp.lock:
+        return generate_text(exp.model, exp.task, prompt, length, temperature, rng)

@@ -1,0 +1,278 @@
+"""The charts' shared look and helpers: one slim template, colours, caps and the small functions
+every builder uses to encode arrays compactly and finish a figure.
+
+Every builder follows the same rules:
+- data go into traces as numpy arrays (float32 / int32): Plotly encodes those as compact base64
+  typed arrays instead of long JSON lists;
+- NaN (padding past a sequence's end, steps without validation) becomes a gap, never text; inf,
+  and zero or negative values on log axes, become gaps too;
+- points per trace and cells per heatmap are capped (the MAX_* constants);
+- `layout.uirevision` is set, so zoom and legend clicks survive live redraws.
+
+Shapes: N = sequences in the probe batch, L = length, H = hidden units.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+import plotly.graph_objects as go
+
+from core.probes import Probe
+
+MAX_HISTORY_POINTS = 1000  # per history trace; a 100k-step run still draws in ~10 KB per trace
+MAX_SEQUENCE_POINTS = 400  # per trajectory trace (seq_len can be 400)
+MAX_UNITS = 64  # rows of a units x time heatmap; larger layers show their most active units
+MAX_HEATMAP_CELLS = 6400  # per heatmap panel; longer sequences are strided in time
+MAX_GATE_UNITS = 32  # the gates chart has up to five panels: fewer rows keep it near 60 KB
+MAX_GATE_CELLS = 8000  # over all gate panels together
+MAX_RECORDS = 120  # training-step rows of the gradient-history heatmap
+MAX_TEXT_STEPS = 60  # characters shown by the text task's prediction chart
+MAX_EIGENVALUES = 1024  # per gate block
+TINY = 1e-12  # floor for values on log axes: an exact zero gradient is drawn, not dropped
+HEIGHT = 320
+# Cell colours avoid the colours that carry meaning elsewhere: green = solved, red = validation or
+# prediction, grey = baseline.
+CELL_COLORS = {"rnn": "#1f77b4", "rnn_relu": "#17becf", "lstm": "#9467bd", "gru": "#ff7f0e"}
+PALETTE = ("#1f77b4", "#ff7f0e", "#9467bd", "#17becf", "#8c564b", "#e377c2", "#bcbd22", "#2ca02c")
+TRAIN_COLOR = "#1f77b4"
+VAL_COLOR = "#d62728"
+INPUT_COLOR = "#9aa5b1"
+TARGET_COLOR = "#1b2a3a"
+PREDICTION_COLOR = "#d62728"
+BASELINE_COLOR = "#7b8794"
+SOLVED_COLOR = "#2ca02c"
+GATE_COLORS = {
+    "hidden": "#1f77b4",
+    "input": "#1f77b4",
+    "forget": "#2ca02c",
+    "cell_candidate": "#9467bd",
+    "output": "#ff7f0e",
+    "reset": "#d62728",
+    "update": "#2ca02c",
+    "candidate": "#9467bd",
+}
+LOG_AXIS = dict(type="log", exponentformat="power")  # 10⁻⁶, not "1μ"
+DIVERGING = "RdBu_r"  # red positive, blue negative, white at zero
+SEQUENTIAL = "Viridis"
+# Sigmoid gates live in 0..1, tanh ones in -1..1; fixed ranges make frames comparable over training.
+GATE_RANGES = {
+    "input": (0.0, 1.0),
+    "forget": (0.0, 1.0),
+    "output": (0.0, 1.0),
+    "reset": (0.0, 1.0),
+    "update": (0.0, 1.0),
+    "cell_candidate": (-1.0, 1.0),
+    "candidate": (-1.0, 1.0),
+}
+AXIS = dict(
+    gridcolor="#EBF0F8",
+    linecolor="#C8D4E3",
+    zerolinecolor="#DFE8F3",
+    ticks="",
+    automargin=True,
+    title=dict(standoff=6),
+)
+# The stock "plotly_white" template adds ~6 KB to every figure's JSON, mostly per-trace-type
+# defaults we never use; at several figures x 4 redraws/s that alone would eat the bandwidth budget.
+TEMPLATE = go.layout.Template(
+    layout=dict(
+        font=dict(size=12, color="#2a3f5f"),
+        paper_bgcolor="white",
+        plot_bgcolor="white",
+        colorway=list(PALETTE),
+        hovermode="closest",
+        xaxis=AXIS,
+        yaxis=AXIS,
+        scene=dict(
+            xaxis=dict(backgroundcolor="white", gridcolor="#DFE8F3", showbackground=True),
+            yaxis=dict(backgroundcolor="white", gridcolor="#DFE8F3", showbackground=True),
+            zaxis=dict(backgroundcolor="white", gridcolor="#DFE8F3", showbackground=True),
+        ),
+        # Title at the top, legend in rows between it and the plot; both push the plot down, so
+        # they never overlap, even in a narrow column where the legend wraps.
+        title=dict(
+            x=0.01,
+            y=1,
+            yref="container",
+            yanchor="top",
+            automargin=True,
+            pad=dict(t=8),
+            font=dict(size=14),
+        ),
+        margin=dict(l=55, r=20, t=30, b=45),
+        legend=dict(
+            orientation="h", yanchor="bottom", y=1.02, xanchor="left", x=0, font=dict(size=11)
+        ),
+    )
+)
+
+
+# ---- small helpers -------------------------------------------------------------------------------
+def f32(values) -> np.ndarray:
+    """float32 copy with inf turned into NaN (Plotly cannot draw inf)."""
+    array = np.array(values, dtype=np.float64, copy=True)
+    array[~np.isfinite(array)] = np.nan
+    return array.astype(np.float32)
+
+
+def positive(values) -> np.ndarray:
+    """float32 for a log axis: non-positive and non-finite values become gaps."""
+    array = f32(values)
+    array[~(array > 0)] = np.nan
+    return array
+
+
+def floored(values) -> np.ndarray:
+    """float32 for a log axis where zero is meaningful: clip at TINY, keep NaN as a gap."""
+    array = f32(values)
+    return np.where(np.isnan(array), np.nan, np.maximum(array, TINY)).astype(np.float32)
+
+
+def i32(values) -> np.ndarray:
+    return np.asarray(values, dtype=np.int32)
+
+
+def fmt(value: float, digits: int = 3) -> str:
+    """Number for titles and labels; never prints 'nan' or 'inf'."""
+    return f"{value:.{digits}g}" if value is not None and math.isfinite(value) else "n/a"
+
+
+def thin(count: int, cap: int) -> np.ndarray:
+    """Indices of at most `cap` evenly spread items out of `count`, first and last included."""
+    if count <= cap:
+        return np.arange(count)
+    return np.unique(np.linspace(0, count - 1, cap).round().astype(np.int64))
+
+
+def clamp_example(probe: Probe, example: int) -> int:
+    """A valid sequence index: the page's slider may outlive a smaller batch."""
+    return int(min(max(example, 0), probe.hidden.shape[0] - 1))
+
+
+def real_length(probe: Probe, example: int) -> int:
+    return int(min(max(probe.lengths[example], 0), probe.hidden.shape[1]))
+
+
+def cell_color(name: str, index: int) -> str:
+    return CELL_COLORS.get(name, PALETTE[index % len(PALETTE)])
+
+
+def finish(
+    fig: go.Figure, key: str, title: str, x_title: str, y_title: str, height: int = HEIGHT, **layout
+) -> go.Figure:
+    """The shared look: slim template, short title, axis titles, and zoom kept across redraws."""
+    fig.update_layout(
+        template=TEMPLATE,
+        title=dict(text=title),
+        height=height,
+        uirevision=key,
+        xaxis_title_text=x_title,
+        yaxis_title_text=y_title,
+    )
+    fig.update_layout(**layout)  # after, so a builder can override any of the above
+    return fig
+
+
+def message_figure(key: str, title: str, message: str, x_title: str, y_title: str) -> go.Figure:
+    """An empty chart with a sentence in the middle, for 'nothing to show yet'."""
+    fig = go.Figure()
+    fig.add_annotation(
+        text=message, showarrow=False, xref="paper", yref="paper", x=0.5, y=0.5, font=dict(size=13)
+    )
+    fig.update_xaxes(showticklabels=False, showgrid=False, zeroline=False)
+    fig.update_yaxes(showticklabels=False, showgrid=False, zeroline=False)
+    return finish(fig, key, title, x_title, y_title)
+
+
+def hline(
+    x0: float, x1: float, y: float, name: str, color: str, yaxis: str = "y", hover: str = ""
+) -> go.Scatter:
+    """A dashed horizontal reference line as a two-point trace: it has a legend entry and works on
+    log axes, where shapes would need log-transformed coordinates. `hover` explains it."""
+    return go.Scatter(
+        x=np.array([x0, x1], dtype=np.float32),
+        y=np.array([y, y], dtype=np.float32),
+        mode="lines",
+        name=name,
+        yaxis=yaxis,
+        line=dict(color=color, dash="dash", width=1.5),
+        hovertemplate=f"{hover or name}<extra></extra>",
+    )
+
+
+def select_units(states: np.ndarray, cap: int) -> np.ndarray:
+    """(L, H) -> indices of at most `cap` units, the ones that vary most over time, in order."""
+    size = states.shape[1]
+    if size <= cap:
+        return np.arange(size)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # an all-padding unit is expected
+        variance = np.nanvar(states, axis=0)
+    variance = np.nan_to_num(variance, nan=-1.0)
+    return np.sort(np.argsort(-variance, kind="stable")[:cap])
+
+
+def symmetric_limit(values: np.ndarray) -> float:
+    """Colour range around zero: 1 for bounded (tanh-like) states, else the largest magnitude."""
+    finite = np.abs(values[np.isfinite(values)])
+    if finite.size == 0:
+        return 1.0
+    largest = float(finite.max())
+    return 1.0 if largest <= 1.0 else largest
+
+
+def unit_axis(units: np.ndarray, total: int) -> tuple[np.ndarray | list[str], dict, str]:
+    """y values, axis settings and axis title for a units x time heatmap."""
+    if len(units) == total:
+        return i32(units), {}, "unit"
+    # A subset: categories keep rows evenly spaced while the labels give the real unit numbers.
+    return (
+        [str(u) for u in units],
+        dict(type="category"),
+        f"unit ({len(units)} most active of {total})",
+    )
+
+
+def softmax(logits: np.ndarray) -> np.ndarray:
+    shifted = logits - np.max(logits, axis=-1, keepdims=True)
+    weights = np.exp(shifted)
+    return weights / weights.sum(axis=-1, keepdims=True)
+
+
+def class_labels(meta: dict, count: int, keys: tuple[str, ...], prefix: str) -> list[str]:
+    """Names for `count` classes from the first sequence of names in the task's meta under one of
+    `keys` (a string counts as a sequence of characters), else prefix + number."""
+    for key in keys:
+        names = meta.get(key)
+        if isinstance(names, str | list | tuple) or (
+            isinstance(names, np.ndarray) and names.ndim == 1
+        ):
+            names = [str(name) for name in names]
+            if len(names) >= count:
+                return names
+    return [f"{prefix}{k}" for k in range(count)]
+
+
+def smooth_log(values: np.ndarray) -> np.ndarray:
+    """Trailing moving average of log10(values) over ~2% of the run, i.e. a geometric mean: on a
+    log axis it tracks the typical loss, and one spike does not lift the curve for long."""
+    window = int(np.clip(len(values) // 50, 1, 200))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        logs = np.log10(values.astype(np.float64))
+    finite = np.isfinite(logs)
+    sums = np.concatenate([[0.0], np.cumsum(np.where(finite, logs, 0.0))])
+    counts = np.concatenate([[0], np.cumsum(finite)])
+    end = np.arange(1, len(values) + 1)
+    start = np.maximum(end - window, 0)
+    seen = counts[end] - counts[start]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mean = (sums[end] - sums[start]) / seen
+    return f32(np.where(seen > 0, 10.0**mean, np.nan))
+
+
+def units_by_time(states: np.ndarray, units: np.ndarray, steps: np.ndarray) -> np.ndarray:
+    """(L, H) states -> (units, steps) float32 grid for a heatmap."""
+    return f32(states[np.ix_(steps, units)].T)

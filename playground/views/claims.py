@@ -1,0 +1,170 @@
+"""A claim's box on the Learn page ("Check the claim"): the claim, what to expect, a Run button,
+the live run, and afterwards the verdict with its numbers and charts.
+
+The run trains the claim's experiments side by side (core.teaching.ClaimRun through a
+ClaimDriver in the live tick loop, two at a time where the server has the slots), each stopping
+as soon as its outcome is decided; each experiment's line says when it is. One claim runs at a
+time per session.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+
+import pandas as pd
+import streamlit as st
+
+from core.teaching import Claim, ClaimResult
+from core.teaching.memory import FILL_IN_TEXT
+from playground import charts, live, state
+from playground.actions import describe_error
+from playground.actions import teaching as actions
+from playground.views.common import chart, progress_bar
+
+PAGE = "claim"
+DECIDED = {"solved": "solved ✓", "budget": "step budget used", "diverged": "diverged"}
+
+
+def box(claim: Claim) -> None:
+    """The claim's box in an expander, open while it runs or once it has a result."""
+    active = actions.active_claim() == claim.key
+    result = actions.claim_results().get(claim.key)
+    with st.expander(f"Check the claim: {claim.title}", expanded=active or result is not None):
+        st.markdown(f"**Claim.** {claim.claim}")
+        st.markdown(f"**What to expect.** {claim.expect}")
+        running = active and state.running(PAGE)
+        column = st.columns([1, 2])[0]
+        busy = state.running(PAGE) and not active
+        column.button(
+            "Stop" if running else "Run this experiment",
+            key=f"claim_{claim.key}",
+            on_click=actions.stop_claim if running else actions.start_claim,
+            args=() if running else (claim.key,),
+            type="secondary" if running else "primary",
+            disabled=busy,
+            help="Another experiment is running; stop it first." if busy else None,
+            width="stretch",
+        )
+        if active:
+            st.fragment(run_every=live.TIMER_SECONDS if running else None)(run_panel)()
+        elif result is not None:
+            show_result(claim, result)
+
+
+def run_panel() -> None:
+    driver = state.run(PAGE)
+    if driver is None:
+        return
+    outcome = live.tick(driver).outcome if state.running(PAGE) else "paused"
+    if outcome == "stopped":
+        state.set_running(PAGE, False)
+        actions.finish_claim()
+        st.rerun()  # the whole page: the timer stops and the verdict is drawn
+    run = driver.run
+    progress = run.progress()
+    parts = []
+    for label, steps in progress.steps.items():
+        why = DECIDED.get(progress.decided.get(label, ""), "training")
+        parts.append(f"**{label}** step {steps:,} ({why})")
+    line = " · ".join(parts) + f" · {progress.seconds:.0f} s"
+    if outcome == "waiting":
+        line += " · waiting for a free training slot…"
+    progress_bar(progress.fraction, 1.0, text=line)
+    task = next(iter(run.experiments.values())).task
+    histories = {label: e.history for label, e in run.experiments.items()}
+    chart(
+        PAGE,
+        "race_loss",
+        partial(charts.race_loss_figure, histories, task),
+        driver.pace.chart_version(),
+        key=f"claim_live_{run.claim.key}",
+    )
+
+
+def show_result(claim: Claim, result: ClaimResult) -> None:
+    if result.stopped:
+        st.warning(result.summary)
+        return
+    (st.success if result.ok else st.error)(
+        f"**{'Claim confirmed' if result.ok else 'Claim not confirmed this time'}** "
+        f"({result.seconds:.0f} s). {result.summary}"
+    )
+    for kind in claim.show:
+        try:
+            DRAW[kind](claim, result)
+        except Exception as error:  # noqa: BLE001 - a failing chart is a notice, not a traceback
+            st.warning(f"This part could not be drawn: {describe_error(error)}")
+
+
+def _version(result: ClaimResult) -> tuple:
+    return (result.key, id(result))
+
+
+def _loss(claim: Claim, result: ClaimResult) -> None:
+    histories = {label: e.history for label, e in result.experiments.items()}
+    task = next(iter(result.experiments.values())).task
+    build = partial(charts.race_loss_figure, histories, task)
+    chart(PAGE, "race_loss", build, _version(result), key=f"claim_{claim.key}_loss")
+
+
+def _grad_per_step(claim: Claim, result: ClaimResult) -> None:
+    def build():
+        return charts.race_grad_figure(actions.result_probes(result))
+
+    chart(PAGE, "race_grad", build, _version(result), key=f"claim_{claim.key}_grad")
+
+
+def _grad_norm(claim: Claim, result: ClaimResult) -> None:
+    histories = {label: e.history for label, e in result.experiments.items()}
+    build = partial(charts.grad_norm_history_figure, histories)
+    chart(PAGE, "grad_norm_history", build, _version(result), key=f"claim_{claim.key}_norm")
+
+
+def _params(claim: Claim, result: ClaimResult) -> None:
+    rows = [
+        {
+            "cell": label,
+            "parameters": e.parameter_count(),
+            "recurrent parameters": e.model.parameter_count(recurrent_only=True),
+        }
+        for label, e in result.experiments.items()
+    ]
+    st.dataframe(pd.DataFrame(rows), hide_index=True, key=f"claim_{claim.key}_params")
+
+
+def _fill_in(claim: Claim, result: ClaimResult) -> None:
+    text = st.text_input("Type numbers with one '?'", FILL_IN_TEXT, key=f"claim_{claim.key}_ask")
+    kind, message = actions.result_fill_in(result, text)
+    getattr(st, kind)(message)
+
+
+def _rollout(claim: Claim, result: ClaimResult) -> None:
+    def build():
+        return charts.rollout_figure(*actions.result_rollout(result))
+
+    chart(PAGE, "rollout", build, _version(result), key=f"claim_{claim.key}_rollout")
+
+
+def _generate(claim: Claim, result: ClaimResult) -> None:
+    key = f"claim_{claim.key}_temperature"
+    temperature = st.slider("Temperature", 0.0, 1.5, 0.5, 0.1, key=key)
+    st.text(actions.result_text(result, temperature))
+
+
+def _trajectories(claim: Claim, result: ClaimResult) -> None:
+    def build():
+        return charts.trajectory_figure(next(iter(actions.result_probes(result).values())))
+
+    chart(PAGE, "trajectory", build, _version(result), key=f"claim_{claim.key}_trajectories")
+
+
+DRAW = {
+    "loss": _loss,
+    "grad_per_step": _grad_per_step,
+    "grad_norm": _grad_norm,
+    "params": _params,
+    "fill_in": _fill_in,
+    "rollout": _rollout,
+    "generate": _generate,
+    "trajectories": _trajectories,
+}

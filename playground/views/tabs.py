@@ -1,0 +1,219 @@
+"""The Playground page's tabs: Training, Memory, Gradients, Gates, Weights, Cell.
+
+Each drawer gets the TrainingDriver and the probe to draw. Figures are rebuilt when they can have
+changed: while training at the chart refresh rate (`Pace.chart_version`; heavy ones less often),
+when paused for each new probe.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+from core.model import get_cell
+from playground import charts, state
+from playground.actions import training as actions
+from playground.views.common import chart, example_picker
+from playground.words import cells as cell_words
+
+PAGE = "playground"
+TABS = ("Training", "Memory", "Gradients", "Gates", "Weights", "Cell")
+
+
+def draw(driver, probe) -> None:
+    """The tab bar and the open tab (tabs are lazy: only the open one is computed and sent)."""
+    drawers = (training_tab, memory_tab, gradients_tab, gates_tab, weights_tab, cell_tab)
+    for tab, drawer in zip(st.tabs(TABS, key="view", on_change="rerun"), drawers, strict=True):
+        if tab.open is not False:
+            with tab:
+                if probe is None:
+                    st.info("Nothing to show yet: press Step 1 or Train.")
+                else:
+                    drawer(driver, probe)
+
+
+def version(driver, probe, *extra, heavy: bool = False) -> tuple:
+    """What a figure is built for: the chart refresh while training, the probe when paused."""
+    if state.running(PAGE):
+        return (driver.pace.chart_version(heavy), *extra)
+    return (id(probe), *extra)
+
+
+def training_tab(driver, probe) -> None:
+    exp = driver.experiment
+    left, right = st.columns(2)
+    with left:
+        chart(
+            PAGE, "loss", lambda: charts.loss_figure(exp.history, exp.task), version(driver, probe)
+        )
+        chart(PAGE, "grad_norm", lambda: charts.grad_norm_figure(probe), version(driver, probe))
+    with right:
+        example = example_picker(len(probe.inputs))
+        chart(
+            PAGE,
+            "prediction",
+            lambda: charts.prediction_figure(probe, exp.task, example),
+            version(driver, probe, example),
+        )
+        ask_the_model(driver, probe, example)
+        if not exp.task.metric_is_loss:
+            chart(
+                PAGE,
+                "metric",
+                lambda: charts.metric_figure(exp.history, exp.task),
+                version(driver, probe),
+            )
+
+
+def ask_the_model(driver, probe, example: int) -> None:
+    """The task's own way to question the model: fill in a number, forecast, or write text."""
+    ask = driver.experiment.task.ask
+    if ask == "fill_in":
+        fill_in_box(driver)
+    elif ask == "forecast":
+        forecast_chart(driver, probe, example)
+    elif ask == "generate":
+        write_text(driver, probe)
+
+
+def fill_in_box(driver) -> None:
+    text = st.text_input(
+        "Type a sequence with one '?' (press Enter)", "1, 2, 3, ?, 5", key="fill_in"
+    )
+    kind, message = actions.fill_in_answer(driver.experiment, text)
+    getattr(st, kind)(message)
+
+
+def forecast_chart(driver, probe, example: int) -> None:
+    exp = driver.experiment
+
+    def build():
+        return charts.rollout_figure(*actions.forecast(exp, example))
+
+    horizon = exp.config.horizon
+    chart(PAGE, "rollout", build, version(driver, probe, example, horizon, heavy=True))
+
+
+def write_text(driver, probe) -> None:
+    prompt = st.text_input("Start the text with", "The ", key="text_prompt", max_chars=200)
+    temperature = st.slider(
+        "Temperature",
+        0.0,
+        2.0,
+        0.8,
+        0.1,
+        key="temperature",
+        help="0: always the likeliest letter; higher: more surprising choices",
+    )
+    exp = driver.experiment
+    text = state.cached(
+        PAGE,
+        "generated_text",
+        version(driver, probe, prompt, temperature, heavy=True),
+        lambda: actions.write_text(exp, prompt, temperature),
+    )
+    st.markdown("**The network writes:**")
+    st.text(prompt + text)
+
+
+def memory_tab(driver, probe) -> None:
+    example = example_picker(len(probe.inputs))
+    left, right = st.columns(2)
+    with left:
+        chart(
+            PAGE,
+            "trajectory",
+            lambda: charts.trajectory_figure(probe, 2),
+            version(driver, probe),
+            key="chart_trajectory_2d",
+        )
+        chart(
+            PAGE,
+            "hidden",
+            lambda: charts.hidden_heatmap(probe, example),
+            version(driver, probe, example, heavy=True),
+        )
+    with right:
+        chart(
+            PAGE,
+            "trajectory",
+            lambda: charts.trajectory_figure(probe, 3),
+            version(driver, probe, heavy=True),
+            key="chart_trajectory_3d",
+        )
+        if probe.lengths is not None and np.ptp(probe.lengths) > 0:
+            chart(PAGE, "length", lambda: charts.length_histogram(probe), version(driver, probe))
+
+
+def gradients_tab(driver, probe) -> None:
+    left, right = st.columns(2)
+    with left:
+        chart(
+            PAGE,
+            "grad_norm",
+            lambda: charts.grad_norm_figure(probe),
+            version(driver, probe),
+            key="chart_grad_norm_tab",
+        )
+    with right:
+        log = driver.experiment.probe_log
+        chart(
+            PAGE,
+            "grad_history",
+            lambda: charts.grad_history_heatmap(log),
+            version(driver, probe, heavy=True),
+        )
+
+
+def gates_tab(driver, probe) -> None:
+    if not probe.gates:
+        st.info(
+            "A vanilla RNN has no gates: everything it remembers must survive the same "
+            "squashing step. Choose LSTM or GRU in the sidebar (then Reset) to see gates."
+        )
+        return
+    example = example_picker(len(probe.inputs))
+    chart(
+        PAGE,
+        "gates",
+        lambda: charts.gates_figure(probe, example),
+        version(driver, probe, example, heavy=True),
+    )
+
+
+def weights_tab(driver, probe) -> None:
+    left, right = st.columns(2)
+    with left:
+        chart(
+            PAGE,
+            "spectrum",
+            lambda: charts.spectrum_figure(probe),
+            version(driver, probe, heavy=True),
+        )
+    with right:
+        log = driver.experiment.probe_log
+        chart(
+            PAGE,
+            "spectral_radius",
+            lambda: charts.spectral_radius_figure(log),
+            version(driver, probe),
+        )
+
+
+def cell_tab(driver, probe) -> None:
+    exp = driver.experiment
+    cell = get_cell(exp.config.cell)
+    st.subheader(f"{cell.title}: the equations")
+    for line in cell_words.EQUATIONS[cell.name]:
+        st.latex(line)
+    st.caption(cell_words.EQUATION_NOTES[cell.name])
+    st.subheader(f"{exp.parameter_count():,} parameters")
+    st.markdown(
+        cell_words.parameter_explanation(
+            cell.name,
+            exp.task.input_size,
+            exp.config.hidden,
+            exp.config.layers,
+            exp.task.output_size,
+        )
+    )
