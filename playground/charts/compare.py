@@ -10,15 +10,18 @@ import plotly.graph_objects as go
 from core.probes import Probe
 from core.tasks import Task
 from core.trainer import History
+from playground.charts.gradients import underflow_floor, underflow_trace
 from playground.charts.style import (
+    DASHES,
     LOG_AXIS,
+    MARKERS,
     MAX_HISTORY_POINTS,
     PALETTE,
     SOLVED_COLOR,
     cell_color,
+    cell_dash,
     f32,
     finish,
-    floored,
     fmt,
     hline,
     i32,
@@ -68,8 +71,8 @@ def race_loss_figure(histories: dict[str, History], task: Task) -> go.Figure:
                 name=name,
                 legendgroup=name,
                 mode="lines+markers",
-                line=dict(color=color, width=2),
-                marker=dict(size=4),
+                line=dict(color=color, width=2, dash=cell_dash(name, index)),
+                marker=dict(size=5, symbol=MARKERS[index % len(MARKERS)]),
             )
         )
     fig.add_traces(reference_lines(task, 0.0, last, on_loss=True))
@@ -77,18 +80,27 @@ def race_loss_figure(histories: dict[str, History], task: Task) -> go.Figure:
 
 
 def race_grad_figure(probes: dict[str, Probe]) -> go.Figure:
-    """‖∂L/∂h_t‖ per time step for each cell, log y."""
+    """‖∂L/∂h_t‖ per time step for each cell on one log axis; gradients that underflowed to 0
+    are marked below the lowest real value, one marker colour per cell."""
+    floor = underflow_floor(*(p.grad_norm for p in probes.values())) if probes else 1.0
     fig = go.Figure()
     for index, (name, probe) in enumerate(probes.items()):
+        color = cell_color(name, index)
         fig.add_trace(
             go.Scatter(
                 x=i32(np.arange(len(probe.grad_norm))),
-                y=floored(probe.grad_norm),
+                y=positive(probe.grad_norm),
                 name=name,
+                legendgroup=name,
                 mode="lines",
-                line=dict(color=cell_color(name, index), width=2),
+                line=dict(color=color, width=2, dash=cell_dash(name, index)),
             )
         )
+        marks = underflow_trace(probe.grad_norm, floor, f"{name}: underflow (0)")
+        if marks is not None:
+            marks.marker.line.color = color
+            marks.legendgroup = name
+            fig.add_trace(marks)
     return finish(
         fig,
         "race_grad",
@@ -119,13 +131,13 @@ def sweep_figure(
                 y=f32(pairs[:, 1]),
                 name=name,
                 mode="lines+markers",
-                line=dict(color=cell_color(name, index), width=2),
-                marker=dict(size=7),
+                line=dict(color=cell_color(name, index), width=2, dash=cell_dash(name, index)),
+                marker=dict(size=8, symbol=MARKERS[index % len(MARKERS)]),
             )
         )
     if threshold is not None and math.isfinite(threshold) and xs:
         fig.add_trace(
-            hline(min(xs), max(xs), threshold, f"threshold {fmt(threshold)}", SOLVED_COLOR)
+            hline(min(xs), max(xs), threshold, f"solved {fmt(threshold)}", SOLVED_COLOR, dash="dot")
         )
     title = f"{y_label} by {x_label}"
     return finish(fig, "sweep", title[:1].upper() + title[1:], x_label, y_label)
@@ -146,7 +158,7 @@ def grad_norm_history_figure(histories: dict[str, History]) -> go.Figure:
                 y=f32(norms[keep][shown]),
                 name=label,
                 mode="lines",
-                line=dict(color=PALETTE[index % len(PALETTE)], width=2),
+                line=dict(color=PALETTE[index % len(PALETTE)], width=2, dash=DASHES[index % 6]),
             )
         )
     title, y_title = "Gradient norm per training step", "‖gradient‖ (log scale)"

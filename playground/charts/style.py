@@ -31,29 +31,33 @@ MAX_GATE_CELLS = 8000  # over all gate panels together
 MAX_RECORDS = 120  # training-step rows of the gradient-history heatmap
 MAX_TEXT_STEPS = 60  # characters shown by the text task's prediction chart
 MAX_EIGENVALUES = 1024  # per gate block
-TINY = 1e-12  # floor for values on log axes: an exact zero gradient is drawn, not dropped
 HEIGHT = 320
-# Cell colours avoid the colours that carry meaning elsewhere: green = solved, red = validation or
-# prediction, grey = baseline.
-CELL_COLORS = {"rnn": "#1f77b4", "rnn_relu": "#17becf", "lstm": "#9467bd", "gru": "#ff7f0e"}
-PALETTE = ("#1f77b4", "#ff7f0e", "#9467bd", "#17becf", "#8c564b", "#e377c2", "#bcbd22", "#2ca02c")
-TRAIN_COLOR = "#1f77b4"
-VAL_COLOR = "#d62728"
-INPUT_COLOR = "#9aa5b1"
+# Colours from Okabe and Ito's palette, which stays distinguishable under the common colour-vision
+# deficiencies; every line that carries meaning also differs by dash or marker, so nothing is told
+# by colour alone. Cells: one colour and one dash each.
+PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000")
+DASHES = ("solid", "dash", "dot", "dashdot", "longdash", "longdashdot")
+CELL_ORDER = ("rnn", "lstm", "gru", "rnn_relu")
+CELL_COLORS = {cell: PALETTE[i] for i, cell in enumerate(CELL_ORDER)}
+CELL_DASHES = {cell: DASHES[i] for i, cell in enumerate(CELL_ORDER)}
+TRAIN_COLOR = "#0072B2"
+VAL_COLOR = "#D55E00"
+INPUT_COLOR = "#8a96a3"
 TARGET_COLOR = "#1b2a3a"
-PREDICTION_COLOR = "#d62728"
-BASELINE_COLOR = "#7b8794"
-SOLVED_COLOR = "#2ca02c"
+PREDICTION_COLOR = "#D55E00"
+BASELINE_COLOR = "#5f6b7a"  # dashed
+SOLVED_COLOR = "#009E73"  # dotted
 GATE_COLORS = {
-    "hidden": "#1f77b4",
-    "input": "#1f77b4",
-    "forget": "#2ca02c",
-    "cell_candidate": "#9467bd",
-    "output": "#ff7f0e",
-    "reset": "#d62728",
-    "update": "#2ca02c",
-    "candidate": "#9467bd",
+    "hidden": "#0072B2",
+    "input": "#0072B2",
+    "forget": "#009E73",
+    "cell_candidate": "#CC79A7",
+    "output": "#E69F00",
+    "reset": "#D55E00",
+    "update": "#009E73",
+    "candidate": "#CC79A7",
 }
+MARKERS = ("circle", "square", "diamond", "triangle-up", "x", "star")
 LOG_AXIS = dict(type="log", exponentformat="power")  # 10⁻⁶, not "1μ"
 DIVERGING = "RdBu_r"  # red positive, blue negative, white at zero
 SEQUENTIAL = "Viridis"
@@ -125,12 +129,6 @@ def positive(values) -> np.ndarray:
     return array
 
 
-def floored(values) -> np.ndarray:
-    """float32 for a log axis where zero is meaningful: clip at TINY, keep NaN as a gap."""
-    array = f32(values)
-    return np.where(np.isnan(array), np.nan, np.maximum(array, TINY)).astype(np.float32)
-
-
 def i32(values) -> np.ndarray:
     return np.asarray(values, dtype=np.int32)
 
@@ -158,6 +156,10 @@ def real_length(probe: Probe, example: int) -> int:
 
 def cell_color(name: str, index: int) -> str:
     return CELL_COLORS.get(name, PALETTE[index % len(PALETTE)])
+
+
+def cell_dash(name: str, index: int) -> str:
+    return CELL_DASHES.get(name, DASHES[index % len(DASHES)])
 
 
 def finish(
@@ -188,17 +190,24 @@ def message_figure(key: str, title: str, message: str, x_title: str, y_title: st
 
 
 def hline(
-    x0: float, x1: float, y: float, name: str, color: str, yaxis: str = "y", hover: str = ""
+    x0: float,
+    x1: float,
+    y: float,
+    name: str,
+    color: str,
+    yaxis: str = "y",
+    hover: str = "",
+    dash: str = "dash",
 ) -> go.Scatter:
-    """A dashed horizontal reference line as a two-point trace: it has a legend entry and works on
-    log axes, where shapes would need log-transformed coordinates. `hover` explains it."""
+    """A horizontal reference line as a two-point trace: it has a legend entry and works on log
+    axes, where shapes would need log-transformed coordinates. `hover` explains it."""
     return go.Scatter(
         x=np.array([x0, x1], dtype=np.float32),
         y=np.array([y, y], dtype=np.float32),
         mode="lines",
         name=name,
         yaxis=yaxis,
-        line=dict(color=color, dash="dash", width=1.5),
+        line=dict(color=color, dash=dash, width=1.5),
         hovertemplate=f"{hover or name}<extra></extra>",
     )
 

@@ -44,22 +44,24 @@ def reference_lines(task: Task, x0: float, x1: float, on_loss: bool) -> list[go.
     relation = "≥" if task.higher_is_better else "≤"
     baseline, solved = task.baseline, task.solved_at
     lines = []
-    for value, name, color, hover in (
+    for value, name, color, dash, hover in (
         (
             baseline,
             f"baseline {fmt(baseline)}",
             BASELINE_COLOR,
+            "dash",
             f"baseline: {task.baseline_name} scores {fmt(baseline)}",
         ),
         (
             solved,
             f"solved {relation} {fmt(solved)}",
             SOLVED_COLOR,
+            "dot",
             f"solved when {task.metric_name} {relation} {fmt(solved)}",
         ),
     ):
         if value is not None and math.isfinite(value) and (value > 0 or not on_loss):
-            lines.append(hline(x0, x1, value, name, color, hover=hover))
+            lines.append(hline(x0, x1, value, name, color, hover=hover, dash=dash))
     return lines
 
 

@@ -30,14 +30,19 @@ CAPTIONS = {
     ),
     "grad_norm": (
         "How strongly the loss depends on the hidden state at each time step (log scale): "
-        "backpropagation through time carries the error back from the end. A curve that drops "
-        "by orders of magnitude towards early steps is a vanishing gradient; the orange line is "
-        "the per-step factor, and below 1 it shrinks the signal at every step."
+        "backpropagation through time carries the error back from where it is scored. The orange "
+        "line (right axis) is the gain per step back, the gradient at step t divided by the one at "
+        "step t+1, averaged over five steps: below the dashed line at 1 the gradient shrinks going "
+        "back (vanishing), above it the gradient grows (exploding). Crosses at the bottom mark "
+        "gradients that underflowed to exactly 0. The dotted line, when shown, is an upper bound: "
+        "the most one step can multiply the gradient carried back through the state (the state "
+        "Jacobian's spectral norm); where the loss also reads earlier steps, they add their own."
     ),
     "grad_history": (
-        "The gradient-per-time-step curve, one row per probe over training. Dark bands on the "
-        "left mean early steps get almost no learning signal (vanishing); bright bands that grow "
-        "mean exploding gradients."
+        "The gradient-per-time-step curve, one row per probe over training, on a fixed colour "
+        "scale from 10^-20 (and below, or underflow) to 10^2, the same for every cell, so runs can "
+        "be compared. Dark bands on the left mean early steps get almost no learning signal "
+        "(vanishing); bright bands that grow mean exploding gradients."
     ),
     "gates": (
         "The gates for one sequence, units by time: 0 means closed, 1 means open. An LSTM that "

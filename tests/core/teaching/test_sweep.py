@@ -1,61 +1,15 @@
-"""Cell race (identical data, budget, timing) and memory sweep (points, cancel, time budget)."""
+"""The memory sweep: points, early stop once solved, reach and its sentence, cancel, time budget."""
 
-import numpy as np
 import pytest
-import torch
 
 from core.config import ExperimentConfig
-from core.race import Race
-from core.sweep import Sweep, SweepPoint
+from core.teaching import Sweep, SweepPoint
 
 
 def base(**changes):
     return ExperimentConfig(
         **{**dict(task="adding", seq_len=12, hidden=8, batch_size=8, seed=5), **changes}
     )
-
-
-def test_race_cells_see_identical_data_and_budget():
-    race = Race(base(), steps=7)
-    assert set(race.experiments) == {"rnn", "lstm", "gru"}
-    first = [e.task.sample(8, np.random.default_rng([5, 1])) for e in race.experiments.values()]
-    for batch in first[1:]:
-        assert torch.equal(batch.inputs, first[0].inputs) and torch.equal(
-            batch.targets, first[0].targets
-        )
-    race.step(3)
-    race.step(100)  # clamped to the remaining budget
-    assert race.done and race.steps_done == 7 and race.step(5)["rnn"]["step"] == 7
-    states = [e.rng.bit_generator.state for e in race.experiments.values()]
-    assert all(state == states[0] for state in states)  # every stream drew the same batches
-    assert {len(h) for h in race.histories().values()} == {7}
-    assert all(seconds > 0 for seconds in race.wall_seconds.values())
-    metrics = race.metrics()
-    assert (
-        metrics["gru"]["wall_seconds"] == race.wall_seconds["gru"] and metrics["lstm"]["step"] == 7
-    )
-
-
-def test_race_differs_only_in_the_cell():
-    race = Race(base(), cells=("lstm", "gru"), steps=2, overrides={"gru": {"lr": 0.005}})
-    lstm, gru = (race.experiments[c].config for c in ("lstm", "gru"))
-    assert gru == lstm.replace(cell="gru", lr=0.005)
-    with pytest.raises(ValueError, match="may not change seq_len"):
-        Race(base(), overrides={"rnn": {"seq_len": 20}})
-
-
-def test_race_parameter_counts_and_probes():
-    race = Race(base(hidden=16), steps=1)
-    recurrent = race.parameter_counts(recurrent_only=True)
-    assert (
-        recurrent["gru"] * 4 == recurrent["lstm"] * 3 and recurrent["rnn"] * 4 == recurrent["lstm"]
-    )
-    race.step(1)
-    probes = race.probes()
-    assert {cell: p.grad_norm.shape for cell, p in probes.items()} == dict.fromkeys(
-        race.cells, (12,)
-    )
-    np.testing.assert_array_equal(probes["rnn"].inputs, probes["gru"].inputs)
 
 
 def tiny_sweep(**changes):
@@ -116,5 +70,40 @@ def test_sweep_respects_its_time_budget():
 
 
 def test_sweep_refuses_unknown_tasks():
-    with pytest.raises(ValueError, match="choose one of: copy, adding"):
+    with pytest.raises(ValueError, match="no memory setting to sweep; try adding or copy"):
         Sweep("sine")
+
+
+def test_a_run_stops_once_solved_at_three_validations_in_a_row(monkeypatch):
+    from core.tasks.copy import CopyTask
+
+    monkeypatch.setattr(CopyTask, "is_solved", lambda self, metric: True)
+    sweep = tiny_sweep(steps_per_run=400, values=(1,), cells=("gru",))
+    (point,) = sweep.run(chunk=10)
+    # Validations at steps 1, 25 and 50 (val_every 25): the third in a row ends the run.
+    assert point.steps == 50 and point.solved
+
+
+def test_two_workers_give_the_same_points_as_one():
+    one = sorted((p.cell, p.value, p.metric) for p in tiny_sweep().run(chunk=3))
+    two = sorted((p.cell, p.value, p.metric) for p in tiny_sweep().run(chunk=3, workers=2))
+    assert one == two
+
+
+def test_reach_is_the_longest_value_solved_and_the_sentence_says_it():
+    sweep = tiny_sweep(values=(1, 3, 5), cells=("rnn", "lstm", "gru"))
+    outcomes = {("rnn", 1): True, ("lstm", 1): True, ("lstm", 3): True, ("gru", 5): True}
+    sweep.points = [
+        SweepPoint(cell, value, 1.0, outcomes.get((cell, value), False), 1.0, 4, 0.1)
+        for value in (1, 3, 5)
+        for cell in ("rnn", "lstm", "gru")
+    ]
+    assert sweep.reach() == {"rnn": 1, "lstm": 3, "gru": 5}
+    assert sweep.conclusion() == (
+        "Of lag 1, 3, 5: GRU remembered up to lag 5; LSTM remembered up to lag 3; "
+        "RNN remembered up to lag 1."
+    )
+    sweep.points = [p for p in sweep.points if p.cell != "rnn"] + [
+        SweepPoint("rnn", 1, 0.0, False, 0.3, 4, 0.1)
+    ]
+    assert sweep.conclusion().endswith("RNN solved none of them.")
