@@ -33,9 +33,10 @@ BENCHMARKS = {
     "gpu": "bench.gpu",
     "memory": "bench.memory",
     "packing": "bench.packing",
+    "claims": "bench.claims",
 }
-ORDER = ["throughput", "probe", "page", "visitors", "gpu", "memory", "packing"]
-BROWSER = {"page", "visitors"}
+ORDER = ["throughput", "probe", "page", "visitors", "gpu", "memory", "packing", "claims"]
+BROWSER = {"page", "visitors", "claims"}
 
 
 def run_benchmarks(

@@ -27,6 +27,7 @@ from core.teaching.runner import Claim, Experiments, Numbers
 # ---- 1. next number ------------------------------------------------------------------------------
 
 FILL_IN_TEXT = "1, 2, 3, ?, 5"
+FILL_IN_TOLERANCE = 0.25  # the run stops at the first check within it: "about 4" must be close
 
 
 def _next_number_measure(experiments: Experiments) -> Numbers:
@@ -43,10 +44,11 @@ def _next_number_measure(experiments: Experiments) -> Numbers:
 
 
 def _next_number_verdict(n: Numbers) -> tuple[bool, str]:
-    ok = abs(n["guess"] - 4) <= 0.5 and abs(n["next"] - 6) <= 0.5
+    ok = abs(n["guess"] - 4) <= FILL_IN_TOLERANCE and abs(n["next"] - 6) <= FILL_IN_TOLERANCE
     return ok, (
         f"After {n['steps']} steps the LSTM fills {FILL_IN_TEXT} with {n['guess']:.2f} and "
-        f"expects {n['next']:.2f} next (claim: 4 and 6, each within 0.5); validation MSE "
+        f"expects {n['next']:.2f} next (claim: 4 and 6, each within {FILL_IN_TOLERANCE}); "
+        f"validation MSE "
         f"{n['val_mse']:.5f} against {n['baseline_mse']:.4f} for repeating the last number."
     )
 
@@ -115,6 +117,7 @@ def _gru_vs_lstm_verdict(n: Numbers) -> tuple[bool, str]:
 
 # ---- 5. exploding gradients ------------------------------------------------------------------------
 
+CLIP = 0.25
 EXPLODING = dict(
     cell="rnn",
     task="sine",
@@ -158,7 +161,7 @@ def _exploding_verdict(n: Numbers) -> tuple[bool, str]:
     return ok, (
         f"At the start the gradient at step 0 is {n['initial_ratio']:.1e} times the one at step "
         f"49. Without clipping the gradient norm reached {n['unclipped_max_grad_norm']:.1e} and "
-        f"training {without}. With clipping at 1 ({n['clipped_fraction']:.0%} of steps clipped) it "
+        f"training {without}. With clipping at {CLIP} ({n['clipped_fraction']:.0%} of steps clipped) it "
         f"reached validation MSE {n['clipped_mse']:.3f} in {n['clipped_steps']} steps, against "
         f"{n['baseline_mse']:.3f} for repeating the last value (claim: unclipped diverges or ends "
         "above that baseline, clipped ends below half of it)."
@@ -201,6 +204,7 @@ CLAIMS = [
         verdict=_vanishing_verdict,
         settle=("lstm",),
         check_every=25,
+        observe=True,
         show=("grad_per_step", "loss"),
     ),
     Claim(
@@ -244,13 +248,15 @@ CLAIMS = [
         expect="The recurrent weights start three times too large, so the gradient grows about a "
         "million-fold from the last step back to the first. With plain SGD and no clipping, a few "
         "such steps throw the weights so far that training blows up after a few dozen steps. The "
-        "same run with the gradient norm clipped at 1 takes only bounded steps and goes on to "
+        "same run with the gradient norm clipped at 0.25 takes only bounded steps and goes on to "
         "learn the waves.",
         configs={
             "unclipped": dict(clip=0.0, **EXPLODING),
-            "clipped": dict(clip=1.0, **EXPLODING),
+            # Clipped at 0.25, a step moves the weights at most 0.025: small enough to learn on
+            # every seed 0-7 here (at 1 one seed of five never settled).
+            "clipped": dict(clip=CLIP, **EXPLODING),
         },
-        steps=400,
+        steps=1000,
         measure=_exploding_measure,
         verdict=_exploding_verdict,
         check_every=50,

@@ -50,6 +50,8 @@ class Claim:
     verdict: numbers -> (the claim holds, one sentence with the numbers).
     settle: labels whose training stops once their task counts as solved.
     check_every: steps between tries of the verdict while training (0: only at the budget).
+    observe: probe every active experiment at each check (Experiment.observe), for measures that
+        read the last few observations.
     show: what the page draws afterwards: loss, grad_per_step, grad_norm, params, fill_in,
         rollout, generate, trajectories.
     """
@@ -64,6 +66,7 @@ class Claim:
     verdict: Callable[[Numbers], tuple[bool, str]]
     settle: tuple[str, ...] = ()
     check_every: int = 0
+    observe: bool = False
     show: tuple[str, ...] = ("loss",)
 
     def experiment_configs(self, seed: int | None = None) -> dict[str, ExperimentConfig]:
@@ -156,7 +159,7 @@ class ClaimRun:
             )
             if due:
                 self._checked_at = furthest
-                for label in labels:
+                for label in labels if self.claim.observe else ():
                     self.experiments[label].observe()
             self._settle(labels)
             if due or not self.active:

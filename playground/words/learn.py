@@ -83,7 +83,7 @@ DEMOS: dict[str, Demo] = {
     "exploding_clipped": Demo(
         "exploding:clipped",
         "Gain 3 with clipping",
-        "The same start with the gradient norm clipped at 1: every update is scaled down to a "
+        "The same start with the gradient norm clipped at 0.25: every update is scaled down to a "
         "safe length, the run stays stable and goes on to learn the waves.",
     ),
     "lstm_gates": Demo(

@@ -369,10 +369,10 @@ def test_bad_uploads_show_their_message_and_the_page_stays_usable(csv_page):
         assert shown, (case_id, errors)
         assert_readable(shown[0].split(": ", 1)[1], case.error)
         assert at.session_state["csv_table"] is None  # the demo series stays in use
-    steps_before = at.session_state["workspace"].get("experiment").steps_done
+    steps_before = at.session_state["workspace"].get("playground").experiment.steps_done
     at.button(key="step1").click().run()
     assert not at.exception
-    assert at.session_state["workspace"].get("experiment").steps_done == steps_before + 1
+    assert at.session_state["workspace"].get("playground").experiment.steps_done == steps_before + 1
 
 
 def test_a_bad_upload_after_a_good_one_keeps_the_good_table(csv_page):
@@ -387,6 +387,6 @@ def test_a_bad_upload_after_a_good_one_keeps_the_good_table(csv_page):
     at.button(key="reset").click().run()
     at.button(key="step1").click().run()
     assert not at.exception
-    exp = at.session_state["workspace"].get("experiment")
+    exp = at.session_state["workspace"].get("playground").experiment
     assert exp.data is table and exp.steps_done == 1
     assert status_text(at).startswith("**Step 1 /")

@@ -55,11 +55,11 @@ def diverged() -> AppTest:
     at.run()
     at.button(key="train").click().run()
     for _ in range(6):
-        if at.session_state["workspace"].get("experiment").diverged:
+        if at.session_state["workspace"].get("playground").experiment.diverged:
             break
         at.button(key="step10").click().run()
     assert not at.exception
-    assert at.session_state["workspace"].get("experiment").diverged
+    assert at.session_state["workspace"].get("playground").experiment.diverged
     return at
 
 
@@ -74,7 +74,7 @@ def test_the_banner_explains_exploding_gradients_and_what_to_change(diverged):
 
 
 def test_training_is_paused_and_the_run_can_not_continue(diverged):
-    assert not diverged.session_state["workspace"].get("running")
+    assert not diverged.session_state["workspace"].get("playground:running")
     train = diverged.button(key="train")
     assert train.label == "Train" and train.disabled
     assert diverged.button(key="step1").disabled and diverged.button(key="step10").disabled
@@ -108,12 +108,12 @@ def test_reset_with_a_lower_learning_rate_recovers(diverged):
     at.select_slider(key="w_lr").set_value(0.01).run()
     at.button(key="reset").click().run()
     assert not at.exception
-    exp = at.session_state["workspace"].get("experiment")
+    exp = at.session_state["workspace"].get("playground").experiment
     assert not exp.diverged and exp.steps_done == 0 and exp.config.lr == 0.01
     assert not [e.value for e in at.error]
     at.button(key="step10").click().run()
     at.button(key="step10").click().run()
-    exp = at.session_state["workspace"].get("experiment")
+    exp = at.session_state["workspace"].get("playground").experiment
     assert not exp.diverged and exp.steps_done == 20
     assert math.isfinite(exp.metrics()["train_loss"])
     assert at.button(key="train").disabled is False

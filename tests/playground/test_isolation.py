@@ -16,7 +16,7 @@ import pytest
 
 from core.model import CELLS
 from core.tasks import TASKS
-from playground.charts import CAPTIONS
+from playground.words.captions import CAPTIONS
 
 pytestmark = pytest.mark.browser
 

@@ -48,3 +48,18 @@ def test_a_waiting_tick_gets_a_slot_freed_while_it_waits():
     finally:
         for _ in range(taken):
             live.release_slot()
+
+
+def test_pace_fills_the_tick_budget():
+    from playground.live import MAX_STEPS_PER_TICK
+
+    pace = Pace()
+    pace.record(steps=10, step_seconds=0.05, probe_seconds=0.02)  # measured: 5 ms a step
+    pace.record(steps=10, step_seconds=0.05, probe_seconds=0.02)
+    k = pace.next_k(remaining=10_000)
+    assert 15 <= k <= 40  # ~0.15 s of steps at ~5-7 ms each
+    assert pace.next_k(remaining=3) == 3  # never past the budget
+    fast = Pace(seconds_per_step=1e-6)
+    assert fast.next_k(10_000) == MAX_STEPS_PER_TICK
+    slow = Pace(seconds_per_step=5.0)
+    assert slow.next_k(10_000) == 1  # at least one step, even for a huge model

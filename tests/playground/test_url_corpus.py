@@ -293,7 +293,7 @@ def test_a_link_opens_the_page_with_notices_and_valid_settings(link: Link):
     repeat = expected_config in _DRAWN
     at = open_page(link.params, tab="Cell" if repeat else None)
     assert not at.exception, [e.value for e in at.exception]
-    if not repeat and at.session_state["workspace"].get("experiment") is not None:
+    if not repeat and at.session_state["workspace"].get("playground") is not None:
         assert at.get("plotly_chart"), "the Training tab draws its charts"
         _DRAWN.add(expected_config)
     shown = [w.value for w in at.warning if w.value.startswith(NOTICE_PREFIX)]
@@ -316,7 +316,7 @@ def test_a_link_opens_the_page_with_notices_and_valid_settings(link: Link):
     assert config_from_link(config.to_params()) == (config, [])
 
     # Even settings valid one by one but not together fall back to ones the task accepts.
-    exp = at.session_state["workspace"].get("experiment")
+    exp = at.session_state["workspace"].get("playground").experiment
     assert exp is not None and exp.config == config, [e.value for e in at.error]
     assert any(m.value.startswith("**Step 0 /") for m in at.markdown)
 
@@ -325,7 +325,7 @@ def test_a_bad_link_still_trains():
     at = open_page({"cell": "lstn", "hidden": "-5", "lr": "nan", "bogus": "1", "seq_len": LONG})
     at.button(key="step1").click().run()
     assert not at.exception
-    assert at.session_state["workspace"].get("experiment").steps_done == 1
+    assert at.session_state["workspace"].get("playground").experiment.steps_done == 1
     # Notices are shown once, when the link is opened, not on every later run.
     assert not [w for w in at.warning if w.value.startswith(NOTICE_PREFIX)]
 

@@ -94,16 +94,16 @@ def test_page_after_release_says_so_keeps_settings_and_trains_again():
     at.run()
     at.button(key="step10").click().run()
     ws: Workspace = at.session_state["workspace"]
-    old = weakref.ref(ws.get("experiment"))
+    old = weakref.ref(ws.get("playground").experiment)
     assert old().steps_done == 10
     release_idle(ws, old)
     at.run()
     assert not at.exception
     assert any("model was let go" in info.value for info in at.info)
-    exp = ws.get("experiment")
+    exp = ws.get("playground").experiment
     assert exp is not None and exp.steps_done == 0 and exp.config.cell == "gru"
     at.button(key="step1").click().run()
-    assert not at.exception and ws.get("experiment").steps_done == 1
+    assert not at.exception and ws.get("playground").experiment.steps_done == 1
     at.run()
     assert not any("model was let go" in info.value for info in at.info)
 
@@ -118,13 +118,13 @@ def test_an_idle_race_is_released_too():
     at.number_input(key="race_seq_len").set_value(10).run()
     at.button(key="race_step").click().run()
     ws: Workspace = at.session_state["workspace"]
-    race = weakref.ref(ws.get("race_race"))
+    race = weakref.ref(ws.get("race").race)
     assert race().steps_done == 50
     release_idle(ws, race)
     at.run()
     assert not at.exception
     at.button(key="race_step").click().run()
-    assert not at.exception and ws.get("race_race").steps_done == 50
+    assert not at.exception and ws.get("race").race.steps_done == 50
 
 
 def test_download_callables_do_not_keep_a_run_alive():

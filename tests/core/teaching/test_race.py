@@ -57,8 +57,6 @@ def test_race_parameter_counts_and_probes():
     np.testing.assert_array_equal(probes["rnn"].inputs, probes["gru"].inputs)
 
 
-
-
 def test_race_conclusion_names_who_solved_and_who_did_not():
     race = Race(base(seq_len=6), steps=3)
     race.step(3)

@@ -21,9 +21,7 @@ def toy_claim(**changes) -> Claim:
         expect="They do.",
         configs={"rnn": dict(cell="rnn", **ADDING), "gru": dict(cell="gru", **ADDING)},
         steps=30,
-        measure=lambda experiments: {
-            label: e.steps_done for label, e in experiments.items()
-        },
+        measure=lambda experiments: {label: e.steps_done for label, e in experiments.items()},
         verdict=lambda numbers: (False, f"steps {numbers}"),
     )
     return Claim(**{**settings, **changes})
@@ -55,7 +53,7 @@ def test_a_settling_experiment_stops_after_three_solved_validations(monkeypatch)
 
 def test_the_run_stops_as_soon_as_the_verdict_holds_at_a_check():
     claim = toy_claim(
-        check_every=10, verdict=lambda n: (n["rnn"] >= 20, f"at {n['rnn']}")
+        check_every=10, observe=True, verdict=lambda n: (n["rnn"] >= 20, f"at {n['rnn']}")
     )
     run = ClaimRun(claim)
     seen = []
@@ -82,7 +80,9 @@ def test_threads_give_the_same_outcome_as_one_at_a_time():
     one = run_claim(toy_claim(), chunk=10)
     two = run_claim(toy_claim(), chunk=10, workers=2)
     for label in one.experiments:
-        assert one.experiments[label].history.train_loss == two.experiments[label].history.train_loss
+        assert (
+            one.experiments[label].history.train_loss == two.experiments[label].history.train_loss
+        )
 
 
 def test_a_seed_replaces_every_config_seed():
@@ -93,8 +93,14 @@ def test_a_seed_replaces_every_config_seed():
 
 def test_every_claim_is_complete():
     assert list(CLAIMS) == [
-        "next_number", "vanishing", "long_memory", "gru_vs_lstm", "exploding",
-        "forecast", "text", "speech",
+        "next_number",
+        "vanishing",
+        "long_memory",
+        "gru_vs_lstm",
+        "exploding",
+        "forecast",
+        "text",
+        "speech",
     ]
     for key, claim in CLAIMS.items():
         assert claim.key == key and claim.claim.endswith(".") and claim.expect

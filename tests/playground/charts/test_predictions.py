@@ -95,7 +95,9 @@ def test_unknown_task_falls_back_to_a_generic_chart(runs):
     _, probe = runs["rnn"]
     regression = SimpleNamespace(name="mystery", kind="regression", prediction_chart="mystery")
     assert types(charts.prediction_figure(probe, regression)) == ["scatter"] * 3
-    classification = SimpleNamespace(name="mystery", kind="classification", prediction_chart="mystery")
+    classification = SimpleNamespace(
+        name="mystery", kind="classification", prediction_chart="mystery"
+    )
     labels = dataclasses.replace(
         probe,
         targets=np.zeros(probe.mask.shape, dtype=np.int64),

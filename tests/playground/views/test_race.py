@@ -1,0 +1,53 @@
+"""The Race page under AppTest: three cells step together, train live, conclude in words."""
+
+from __future__ import annotations
+
+from tests.playground.helpers import figures, open_page, run_of, running
+
+
+def test_race_steps_three_cells_trains_live_and_concludes():
+    at = open_page("race")
+    at.selectbox(key="race_task").select("adding")
+    at.number_input(key="race_seq_len").set_value(10)
+    at.number_input(key="race_steps").set_value(60)
+    at.run()
+    at.button(key="race_step").click().run()
+    assert not at.exception, at.exception
+    race = run_of(at, "race").race
+    assert race.steps_done == 50
+    loss = figures(at)["chart_race_loss"]
+    validation = [t["name"] for t in loss["data"] if t.get("name") in ("rnn", "lstm", "gru")]
+    assert validation == ["rnn", "lstm", "gru"]
+    assert len([t for t in figures(at)["chart_race_grad"]["data"] if t["name"] in race.cells]) == 3
+    table = at.dataframe[0].value
+    assert list(table["cell"]) == ["rnn", "lstm", "gru"]
+    assert (table["wall time (s)"] > 0).all() and (table["ms per step"] > 0).all()
+    assert any(m.value.startswith("**So far:**") for m in at.markdown)
+    # Train ticks once per page run (the fragment runs inline) and stops at the budget.
+    at.button(key="race_train").click().run()
+    for _ in range(5):
+        if not running(at, "race"):
+            break
+        at.run()
+    assert not at.exception, at.exception
+    assert race.done and not running(at, "race")
+    result = next(m.value for m in at.markdown if m.value.startswith("**Result:**"))
+    assert "60 steps" in result or "Solved first by" in result
+    # Train stays usable: after a finished race it starts a new one with the same settings.
+    assert not at.button(key="race_train").disabled
+    at.button(key="race_train").click().run()
+    assert run_of(at, "race").race is not race and running(at, "race")
+
+
+def test_race_pause_and_bad_settings():
+    at = open_page("race")
+    at.number_input(key="race_seq_len").set_value(10)
+    at.number_input(key="race_steps").set_value(5000)
+    at.run()
+    at.button(key="race_train").click().run()
+    assert running(at, "race") and at.button(key="race_train").label == "Pause"
+    at.button(key="race_train").click().run()
+    assert not running(at, "race")
+    at.number_input(key="race_hidden").set_value(256)
+    at.number_input(key="race_seq_len").set_value(200).run()
+    assert not at.exception

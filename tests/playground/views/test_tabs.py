@@ -1,0 +1,122 @@
+"""The Playground page's tabs under AppTest: every tab, task and cell draws its charts."""
+
+from __future__ import annotations
+
+import base64
+
+import numpy as np
+import pytest
+
+from playground.words import cells as cell_words
+from tests.playground.helpers import (
+    experiment,
+    figures,
+    open_app,
+    trace_names,
+)
+
+
+@pytest.fixture(scope="module")
+def stepped():
+    """LSTM on the adding problem after ten steps (shared by the read-only chart tests)."""
+    at = open_app(cell="lstm", task="adding", seq_len="30")
+    at.button(key="step10").click().run()
+    assert not at.exception
+    return at
+
+
+def test_training_tab_charts(stepped):
+    shown = figures(stepped)
+    assert {"chart_loss", "chart_grad_norm", "chart_prediction"} <= set(shown)
+    assert {"train", "validation"} <= set(trace_names(shown["chart_loss"]))
+    grad = shown["chart_grad_norm"]
+    assert any("∂L/∂h" in name for name in trace_names(grad))
+    assert grad["layout"]["yaxis"]["type"] == "log"
+    assert shown["chart_prediction"]["data"]
+
+
+@pytest.mark.parametrize(
+    ("tab", "keys"),
+    [
+        ("Memory", {"chart_trajectory_2d", "chart_trajectory_3d", "chart_hidden"}),
+        ("Gradients", {"chart_grad_norm_tab", "chart_grad_history"}),
+        ("Gates", {"chart_gates"}),
+        ("Weights", {"chart_spectrum", "chart_spectral_radius"}),
+    ],
+)
+def test_each_tab_draws_its_charts(stepped, tab, keys):
+    stepped.session_state["view"] = tab
+    stepped.run()
+    assert not stepped.exception
+    shown = figures(stepped)
+    assert keys <= set(shown)
+    for key in keys:
+        assert shown[key]["data"], key
+    if tab == "Memory":
+        types = {trace["type"] for trace in shown["chart_trajectory_3d"]["data"]}
+        assert "scatter3d" in types
+
+
+@pytest.mark.parametrize("task", ["next_number", "sine", "copy", "text", "speech", "csv"])
+def test_every_task_trains_and_draws(task):
+    at = open_app(task=task, seq_len="24", hidden="16")
+    at.button(key="step1").click().run()
+    assert not at.exception and not at.error
+    assert {"chart_loss", "chart_grad_norm", "chart_prediction"} <= set(figures(at))
+    for tab in ("Memory", "Gates"):
+        at.session_state["view"] = tab
+        at.run()
+        assert not at.exception and not at.error
+    if task in ("sine", "csv"):
+        at.session_state["view"] = "Training"
+        at.run()
+        assert "chart_rollout" in figures(at)
+    if task == "text":
+        at.session_state["view"] = "Training"
+        at.run()
+        assert any(t.value.startswith("The ") for t in at.text)
+
+
+def test_csv_windows_of_ragged_length():
+    """A shortest length for the csv task: a control, ragged windows, a histogram, a forecast."""
+    at = open_app(task="csv", seq_len="24", min_len="6", hidden="8")
+    assert at.number_input(key="w_min_len").value == 6
+    at.button(key="step1").click().run()
+    assert not at.exception and not at.error
+    assert "chart_rollout" in figures(at)
+    at.session_state["view"] = "Memory"
+    at.run()
+    histogram = figures(at)["chart_length"]
+    x = histogram["data"][0]["x"]  # plotly writes numpy arrays as base64 typed arrays
+    lengths = np.frombuffer(base64.b64decode(x["bdata"]), x["dtype"]) if "bdata" in x else x
+    assert min(lengths) >= 6 and max(lengths) <= 24 and len(set(lengths)) > 1
+
+
+@pytest.mark.parametrize("cell", ["rnn", "rnn_relu", "gru"])
+def test_every_cell_draws_every_tab(cell):
+    at = open_app(cell=cell, task="adding", seq_len="20", hidden="16")
+    at.button(key="step1").click().run()
+    for tab in ("Training", "Memory", "Gradients", "Gates", "Weights", "Cell"):
+        at.session_state["view"] = tab
+        at.run()
+        assert not at.exception and not at.error, tab
+    assert len(at.latex) == len(cell_words.EQUATIONS[cell])
+
+
+def test_cell_tab_shows_equations_and_parameter_count(stepped):
+    stepped.session_state["view"] = "Cell"
+    stepped.run()
+    exp = experiment(stepped)
+    assert len(stepped.latex) == len(cell_words.EQUATIONS["lstm"])
+    assert any(f"{exp.parameter_count():,} parameters" in h.value for h in stepped.subheader)
+    stepped.session_state["view"] = "Training"
+
+
+def test_next_number_fill_in():
+    at = open_app(task="next_number")
+    at.button(key="step10").click().run()
+    assert any("fills the '?'" in s.value for s in at.success)
+    at.text_input(key="fill_in").input("1, 2").run()
+    at.text_input(key="fill_in").input("one, two").run()
+    assert any("not a number" in w.value for w in at.warning)
+    assert not at.exception
