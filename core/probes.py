@@ -12,7 +12,6 @@ Shapes: N = batch, L = length, H = hidden size, O = output size.
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -169,26 +168,30 @@ def _fused(
     """(N, L, H) outputs of `layers` of model.rnn run as one fused call (packed with `lengths`:
     zero past each end). A subset of the layers runs in a weightless copy of the module on the meta
     device, handed the real weights by `functional_call` (nothing is copied or initialised)."""
-    rnn = model.rnn
-    if len(layers) == rnn.num_layers:
-        run = rnn
+    sequence = x
+    if lengths is not None:
+        sequence = pack_padded_sequence(x, lengths.cpu(), batch_first=True, enforce_sorted=False)
+    if len(layers) == model.rnn.num_layers:
+        out = model.rnn(sequence)[0]
     else:
-        cell = model.cell
-        kwargs = {"nonlinearity": cell.nonlinearity} if cell.nonlinearity else {}
-        with torch.device("meta"):
-            skeleton = cell.module(
-                x.shape[-1], rnn.hidden_size, len(layers), batch_first=True, **kwargs
-            )
-        weights = {
-            f"{name}_l{k}": getattr(rnn, f"{name}_l{layer}")
-            for k, layer in enumerate(layers)
-            for name in WEIGHT_NAMES
-        }
-        run = functools.partial(torch.func.functional_call, skeleton, weights)
+        out = _layer_subset(model, x.shape[-1], layers, sequence)
     if lengths is None:
-        return run(x)[0]
-    packed = pack_padded_sequence(x, lengths.cpu(), batch_first=True, enforce_sorted=False)
-    return pad_packed_sequence(run(packed)[0], batch_first=True, total_length=x.shape[1])[0]
+        return out
+    return pad_packed_sequence(out, batch_first=True, total_length=x.shape[1])[0]
+
+
+def _layer_subset(model: SequenceModel, input_size: int, layers: range, sequence):
+    rnn, cell = model.rnn, model.cell
+    kwargs = {"nonlinearity": cell.nonlinearity} if cell.nonlinearity else {}
+    with torch.device("meta"):
+        skeleton = cell.module(input_size, rnn.hidden_size, len(layers), batch_first=True, **kwargs)
+    weights = {
+        f"{name}_l{k}": getattr(rnn, f"{name}_l{layer}")
+        for k, layer in enumerate(layers)
+        for name in WEIGHT_NAMES
+    }
+    # args as a 1-tuple: a PackedSequence is a tuple itself and would be unpacked
+    return torch.func.functional_call(skeleton, weights, (sequence,))[0]
 
 
 def _valid_steps(batch: int, length: int, lengths: torch.Tensor | None, device) -> torch.Tensor:
