@@ -129,10 +129,12 @@ def _rnn_replay(x_proj, h_proj, h_prev, hidden):
 def _rnn_backprop(replay: Replay, direct, w_hh, slope):
     """dL/dh_{t-1} = direct_{t-1} + (dL/dh_t * f'(a_t)) W_hh, with f' read off h_t."""
     grad_h = torch.empty_like(direct)
-    carry = torch.zeros_like(direct[0])
-    for t in range(direct.shape[0] - 1, -1, -1):
-        total = torch.add(direct[t], carry, out=grad_h[t])
-        carry = torch.mm(total * slope[t], w_hh)
+    carry, scaled = torch.zeros_like(direct[0]), torch.empty_like(direct[0])
+    steps = zip(direct.unbind(0), slope.unbind(0), grad_h.unbind(0), strict=True)
+    for direct_t, slope_t, total in reversed(list(steps)):
+        torch.add(direct_t, carry, out=total)
+        torch.mul(total, slope_t, out=scaled)
+        torch.mm(scaled, w_hh, out=carry)
     return grad_h, None
 
 
@@ -166,11 +168,10 @@ def _lstm_step(x_proj, h_proj, h, c):
 def _lstm_replay(x_proj, h_proj, h_prev, hidden):
     i, f, g, o = _lstm_gates(x_proj, h_proj)
     # c_t = f_t c_{t-1} + i_t g_t: a linear recurrence, one fused op per step (no graph).
-    written = i * g
-    cell = torch.empty_like(hidden)
+    cell = i * g  # i_t g_t, then c_t in place, step by step
     c = torch.zeros_like(hidden[0])
-    for t in range(hidden.shape[0]):
-        c = torch.addcmul(written[t], f[t], c, out=cell[t])
+    for f_t, c_t in zip(f.unbind(0), cell.unbind(0), strict=True):
+        c = c_t.addcmul_(f_t, c)
     gates = {"input": i, "forget": f, "cell_candidate": g, "output": o}
     return Replay(h_prev, hidden, cell, gates)
 
@@ -191,14 +192,21 @@ def _lstm_backprop(replay: Replay, direct, w_hh):
     to_written = torch.stack([g * i * (1 - i), c_prev * f * (1 - f), i * (1 - g * g)], dim=2)
     grad_h, grad_c = torch.empty_like(direct), torch.empty_like(direct)
     blocks = direct.new_empty(batch, 4, hidden)
+    written_blocks, output_block, flat = blocks[:, :3], blocks[:, 3], blocks.view(batch, -1)
     carry_h, carry_c = torch.zeros_like(direct[0]), torch.zeros_like(direct[0])
-    for t in range(length - 1, -1, -1):
-        total_h = torch.add(direct[t], carry_h, out=grad_h[t])
-        total_c = torch.addcmul(carry_c, total_h, to_cell[t], out=grad_c[t])
-        torch.mul(to_written[t], total_c.unsqueeze(1), out=blocks[:, :3])
-        torch.mul(to_output[t], total_h, out=blocks[:, 3])
-        carry_h = torch.mm(blocks.view(batch, 4 * hidden), w_hh)
-        carry_c = total_c * f[t]
+    steps = zip(
+        *(x.unbind(0) for x in (direct, to_cell, to_written, to_output, f, grad_h, grad_c)),
+        strict=True,
+    )
+    for direct_t, to_cell_t, to_written_t, to_output_t, f_t, total_h, total_c in reversed(
+        list(steps)
+    ):
+        torch.add(direct_t, carry_h, out=total_h)
+        torch.addcmul(carry_c, total_h, to_cell_t, out=total_c)
+        torch.mul(to_written_t, total_c.unsqueeze(1), out=written_blocks)
+        torch.mul(to_output_t, total_h, out=output_block)
+        torch.mm(flat, w_hh, out=carry_h)
+        torch.mul(total_c, f_t, out=carry_c)
     return grad_h, grad_c
 
 
@@ -249,11 +257,14 @@ def _gru_backprop(replay: Replay, direct, w_hh):
     )
     grad_h = torch.empty_like(direct)
     blocks = direct.new_empty(batch, 3, hidden)
+    flat, kept = blocks.view(batch, -1), torch.empty_like(direct[0])
     carry = torch.zeros_like(direct[0])
-    for t in range(length - 1, -1, -1):
-        total = torch.add(direct[t], carry, out=grad_h[t])
-        torch.mul(to_blocks[t], total.unsqueeze(1), out=blocks)
-        carry = torch.addmm(total * z[t], blocks.view(batch, 3 * hidden), w_hh)
+    steps = zip(*(x.unbind(0) for x in (direct, to_blocks, z, grad_h)), strict=True)
+    for direct_t, to_blocks_t, z_t, total in reversed(list(steps)):
+        torch.add(direct_t, carry, out=total)
+        torch.mul(to_blocks_t, total.unsqueeze(1), out=blocks)
+        torch.mul(total, z_t, out=kept)
+        torch.addmm(kept, flat, w_hh, out=carry)
     return grad_h, None
 
 

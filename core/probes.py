@@ -232,19 +232,20 @@ def probe(
 def _assemble(model, batch, task, run, predictions, loss, grad_h, grad_c, jacobian, step) -> Probe:
     """The Probe's numpy fields from the pass and the time-major gradients (L, N, H)."""
     length = batch.inputs.shape[1]
-    valid = _valid_steps(batch.size, length, batch.lengths, batch.inputs.device)
-    norms = grad_h.norm(dim=-1).T  # (N, L) per-sequence ||dLoss/dh_t||
+    lengths = np.full(batch.size, length) if batch.lengths is None else _np(batch.lengths)
+    valid = np.arange(length) < lengths[:, None]  # (N, L) the real steps
+    norms = _np(grad_h.norm(dim=-1).T).astype(np.float64)  # (N, L) per-sequence ||dLoss/dh_t||
     return Probe(
         inputs=_np(batch.inputs),
         targets=_np(batch.targets),
         predictions=_np(predictions),
         mask=_np(batch.mask),
-        lengths=_np(batch.lengths) if batch.lengths is not None else np.full(batch.size, length),
+        lengths=lengths,
         hidden=_np_masked(run.hidden, valid),
         cell=_np_masked(run.cell, valid) if run.cell is not None else None,
         gates={name: _np_masked(value, valid) for name, value in run.gates.items()},
         grad_norm=_mean_norm(norms, valid),
-        grad_norm_cell=None if grad_c is None else _mean_norm(grad_c.norm(dim=-1).T, valid),
+        grad_norm_cell=None if grad_c is None else _mean_norm(_np(grad_c.norm(dim=-1).T), valid),
         jacobian_norm=_jacobian_norm(model, run, batch) if jacobian else None,
         grad_gain=_grad_gain(norms, valid),
         spectrum=recurrent_spectrum(model),
@@ -255,35 +256,31 @@ def _assemble(model, batch, task, run, predictions, loss, grad_h, grad_c, jacobi
     )
 
 
-def _mean_norm(norms: torch.Tensor, valid: torch.Tensor) -> np.ndarray:
+def _mean_norm(norms: np.ndarray, valid: np.ndarray) -> np.ndarray:
     """(L,) mean over the sequences that reach step t of the per-sequence norms (N, L)."""
-    counts = valid.sum(dim=0)
-    mean = (norms * valid).sum(dim=0) / counts.clamp(min=1)
-    mean[counts == 0] = float("nan")
-    return _np(mean).astype(np.float64)
-
-
-def _grad_gain(norms: torch.Tensor, valid: torch.Tensor) -> np.ndarray:
-    """(L-1,) geometric mean over sequences of ||dLoss/dh_t|| / ||dLoss/dh_{t+1}||; see Probe."""
-    norms = _np(norms).astype(np.float64)
-    before, after = norms[:, :-1], norms[:, 1:]
-    usable = _np(valid[:, 1:]).astype(bool) & (before > 0) & (after > 0)
-    usable &= np.isfinite(before) & np.isfinite(after)
-    logs = np.log(np.where(usable, before, 1.0)) - np.log(np.where(usable, after, 1.0))
-    counts = usable.sum(axis=0)
+    counts = valid.sum(axis=0)
+    sums = np.where(valid, norms, 0.0).sum(axis=0, dtype=np.float64)
     with np.errstate(invalid="ignore", divide="ignore"):
-        return np.exp(logs.sum(axis=0) / counts)  # 0 / 0 -> NaN where no sequence counts
+        return sums / counts  # 0 / 0 -> NaN where no sequence reaches t
+
+
+def _grad_gain(norms: np.ndarray, valid: np.ndarray) -> np.ndarray:
+    """(L-1,) geometric mean over sequences of ||dLoss/dh_t|| / ||dLoss/dh_{t+1}||; see Probe."""
+    before, after = norms[:, :-1], norms[:, 1:]
+    usable = valid[:, 1:] & (before > 0) & (after > 0) & np.isfinite(before) & np.isfinite(after)
+    logs = np.log(np.where(usable, before, 1.0)) - np.log(np.where(usable, after, 1.0))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.exp(logs.sum(axis=0) / usable.sum(axis=0))  # NaN where no sequence counts
 
 
 def recurrent_spectrum(model: SequenceModel) -> dict[str, np.ndarray]:
-    """Eigenvalues of the last layer's recurrent weight, one set per gate block."""
-    weight_hh = _np(getattr(model.rnn, f"weight_hh_l{model.num_layers - 1}")).astype(np.float64)
+    """Eigenvalues of the last layer's recurrent weight, one set per gate block (float64, all
+    blocks in one batched LAPACK call)."""
+    weight_hh = getattr(model.rnn, f"weight_hh_l{model.num_layers - 1}").detach()
     hidden = model.hidden_size
-    names = model.cell.gate_names
-    return {
-        name: np.linalg.eigvals(weight_hh[k * hidden : (k + 1) * hidden])
-        for k, name in enumerate(names)
-    }
+    blocks = weight_hh.to("cpu", torch.float64).reshape(-1, hidden, hidden)
+    values = torch.linalg.eigvals(blocks).numpy()
+    return {name: values[k] for k, name in enumerate(model.cell.gate_names)}
 
 
 def _jacobian_norm(model: SequenceModel, run: Unrolled, batch: Batch) -> np.ndarray | None:
@@ -325,7 +322,9 @@ def _np(tensor: torch.Tensor) -> np.ndarray:
     return tensor.detach().cpu().numpy()
 
 
-def _np_masked(tensor: torch.Tensor, valid: torch.Tensor) -> np.ndarray:
+def _np_masked(tensor: torch.Tensor, valid: np.ndarray) -> np.ndarray:
+    """A float32 copy with NaN past each sequence's end (valid: (N, L) bool)."""
     array = _np(tensor).astype(np.float32, copy=True)
-    array[_np(valid) == 0] = np.nan
+    if not valid.all():
+        array[~valid] = np.nan
     return array
