@@ -164,8 +164,9 @@ def measure(
 
 # Where the engine's step time goes: (label, match on (file suffix, function name)).
 PROFILE_BUCKETS = [
-    ("forward, training (fused RNN + readout)", ("core/model.py", "forward")),
-    ("loss, training", ("core/tasks/base.py", "loss")),
+    # last_step: the readout at the last step only (adding); forward: at every step
+    ("forward, training (fused RNN + readout)", ("core/model.py", ("forward", "last_step"))),
+    ("loss, training", ("core/tasks/base.py", ("loss_on",))),
     ("backward", ("torch/_tensor.py", "backward")),
     ("optimizer.step (Adam)", ("torch/optim/adam.py", "step")),
     ("zero_grad", ("torch/optim/optimizer.py", "zero_grad")),
@@ -182,14 +183,16 @@ PROFILE_BUCKETS = [
 ]
 
 
-def _bucket_seconds(stats, suffix: str, func: str) -> float:
-    """Cumulative seconds of `func` in files ending with `suffix` (a suffix ending in / is a folder)."""
+def _bucket_seconds(stats, suffix: str, func: str | tuple[str, ...]) -> float:
+    """Cumulative seconds of `func` (or any of several) in files ending with `suffix` (a suffix
+    ending in / is a folder)."""
+    funcs = (func,) if isinstance(func, str) else func
 
     def matches(path: str) -> bool:
         path = path.replace("\\", "/")
         return (path.rpartition("/")[0] + "/" if suffix.endswith("/") else path).endswith(suffix)
 
-    return sum(v[3] for k, v in stats.items() if matches(k[0]) and k[2] == func)
+    return sum(v[3] for k, v in stats.items() if matches(k[0]) and k[2] in funcs)
 
 
 def profile_engine(config: ExperimentConfig, steps: int) -> dict[str, Any]:
@@ -221,14 +224,14 @@ def profile_engine(config: ExperimentConfig, steps: int) -> dict[str, Any]:
         val_stats = pstats.Stats(val_profiler).stats
         inside_validation = {
             "forward": _bucket_seconds(val_stats, "core/model.py", "forward"),
-            "loss": _bucket_seconds(val_stats, "core/tasks/base.py", "loss"),
+            "loss": _bucket_seconds(val_stats, "core/tasks/base.py", "loss_on"),
         }
     buckets = []
     for label, (suffix, func) in PROFILE_BUCKETS:
         seconds = _bucket_seconds(stats, suffix, func)
-        if suffix == "core/model.py" and func == "forward":
+        if suffix == "core/model.py":
             seconds -= inside_validation["forward"]
-        if suffix == "core/tasks/base.py" and func == "loss":
+        if suffix == "core/tasks/base.py" and func == ("loss_on",):
             seconds -= inside_validation["loss"]
         buckets.append(
             {"part": label, "ms_per_step": 1000 * seconds / steps, "share": seconds / total}
