@@ -7,12 +7,14 @@ count, and the three functions the probe uses:
 - `step(x_proj, h_proj, h, c) -> (h_next, c_next, gates)`: one step of the cell from its two
   pre-computed projections, x_proj = W_ih x + b_ih and h_proj = W_hh h + b_hh. The same function
   unrolls a sequence step by step (`core.probes.unroll`) and defines the Jacobian d s_{t+1} / d s_t.
-- `replay(x_proj, h_proj, h_prev) -> Replay`: the gates (and LSTM cell states) of every step at
-  once, from h_{t-1} already known (the fused module's outputs), instead of step by step.
+- `replay(x_proj, h_proj, h_prev, hidden) -> Replay`: the gates (and LSTM cell states) of every
+  step at once, from h_{t-1} and h_t already known (the fused module's outputs), instead of step
+  by step.
 - `backprop(replay, direct, w_hh) -> (grad_h, grad_c)`: the total derivative of the loss with
   respect to every h_t (and c_t), from the derivative through the readout alone (`direct`), by
   running the recurrence's chain rule backwards in time: the same numbers autograd gives through an
-  unrolled graph (tests/core/test_probes.py checks them against torch.nn.*Cell loops), without
+  unrolled graph (tests/core/test_cells.py and test_probes.py check them against torch.nn.*Cell
+  loops with autograd), without
   building one graph node per operation and step.
 
 Shapes: L = length, N = batch, I = input size, H = hidden size, G = gates x H. `replay` and
