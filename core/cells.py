@@ -14,8 +14,7 @@ count, and the three functions the probe uses:
   respect to every h_t (and c_t), from the derivative through the readout alone (`direct`), by
   running the recurrence's chain rule backwards in time: the same numbers autograd gives through an
   unrolled graph (tests/core/test_cells.py and test_probes.py check them against torch.nn.*Cell
-  loops with autograd), without
-  building one graph node per operation and step.
+  loops with autograd), without building one graph node per operation and step.
 
 Shapes: L = length, N = batch, I = input size, H = hidden size, G = gates x H. `replay` and
 `backprop` take time-major tensors (L, N, .), so each step's slice is contiguous. Unknown names raise
