@@ -187,10 +187,13 @@ def _lstm_backprop(replay: Replay, direct, w_hh):
     i, f, g, o = gates["input"], gates["forget"], gates["cell_candidate"], gates["output"]
     length, batch, hidden = cell.shape
     tanh_c = torch.tanh(cell)
-    c_prev = torch.cat([torch.zeros_like(cell[:1]), cell[:-1]])
     to_cell = o * (1 - tanh_c * tanh_c)
     to_output = tanh_c * o * (1 - o)
-    to_written = torch.stack([g * i * (1 - i), c_prev * f * (1 - f), i * (1 - g * g)], dim=2)
+    to_written = cell.new_empty(length, batch, 3, hidden)
+    torch.mul(g, i * (1 - i), out=to_written[:, :, 0])
+    torch.mul(cell[:-1], f[1:] * (1 - f[1:]), out=to_written[1:, :, 1])  # c_{t-1} f(1-f)
+    to_written[0, :, 1] = 0.0  # c_{-1} = 0
+    torch.mul(i, 1 - g * g, out=to_written[:, :, 2])
     grad_h, grad_c = torch.empty_like(direct), torch.empty_like(direct)
     blocks = direct.new_empty(batch, 4, hidden)
     written_blocks, output_block, flat = blocks[:, :3], blocks[:, 3], blocks.view(batch, -1)

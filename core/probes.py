@@ -51,7 +51,9 @@ class Probe:
         NaN where no sequence qualifies (say, a gradient that is exactly zero). Unlike
         jacobian_norm, which bounds this factor from above, it includes the gradient that enters
         at step t through the readout and the direction the gradient actually points in.
-    spectrum: block name -> complex eigenvalues (H,) of the last layer's recurrent weight block.
+    spectrum: block name -> complex eigenvalues (H,) of the last layer's recurrent weight block;
+        empty when the probe was asked to skip them (spectrum=False: they depend on the weights
+        alone, cost the same at every T, and can be refreshed less often, as the Jacobian is).
     """
 
     inputs: np.ndarray
@@ -74,6 +76,9 @@ class Probe:
 
     @property
     def spectral_radius(self) -> float:
+        """Largest |eigenvalue| over the blocks; NaN without a spectrum."""
+        if not self.spectrum:
+            return float("nan")
         return float(max(np.abs(values).max() for values in self.spectrum.values()))
 
 
@@ -203,7 +208,12 @@ def _valid_steps(batch: int, length: int, lengths: torch.Tensor | None, device) 
 
 
 def probe(
-    model: SequenceModel, batch: Batch, task: Task, jacobian: bool = True, step: int = 0
+    model: SequenceModel,
+    batch: Batch,
+    task: Task,
+    jacobian: bool = True,
+    step: int = 0,
+    spectrum: bool = True,
 ) -> Probe:
     """One instrumented pass of `model` over `batch`; see `Probe` for what each field means.
 
@@ -224,13 +234,16 @@ def probe(
             w_hh = getattr(model.rnn, f"weight_hh_l{model.num_layers - 1}").detach()
             direct = direct.transpose(0, 1).contiguous()
             grad_h, grad_c = model.cell.backprop(run.replay, direct, w_hh)
-        return _assemble(model, batch, task, run, predictions, loss, grad_h, grad_c, jacobian, step)
+        parts = (predictions, loss, grad_h, grad_c)
+        return _assemble(model, batch, task, run, parts, jacobian, spectrum, step)
     finally:
         model.train(was_training)
 
 
-def _assemble(model, batch, task, run, predictions, loss, grad_h, grad_c, jacobian, step) -> Probe:
-    """The Probe's numpy fields from the pass and the time-major gradients (L, N, H)."""
+def _assemble(model, batch, task, run, parts, jacobian, spectrum, step) -> Probe:
+    """The Probe's numpy fields from the pass, its predictions and loss, and the time-major
+    gradients (L, N, H)."""
+    predictions, loss, grad_h, grad_c = parts
     length = batch.inputs.shape[1]
     lengths = np.full(batch.size, length) if batch.lengths is None else _np(batch.lengths)
     valid = np.arange(length) < lengths[:, None]  # (N, L) the real steps
@@ -248,7 +261,7 @@ def _assemble(model, batch, task, run, predictions, loss, grad_h, grad_c, jacobi
         grad_norm_cell=None if grad_c is None else _mean_norm(_np(grad_c.norm(dim=-1).T), valid),
         jacobian_norm=_jacobian_norm(model, run, batch) if jacobian else None,
         grad_gain=_grad_gain(norms, valid),
-        spectrum=recurrent_spectrum(model),
+        spectrum=recurrent_spectrum(model) if spectrum else {},
         loss=float(loss.detach()),
         metric=task.metric(predictions, batch),
         meta=batch.meta,

@@ -236,8 +236,11 @@ class Experiment:
         }
 
     # ---- looking inside ----------------------------------------------------------------------
-    def probe(self, batch: Batch | None = None, jacobian: bool = True) -> Probe:
-        """Instrumented pass over the fixed probe batch (or `batch`); changes nothing."""
+    def probe(
+        self, batch: Batch | None = None, jacobian: bool = True, spectrum: bool = True
+    ) -> Probe:
+        """Instrumented pass over the fixed probe batch (or `batch`); changes nothing.
+        jacobian, spectrum: compute jacobian_norm and the eigenvalues (see core.probes.Probe)."""
         with self.lock:
             result = probe(
                 self.model,
@@ -245,6 +248,7 @@ class Experiment:
                 self.task,
                 jacobian=jacobian,
                 step=self.steps_done,
+                spectrum=spectrum,
             )
             if batch is None and not self.diverged:
                 self.probe_log.append(

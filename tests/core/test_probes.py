@@ -309,3 +309,13 @@ def test_probe_changes_no_weights_grads_or_rng():
     assert torch.equal(torch.get_rng_state(), rng_before)
     for name, value in model.state_dict().items():
         assert torch.equal(value, before[name]), name
+
+
+def test_a_probe_without_the_spectrum_is_the_same_probe_without_eigenvalues():
+    model, task, batch = make("lstm")
+    full = probe(model, batch, task, jacobian=False)
+    lean = probe(model, batch, task, jacobian=False, spectrum=False)
+    assert lean.spectrum == {} and np.isnan(lean.spectral_radius)
+    assert full.spectrum and np.isfinite(full.spectral_radius)
+    for name in ("hidden", "cell", "grad_norm", "grad_norm_cell", "grad_gain", "predictions"):
+        np.testing.assert_array_equal(getattr(lean, name), getattr(full, name), err_msg=name)
