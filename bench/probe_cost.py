@@ -103,7 +103,7 @@ def run(smoke: bool = False) -> dict[str, Any]:
     rows = []
     for cell in cells:
         for seq_len in lengths:
-            repeats = 1 if smoke else 3
+            repeats = 1 if smoke else 5
             rows.append(measure(cell, seq_len, hidden, batch, repeats))
     slopes = []
     for cell in cells:
@@ -145,7 +145,7 @@ def run(smoke: bool = False) -> dict[str, Any]:
         )
     notes = [
         f"hidden {hidden}, training batch {batch}, probe batch {PROBE_BATCH} (the engine's fixed probe "
-        "batch), task adding, one torch thread; medians of 3 interleaved repetitions. "
+        "batch), task adding, one torch thread; medians of 5 interleaved repetitions. "
         "Times are the process's CPU time (one thread: the work itself, little disturbed by other "
         "jobs on the shared cores); the wall-clock ratio is shown for comparison.",
         "The probe's eigenvalues (float64 LAPACK, one set per gate block of the last layer's "
