@@ -9,7 +9,6 @@ import numpy as np
 import pytest
 import torch
 
-from core.probes import unroll
 from core.trainer import ProbeRecord
 from playground import charts
 from playground.charts.gradients import (
@@ -77,20 +76,18 @@ def test_the_dotted_line_bounds_the_gain_through_the_state(cell):
     oracle = torch_cell[cell](batch.inputs.shape[-1], 6)
     for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"):
         getattr(oracle, name).data.copy_(getattr(model.rnn, f"{name}_l0").data)
-    run_ = unroll(model, batch.inputs)
-    loss = exp.task.loss(model.readout(run_.outputs), batch)
-    grads = torch.autograd.grad(loss, run_.hidden_steps + run_.cell_steps)
+    states, grads = _oracle_states_and_grads(exp, oracle, cell)
     length = batch.inputs.shape[1]
     norms = []
     for n in range(4):
         row = []
         for t in range(length - 1):
-            state = _state(run_, n, t, cell)
+            state = states[t][n].detach()
             jac = torch.autograd.functional.jacobian(
                 lambda s, n=n, t=t: _step(oracle, cell, batch.inputs[n, t + 1], s), state
             )
             spectral = float(torch.linalg.matrix_norm(jac, ord=2))
-            before, after = _grad(grads, n, t, length, cell), _grad(grads, n, t + 1, length, cell)
+            before, after = float(grads[t][n].norm()), float(grads[t + 1][n].norm())
             assert before <= spectral * after * (1 + 1e-4) + 1e-30, (n, t, before, after, spectral)
             row.append(spectral)
         norms.append(row)
@@ -101,22 +98,43 @@ def probe_of(exp):
     return exp.probe(jacobian=True)
 
 
-def _state(run_, n, t, cell):
-    h = run_.hidden[n, t].detach()
-    return torch.cat([h, run_.cell[n, t].detach()]) if cell == "lstm" else h
+def _oracle_states_and_grads(exp, oracle, cell):
+    """The probe batch run through PyTorch's own cell, step by step: the state s_t (h, or [h; c])
+    at every step and the exact gradient of the batch loss with respect to it (autograd)."""
+    batch, model = exp.probe_batch, exp.model
+    size = batch.size
+    h = batch.inputs.new_zeros(size, model.hidden_size)
+    c = torch.zeros_like(h)
+    states, outputs = [], []
+    for t in range(batch.inputs.shape[1]):
+        state = torch.cat([h, c], dim=-1) if cell == "lstm" else h
+        state = state.detach().requires_grad_(True) if t == 0 else state
+        states.append(state)
+        h, c = _split(_step(oracle, cell, batch.inputs[:, t], state), cell)
+        outputs.append(h)
+    loss = exp.task.loss(model.readout(torch.stack(outputs, dim=1)), batch)
+    grads = list(torch.autograd.grad(loss, states[1:] + [outputs[-1]]))
+    if cell == "lstm":  # the loss reads h at the last step only: its c gradient is 0 there
+        grads[-1] = torch.cat([grads[-1], torch.zeros_like(grads[-1])], dim=-1)
+    return states[1:] + [None], grads
+
+
+def _split(state, cell):
+    return state.chunk(2, dim=-1) if cell == "lstm" else (state, None)
 
 
 def _step(oracle, cell, x, state):
+    """One step of PyTorch's cell on a batch (or one sequence): s_t -> s_{t+1}."""
+    single = state.dim() == 1
+    if single:
+        x, state = x[None], state[None]
     if cell == "lstm":
-        h, c = state.chunk(2)
-        h_next, c_next = oracle(x[None], (h[None], c[None]))
-        return torch.cat([h_next[0], c_next[0]])
-    return oracle(x[None], state[None])[0]
-
-
-def _grad(grads, n, t, length, cell):
-    parts = [grads[t][n]] + ([grads[length + t][n]] if cell == "lstm" else [])
-    return float(torch.cat(parts).norm())
+        h, c = state.chunk(2, dim=-1)
+        h_next, c_next = oracle(x, (h, c))
+        out = torch.cat([h_next, c_next], dim=-1)
+    else:
+        out = oracle(x, state)
+    return out[0] if single else out
 
 
 def test_underflow_is_marked_below_the_curve_not_drawn_as_a_value(runs):
