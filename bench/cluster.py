@@ -1,0 +1,658 @@
+"""Benchmark 8: a classroom through nginx. Sticky replicas, a compressed first visit, failover.
+
+`python -m bench.run --only cluster` starts `deploy.cluster.Cluster` (3 replicas on loopback
+ports, nginx in front) and drives 6 visitors, each its own Chromium context, through nginx:
+
+- first visit: bytes on the wire (CDP `Network.loadingFinished` encodedDataLength, headers
+  included) for one fresh visitor through nginx and, for comparison, straight to a replica;
+- stickiness: 3 visitors upload a CSV (sidebar uploader, task=csv), 3 download the Checkpoint
+  and upload it again ("Take it home"). Every upload must succeed on the replica that holds the
+  visitor's websocket; one upload replayed with another replica's cookie must get Streamlit's
+  "400: Invalid session_id" (the failure stickiness prevents, so the check can tell);
+- failover: all 6 train; the replica holding the most visitors is killed (SIGKILL). For each of
+  its visitors: seconds until the browser's websocket is open again on a live replica, until the
+  page is ready with the settings from its URL, and until it trains again (Train is clicked as
+  soon as it shows). For the visitors on the other replicas: the longest gap between status-line
+  changes in the 10 s after the kill against the same window before it;
+- aggregate training steps/s of the 6 visitors on 3 replicas (before the kill) and on 1 replica
+  (a second, fresh cluster), every replica with PLAYGROUND_MAX_TRAINING=2;
+- memory and CPU per replica: resident memory idle, with visitors, and CPU cores used while
+  training, for sizing (docs/deploy.md).
+
+The same harness (`open_visitor`, `upload_csv`, `checkpoint_round_trip`, `misrouted_upload`,
+`kill_and_follow`) drives the lighter CI test, tests/deploy/test_cluster_browser.py.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bench.browser import (
+    RECORDER,
+    TRAIN,
+    browser_available,
+    click,
+    cpu_seconds,
+    launch,
+    record,
+    wait_ready,
+    window_stats,
+)
+from bench.common import descendants, median, rss_mb, section, skipped_section, verdict
+
+TITLE = "8. A classroom through nginx: sticky replicas, first visit, failover"
+TARGETS = {"first_visit_mb": 3.0, "moved_training_s": 10.0, "survivor_extra_stall_s": 1.0}
+SIDEBAR_FILE = "[data-testid='stSidebar'] input[type='file']"
+MAIN_FILE = "[data-testid='stMain'] input[type='file']"
+SIDEBAR_CHOICES = "[data-testid='stSidebar'] [data-testid='stSelectbox'] input"
+CELL_TITLES = {"rnn": "Vanilla RNN (tanh)", "lstm": "LSTM", "gru": "GRU"}
+# Small models: this measures routing, not training. Each visitor's settings differ, so the ones
+# restored after a failover can be told apart.
+VISITORS = [
+    {"cell": "lstm", "task": "csv", "hidden": "12", "seq_len": "20"},
+    {"cell": "gru", "task": "csv", "hidden": "14", "seq_len": "20"},
+    {"cell": "rnn", "task": "csv", "hidden": "18", "seq_len": "20"},
+    {"cell": "gru", "task": "sine", "hidden": "16", "seq_len": "20"},
+    {"cell": "lstm", "task": "sine", "hidden": "20", "seq_len": "20"},
+    {"cell": "rnn", "task": "sine", "hidden": "22", "seq_len": "20"},
+]
+COMMON = {"max_steps": "100000"}
+
+# Every websocket the page opens, with open and close times (browser epoch ms).
+WS_RECORDER = r"""
+(() => {
+  if (window.__ws) return;
+  const now = () => performance.timeOrigin + performance.now();
+  const log = window.__ws = [];
+  const Native = window.WebSocket;
+  window.WebSocket = class extends Native {
+    constructor(...args) {
+      super(...args);
+      const entry = {url: String(args[0]), created: now(), opened: null, closed: null};
+      log.push(entry);
+      this.addEventListener('open', () => { entry.opened = now(); });
+      this.addEventListener('close', () => { entry.closed = now(); });
+    }
+  };
+})();
+"""
+
+
+def log(message: str) -> None:
+    print(f"[bench] cluster: {message}", file=sys.stderr, flush=True)
+
+
+def query(params: dict[str, str]) -> str:
+    return "?" + urllib.parse.urlencode({**params, **COMMON})
+
+
+# ---- one visitor -------------------------------------------------------------------------------
+@dataclass
+class Visitor:
+    """One browser context through nginx (one Streamlit session at a time), with what the
+    network saw: the replica behind each websocket handshake and each upload's answer."""
+
+    name: str
+    params: dict[str, str]
+    context: Any
+    page: Any
+    cdp: Any
+    handshakes: dict[str, dict[str, Any]] = field(default_factory=dict)
+    uploads: list[dict[str, Any]] = field(default_factory=list)
+
+    def replicas(self) -> list[str]:
+        """The replica behind each websocket handshake, oldest first."""
+        done = sorted(
+            (h for h in self.handshakes.values() if "replica" in h), key=lambda h: h["wall"]
+        )
+        return [h["replica"] for h in done]
+
+    def replica(self) -> str | None:
+        seen = self.replicas()
+        return seen[-1] if seen else None
+
+    def cookie(self, name: str) -> str | None:
+        return next((c["value"] for c in self.context.cookies() if c["name"] == name), None)
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self.context.close()
+
+
+def _header(headers: dict[str, str], name: str) -> str | None:
+    return next((v for k, v in headers.items() if k.lower() == name.lower()), None)
+
+
+def open_visitor(browser, base_url: str, name: str, params: dict[str, str]) -> Visitor:
+    """A fresh context with the recorders, loading base_url + the visitor's settings."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1100}, accept_downloads=True)
+    context.add_init_script(RECORDER)
+    context.add_init_script(WS_RECORDER)
+    page = context.new_page()
+    cdp = context.new_cdp_session(page)
+    visitor = Visitor(name, params, context, page, cdp)
+
+    def will_send(event: dict) -> None:
+        visitor.handshakes.setdefault(event["requestId"], {})["wall"] = event["wallTime"]
+
+    def answered(event: dict) -> None:
+        replica = _header(event["response"].get("headers", {}), "X-Playground-Replica")
+        visitor.handshakes.setdefault(event["requestId"], {"wall": time.time()})
+        visitor.handshakes[event["requestId"]]["replica"] = replica or "?"
+
+    def response(resp) -> None:
+        if "/_stcore/upload_file/" in resp.url and resp.request.method == "PUT":
+            visitor.uploads.append(
+                {
+                    "url": resp.url,
+                    "status": resp.status,
+                    "replica": resp.headers.get("x-playground-replica"),
+                    "body": resp.text()[:200] if resp.status >= 400 else "",
+                }
+            )
+
+    cdp.on("Network.webSocketWillSendHandshakeRequest", will_send)
+    cdp.on("Network.webSocketHandshakeResponseReceived", answered)
+    cdp.send("Network.enable")
+    page.on("response", response)
+    page.goto(base_url + query(params), wait_until="commit", timeout=120_000)
+    return visitor
+
+
+def open_visitors(browser, base_url: str, count: int, timeout: float = 240) -> list[Visitor]:
+    """`count` visitors arriving together; returns once every page is ready."""
+    visitors = [
+        open_visitor(browser, base_url, f"v{i + 1}", VISITORS[i % len(VISITORS)])
+        for i in range(count)
+    ]
+    for visitor in visitors:
+        wait_ready(visitor.page, timeout)
+    return visitors
+
+
+def settings_shown(visitor: Visitor) -> dict[str, Any]:
+    """What the page shows of the visitor's settings: URL keys and the sidebar's cell."""
+    page = visitor.page
+    url = urllib.parse.parse_qs(urllib.parse.urlparse(page.url).query)
+    values = page.locator(SIDEBAR_CHOICES).evaluate_all("inputs => inputs.map(i => i.value)")
+    wanted = {k: v for k, v in visitor.params.items()}
+    in_url = all(url.get(k, [None])[0] == v for k, v in wanted.items())
+    cell = CELL_TITLES.get(visitor.params["cell"], visitor.params["cell"])
+    return {"url_matches": in_url, "sidebar_cell": cell in values, "url": page.url}
+
+
+# ---- uploads -----------------------------------------------------------------------------------
+def write_csv(folder: Path) -> Path:
+    path = folder / "classroom.csv"
+    rows = "\n".join(f"{i},{(i * 7) % 13 / 4:.2f}" for i in range(300))
+    path.write_text(f"hour,level\n{rows}\n")
+    return path
+
+
+def upload_csv(visitor: Visitor, path: Path, timeout: float = 60) -> None:
+    """The sidebar's CSV uploader (task=csv): wait until the page says it uses the file."""
+    visitor.page.locator(SIDEBAR_FILE).set_input_files(str(path))
+    visitor.page.get_by_text(f"Using {path.name}").wait_for(timeout=timeout * 1000)
+
+
+def checkpoint_round_trip(visitor: Visitor, folder: Path, timeout: float = 60) -> Path:
+    """Step 10, download the page's Checkpoint (.pt), upload it again under "Take it home";
+    wait until the page says it loaded it. Returns the downloaded file."""
+    page = visitor.page
+    click(page, re.compile(r"^Step 10$"), timeout)
+    page.get_by_text(re.compile(r"Step 1\d /")).first.wait_for(timeout=timeout * 1000)
+    page.get_by_text("Take it home: checkpoint, script, history").click()
+    button = page.get_by_role("button", name="Checkpoint (.pt)")
+    button.wait_for(timeout=timeout * 1000)
+    with page.expect_download(timeout=timeout * 1000) as download:
+        button.click()
+    path = folder / f"{visitor.name}-{download.value.suggested_filename}"
+    download.value.save_as(path)
+    page.locator(MAIN_FILE).set_input_files(str(path))
+    page.get_by_text(f"Loaded {path.name}").wait_for(timeout=timeout * 1000)
+    return path
+
+
+def misrouted_upload(visitor: Visitor, base_url: str, replica: str) -> tuple[int, str]:
+    """Replay the visitor's last upload URL with a cookie that routes it to `replica` (the XSRF
+    token is the visitor's own): what a load balancer without stickiness would do."""
+    upload = visitor.uploads[-1]
+    xsrf = visitor.cookie("_streamlit_xsrf") or ""
+    path = urllib.parse.urlparse(upload["url"]).path
+    boundary = "classroomboundary"
+    body = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="x.csv"\r\n'
+        f"Content-Type: text/csv\r\n\r\nhour,level\n1,2\n\r\n--{boundary}--\r\n"
+    ).encode()
+    request = urllib.request.Request(
+        base_url.rstrip("/") + path,
+        data=body,
+        method="PUT",
+        headers={
+            "Cookie": f"_streamlit_xsrf={xsrf}; rnnpg_replica={replica}",
+            "X-Xsrftoken": xsrf,
+            "Content-Type": f"multipart/form-data; boundary={boundary}",
+        },
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, response.read(200).decode(errors="replace")
+    except urllib.error.HTTPError as error:
+        return error.code, error.read(300).decode(errors="replace")
+
+
+# ---- first visit -------------------------------------------------------------------------------
+def first_visit(browser, url: str, settle: float = 3.0) -> dict[str, Any]:
+    """Bytes on the wire for one fresh visitor: HTTP (headers included) and websocket payloads."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1100})
+    try:
+        page = context.new_page()
+        cdp = context.new_cdp_session(page)
+        finished: dict[str, int] = {}
+        encodings: dict[str, str] = {}
+        frames = [0]
+
+        def on_response(event: dict) -> None:
+            encodings[event["requestId"]] = (
+                _header(event["response"].get("headers", {}), "Content-Encoding") or "none"
+            )
+
+        def on_frame(event: dict) -> None:
+            frames[0] += len(event["response"].get("payloadData", ""))
+
+        cdp.on("Network.responseReceived", on_response)
+        cdp.on(
+            "Network.loadingFinished",
+            lambda e: finished.__setitem__(e["requestId"], e["encodedDataLength"]),
+        )
+        cdp.on("Network.webSocketFrameReceived", on_frame)
+        cdp.send("Network.enable")
+        started = time.time()
+        page.goto(url, wait_until="commit", timeout=120_000)
+        wait_ready(page, 180)
+        ready = time.time() - started
+        page.wait_for_timeout(settle * 1000)  # lazy chunks (charts) arrive after the status line
+        compressed = sum(n for r, n in finished.items() if encodings.get(r, "none") != "none")
+        return {
+            "http_mb": sum(finished.values()) / 1e6,
+            "requests": len(finished),
+            "compressed_mb": compressed / 1e6,
+            "websocket_mb": frames[0] / 1e6,
+            "ready_s": ready,
+        }
+    finally:
+        context.close()
+
+
+# ---- training windows --------------------------------------------------------------------------
+def replica_pids(cluster) -> dict[str, list[int]]:
+    return {
+        r.name: [r.process.pid, *descendants(r.process.pid)] for r in cluster.members if r.alive()
+    }
+
+
+def train_all(visitors: list[Visitor]) -> None:
+    for visitor in visitors:
+        click(visitor.page, TRAIN)
+
+
+def measure_window(cluster, visitors: list[Visitor], seconds: float) -> dict[str, Any]:
+    """Steps/s per visitor and CPU cores per replica over the next `seconds`."""
+    pids = replica_pids(cluster)
+    cpu0 = {name: cpu_seconds(p) for name, p in pids.items()}
+    start = time.time() * 1000
+    time.sleep(seconds)
+    end = time.time() * 1000
+    cpu1 = {name: cpu_seconds(p) for name, p in pids.items()}
+    stats = [window_stats(record(v.page), start, end) for v in visitors]
+    speeds = [s["steps_per_s"] or 0.0 for s in stats]
+    wall = (end - start) / 1000
+    return {
+        "aggregate_sps": sum(speeds),
+        "min_sps": min(speeds),
+        "worst_stall_s": max(s["longest_stall_s"] or 0.0 for s in stats),
+        "replica_cores": {n: (cpu1[n] - cpu0[n]) / wall for n in cpu0},
+        "rss_mb": {r.name: rss_mb(r.process.pid) for r in cluster.members if r.alive()},
+        "start": start,
+        "end": end,
+    }
+
+
+def gaps(rec: dict[str, Any], start: float, end: float) -> list[float]:
+    """Seconds between consecutive status-line changes inside [start, end] (browser ms)."""
+    times = [t for t, _ in rec["steps"] if start <= t <= end]
+    return [(b - a) / 1000 for a, b in zip(times, times[1:], strict=False)]
+
+
+# ---- failover ----------------------------------------------------------------------------------
+def pick_victim(visitors: list[Visitor]) -> str:
+    """The replica holding the most visitors (first by name on a tie)."""
+    counts: dict[str, int] = {}
+    for v in visitors:
+        counts[v.replica()] = counts.get(v.replica(), 0) + 1
+    return max(sorted(counts), key=lambda name: counts[name])
+
+
+def kill_and_follow(
+    cluster, visitors: list[Visitor], victim: str, timeout: float = 60, train: bool = True
+) -> dict[str, Any]:
+    """SIGKILL replica `victim`; follow its visitors until each has a new websocket on a live
+    replica, a ready page, and (with `train`) steps counting again after a Train click.
+    Times are seconds after the kill; None when it did not happen within `timeout`."""
+    moved = [v for v in visitors if v.replica() == victim]
+    killed_at = time.time() * 1000
+    cluster.replica(victim).kill()
+    follow = {
+        v.name: {"closed": None, "reopened": None, "ready": None, "training": None} for v in moved
+    }
+    clicked: dict[str, float] = {}
+    deadline = time.time() + timeout
+    while time.time() < deadline and any(
+        f["training" if train else "ready"] is None for f in follow.values()
+    ):
+        for v in moved:
+            f = follow[v.name]
+            if f["training" if train else "ready"] is not None:
+                continue
+            sockets = v.page.evaluate("() => window.__ws")
+            closes = [s["closed"] for s in sockets if s["closed"] and s["closed"] >= killed_at]
+            opens = [s["opened"] for s in sockets if s["opened"] and s["created"] >= killed_at]
+            f["closed"] = f["closed"] or (min(closes) if closes else None)
+            f["reopened"] = f["reopened"] or (min(opens) if opens else None)
+            if f["reopened"] is None:
+                continue
+            rec = record(v.page)
+            if f["ready"] is None:
+                fresh = [t for t, n in rec["steps"] if t >= f["reopened"] and n == 0]
+                labels = [
+                    t for t, label in rec["labels"] if t >= f["reopened"] and label == "Train"
+                ]
+                if fresh and labels:
+                    f["ready"] = max(fresh[0], labels[0])
+            if f["ready"] is not None and train:
+                if v.name not in clicked:
+                    with contextlib.suppress(Exception):
+                        click(v.page, TRAIN, timeout=10)
+                        clicked[v.name] = time.time() * 1000
+                else:
+                    moving = [t for t, n in rec["steps"] if t >= clicked[v.name] and n > 0]
+                    if moving:
+                        f["training"] = moving[0]
+        time.sleep(0.2)
+    to_s = {
+        k: {n: (t - killed_at) / 1000 if t else None for n, t in f.items()}
+        for k, f in follow.items()
+    }
+    return {"killed_at": killed_at, "victim": victim, "moved": moved, "times": to_s}
+
+
+# ---- the benchmark -----------------------------------------------------------------------------
+def classroom_phase(browser, replicas: int, folder: Path, smoke: bool) -> dict[str, Any]:
+    """First visit, 6 visitors with uploads, training window, failover, on one fresh cluster."""
+    from deploy.cluster import Cluster
+
+    out: dict[str, Any] = {}
+    count = 3 if smoke else len(VISITORS)
+    window = 5.0 if smoke else 10.0
+    with Cluster(replicas, env={"PLAYGROUND_MAX_TRAINING": "2"}) as cluster:
+        idle = {r.name: rss_mb(r.process.pid) for r in cluster.members}
+        log(f"{replicas} replicas and nginx up at {cluster.url}")
+        out["first_visit"] = first_visit(browser, cluster.url)
+        out["first_visit_direct"] = first_visit(browser, cluster.members[0].url)
+        log(f"first visit: {out['first_visit']}, direct: {out['first_visit_direct']}")
+        began = time.time()
+        visitors = open_visitors(browser, cluster.url, count)
+        out["load_s"] = time.time() - began
+        try:
+            csv_path = write_csv(folder)
+            for v in visitors:
+                if v.params["task"] == "csv":
+                    upload_csv(v, csv_path)
+                else:
+                    checkpoint_round_trip(v, folder)
+            log(f"{count} visitors loaded in {out['load_s']:.1f} s, uploads done")
+            with_visitors = {r.name: rss_mb(r.process.pid) for r in cluster.members}
+            stuck = next(v for v in visitors if v.uploads)
+            other = next(r.name for r in cluster.members if r.name != stuck.replica())
+            out["misrouted"] = misrouted_upload(stuck, cluster.url, other)
+            train_all(visitors)
+            time.sleep(3.0)  # ramp-up
+            out["before"] = measure_window(cluster, visitors, window)
+            victim = pick_victim(visitors)
+            failover = kill_and_follow(cluster, visitors, victim)
+            time.sleep(max(0.0, failover["killed_at"] / 1000 + window - time.time()))
+            killed_at = failover["killed_at"]
+            survivors = [v for v in visitors if v not in failover["moved"]]
+            rows = []
+            for v in survivors:
+                rec = record(v.page)
+                normal = gaps(rec, killed_at - window * 1000, killed_at)
+                after = gaps(rec, killed_at, killed_at + window * 1000)
+                rows.append(
+                    {
+                        "visitor": v.name,
+                        "replica": v.replica(),
+                        "median_gap_s": median(normal),
+                        "longest_before_s": max(normal, default=None),
+                        "longest_after_s": max(after, default=None),
+                        "changes_after": len(after),
+                    }
+                )
+            out["survivors"] = rows
+            out["failover"] = failover
+            out["visitors"] = [
+                {
+                    "visitor": v.name,
+                    "settings": " ".join(f"{k}={val}" for k, val in v.params.items()),
+                    "replicas": " -> ".join(v.replicas()),
+                    "handshakes": len(v.replicas()),
+                    "uploads": len(v.uploads),
+                    "upload_statuses": ", ".join(str(u["status"]) for u in v.uploads),
+                    "upload_replicas_match": all(
+                        u["replica"] == v.replicas()[0] for u in v.uploads
+                    ),
+                    **settings_shown(v),
+                }
+                for v in visitors
+            ]
+            out["memory"] = {"idle": idle, "with_visitors": with_visitors}
+            out["victim"] = victim
+        finally:
+            for v in visitors:
+                v.close()
+    return out
+
+
+def aggregate_phase(browser, replicas: int, smoke: bool) -> dict[str, Any]:
+    from deploy.cluster import Cluster
+
+    count = 3 if smoke else len(VISITORS)
+    with Cluster(replicas, env={"PLAYGROUND_MAX_TRAINING": "2"}) as cluster:
+        visitors = open_visitors(browser, cluster.url, count)
+        try:
+            train_all(visitors)
+            time.sleep(3.0)
+            return measure_window(cluster, visitors, 5.0 if smoke else 15.0)
+        finally:
+            for v in visitors:
+                v.close()
+
+
+def run(smoke: bool = False) -> dict[str, Any]:
+    reason = browser_available()
+    if reason:
+        return skipped_section("cluster", TITLE, reason)
+    from deploy.cluster import nginx_binary
+
+    if nginx_binary() is None:
+        return skipped_section("cluster", TITLE, "nginx is not installed (apt-get install nginx)")
+    from playwright.sync_api import sync_playwright
+
+    started = time.perf_counter()
+    replicas = 2 if smoke else 3
+    with tempfile.TemporaryDirectory(prefix="bench-cluster-") as tmp, sync_playwright() as pw:
+        browser = launch(pw)
+        try:
+            main = classroom_phase(browser, replicas, Path(tmp), smoke)
+            single = aggregate_phase(browser, 1, smoke)
+        finally:
+            browser.close()
+    return report(main, single, replicas, smoke, time.perf_counter() - started)
+
+
+def report(main, single, replicas: int, smoke: bool, seconds: float) -> dict[str, Any]:
+    visit, direct = main["first_visit"], main["first_visit_direct"]
+    times = main["failover"]["times"]
+    moved_training = [t["training"] for t in times.values()]
+    worst_moved = max((t for t in moved_training if t is not None), default=None)
+    if any(t is None for t in moved_training):
+        worst_moved = None
+    extra = [
+        s["longest_after_s"] - s["longest_before_s"]
+        for s in main["survivors"]
+        if s["longest_after_s"] is not None and s["longest_before_s"] is not None
+    ]
+    worst_extra = max(extra) if extra else None
+    multi = main["before"]
+    rows = [
+        {"measure": "first visit through nginx, MB on the wire", "value": visit["http_mb"]},
+        {"measure": "first visit straight to a replica, MB", "value": direct["http_mb"]},
+        {"measure": "first visit requests", "value": visit["requests"]},
+        {
+            "measure": "first visit websocket payload MB (either way)",
+            "value": visit["websocket_mb"],
+        },
+        {"measure": "first visit ready s (through nginx, cold cache)", "value": visit["ready_s"]},
+        {"measure": f"{len(main['visitors'])} visitors loaded together s", "value": main["load_s"]},
+        {
+            "measure": "upload replayed with another replica's cookie: status",
+            "value": main["misrouted"][0],
+        },
+        {"measure": "killed replica", "value": main["victim"]},
+        {"measure": "moved visitors", "value": len(times)},
+        {"measure": "moved: worst s until trains again", "value": worst_moved},
+        {"measure": "survivors: worst extra stall s", "value": worst_extra},
+        {
+            "measure": f"aggregate steps/s, {len(main['visitors'])} visitors on {replicas} replicas",
+            "value": multi["aggregate_sps"],
+        },
+        {
+            "measure": f"aggregate steps/s, {len(main['visitors'])} visitors on 1 replica",
+            "value": single["aggregate_sps"],
+        },
+        {
+            "measure": f"replica CPU cores while training ({replicas} replicas, each)",
+            "value": ", ".join(f"{n} {c:.2f}" for n, c in sorted(multi["replica_cores"].items())),
+        },
+        {
+            "measure": "replica CPU cores while training (1 replica)",
+            "value": ", ".join(f"{c:.2f}" for c in single["replica_cores"].values()),
+        },
+        {
+            "measure": "replica RSS MB: idle / with visitors / training",
+            "value": "; ".join(
+                f"{n} {main['memory']['idle'][n]:.0f} / {main['memory']['with_visitors'][n]:.0f}"
+                f" / {multi['rss_mb'].get(n, float('nan')):.0f}"
+                for n in sorted(main["memory"]["idle"])
+            ),
+        },
+        {
+            "measure": "1 replica RSS MB with all visitors training",
+            "value": list(single["rss_mb"].values()),
+        },
+    ]
+    moved_rows = [{"visitor": name, **t} for name, t in times.items()]
+    verdicts = [
+        verdict("first visit MB through nginx", visit["http_mb"], "<=", TARGETS["first_visit_mb"]),
+        verdict("moved visitor trains again s", worst_moved, "<=", TARGETS["moved_training_s"]),
+        verdict(
+            "survivors' extra stall s",
+            worst_extra,
+            "<=",
+            TARGETS["survivor_extra_stall_s"],
+            "longest gap in the 10 s after the kill minus the longest in the 10 s before",
+        ),
+    ]
+    statuses = [v["upload_statuses"] for v in main["visitors"]]
+    notes = [
+        f"{replicas} replicas (PLAYGROUND_MAX_TRAINING=2 each) behind deploy/cluster.py's nginx, "
+        "all on 127.0.0.1; one Chromium, one context per visitor, on the same 2 cores.",
+        "Uploads per visitor (HTTP status): " + "; ".join(statuses) + ". Every upload answered by "
+        "the replica holding the visitor's websocket: "
+        + ("yes" if all(v["upload_replicas_match"] for v in main["visitors"]) else "**no**")
+        + f". The replayed, misrouted upload got {main['misrouted'][0]}: "
+        + main["misrouted"][1][:80].replace("\n", " "),
+        "Moved visitors: seconds after the SIGKILL until the old websocket closed, a new one "
+        "opened (through nginx, on a live replica), the page showed a fresh session (step 0, "
+        "Train), and steps counted again after the harness clicked Train.",
+        "Aggregate steps/s with 2 cores: this measures the overhead of more processes, not "
+        "capacity (report only).",
+    ]
+    return section(
+        "cluster",
+        TITLE,
+        [("measure", "measure"), ("value", "value")],
+        rows,
+        verdicts,
+        notes,
+        extra={
+            "visitors": main["visitors"],
+            "survivors": main["survivors"],
+            "moved": moved_rows,
+            "tables": [
+                {
+                    "title": "Visitors",
+                    "columns": [
+                        ["visitor", "visitor"],
+                        ["settings", "settings"],
+                        ["replicas", "replica per websocket"],
+                        ["upload_statuses", "upload statuses"],
+                        ["url_matches", "URL has its settings at the end"],
+                        ["sidebar_cell", "sidebar shows its cell"],
+                    ],
+                    "rows": main["visitors"],
+                },
+                {
+                    "title": "Moved visitors (seconds after the kill)",
+                    "columns": [
+                        ["visitor", "visitor"],
+                        ["closed", "websocket closed"],
+                        ["reopened", "new websocket open"],
+                        ["ready", "fresh session ready"],
+                        ["training", "training again"],
+                    ],
+                    "rows": moved_rows,
+                },
+                {
+                    "title": "Survivors: gaps between status-line changes (s)",
+                    "columns": [
+                        ["visitor", "visitor"],
+                        ["replica", "replica"],
+                        ["median_gap_s", "median gap before"],
+                        ["longest_before_s", "longest, 10 s before the kill"],
+                        ["longest_after_s", "longest, 10 s after"],
+                        ["changes_after", "changes after"],
+                    ],
+                    "rows": main["survivors"],
+                },
+            ],
+        },
+        seconds=seconds,
+    )
+
+
+if __name__ == "__main__":  # a quick look without bench.run's files: python -m bench.cluster
+    import json
+
+    result = run(smoke="--smoke" in sys.argv)
+    print(json.dumps({k: result[k] for k in ("rows", "verdicts", "notes")}, indent=1, default=str))
