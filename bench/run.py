@@ -33,9 +33,10 @@ BENCHMARKS = {
     "gpu": "bench.gpu",
     "memory": "bench.memory",
     "packing": "bench.packing",
+    "cluster": "bench.cluster",
 }
-ORDER = ["throughput", "probe", "page", "visitors", "gpu", "memory", "packing"]
-BROWSER = {"page", "visitors"}
+ORDER = ["throughput", "probe", "page", "visitors", "gpu", "memory", "packing", "cluster"]
+BROWSER = {"page", "visitors", "cluster"}
 
 
 def run_benchmarks(

@@ -208,7 +208,8 @@ def nginx_binary() -> str | None:
 
 def prepare_prefix(prefix: Path) -> None:
     """The folders nginx -p `prefix` writes to. As root, nginx's workers run as `nobody`: let
-    them through the folder (nginx itself creates cache and temp folders and hands them over)."""
+    them into the folder (nginx itself creates cache and temp folders and hands them over). Its
+    parents must let them through too (/tmp does; a private 0700 folder does not)."""
     for name in ("logs", "temp"):
         (prefix / name).mkdir(parents=True, exist_ok=True)
     if os.geteuid() == 0:
@@ -449,13 +450,18 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help="PLAYGROUND_MAX_TRAINING per replica (default: cores / replicas, at least 1)",
     )
-    parser.add_argument("--print-config", action="store_true", help="print nginx.conf and exit")
+    parser.add_argument(
+        "--print-config",
+        action="store_true",
+        help="print the nginx.conf for these ports (with brotli) and exit; a running cluster "
+        "leaves brotli out when Debian's module is not installed",
+    )
     args = parser.parse_args(argv)
     if args.replicas < 1:
         parser.error("--replicas must be at least 1")
     ports = [args.port + 1 + i for i in range(args.replicas)]
-    if args.print_config:
-        print(nginx_config(ports, args.port), end="")
+    if args.print_config:  # a sample for a host with Debian's brotli module
+        print(nginx_config(ports, args.port, brotli=True), end="")
         return 0
     cores = len(os.sched_getaffinity(0))
     slots = args.max_training or max(1, cores // args.replicas)
