@@ -516,15 +516,31 @@ def classroom_phase(browser, replicas: int, folder: Path, smoke: bool) -> dict[s
 
 
 def aggregate_phase(browser, replicas: int, smoke: bool) -> dict[str, Any]:
+    """The same visitors on `replicas` replicas: one arrives first (the replica's memory with
+    PyTorch loaded and one session), then the rest; all train."""
     from deploy.cluster import Cluster
 
     count = 3 if smoke else len(VISITORS)
     with Cluster(replicas, env=ENV) as cluster:
-        visitors = open_visitors(browser, cluster.url, count)
+        visitors = open_visitors(browser, cluster.url, 1)
         try:
+            time.sleep(2.0)
+            first = sum(rss_mb(r.process.pid) for r in cluster.members)
+            visitors += [
+                open_visitor(browser, cluster.url, f"v{i + 1}", VISITORS[i])
+                for i in range(1, count)
+            ]
+            for v in visitors:
+                wait_ready(v.page, 240)
             train_all(visitors)
             time.sleep(3.0)
-            return measure_window(cluster, visitors, 5.0 if smoke else 15.0)
+            window = measure_window(cluster, visitors, 5.0 if smoke else 15.0)
+            total = sum(window["rss_mb"].values())
+            return {
+                **window,
+                "rss_one_visitor_mb": first,
+                "per_visitor_mb": (total - first) / (count - 1),
+            }
         finally:
             for v in visitors:
                 v.close()
@@ -609,8 +625,12 @@ def report(main, single, replicas: int, smoke: bool, seconds: float) -> dict[str
             ),
         },
         {
-            "measure": "1 replica RSS MB with all visitors training",
-            "value": list(single["rss_mb"].values()),
+            "measure": "1 replica RSS MB: one visitor / all visitors training",
+            "value": f"{single['rss_one_visitor_mb']:.0f} / {sum(single['rss_mb'].values()):.0f}",
+        },
+        {
+            "measure": "RSS MB per further visitor (these small models)",
+            "value": single["per_visitor_mb"],
         },
     ]
     moved_rows = [

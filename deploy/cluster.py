@@ -448,7 +448,13 @@ def main(argv: list[str] | None = None) -> int:
         "--max-training",
         type=int,
         default=None,
-        help="PLAYGROUND_MAX_TRAINING per replica (default: cores / replicas, at least 1)",
+        help="PLAYGROUND_MAX_TRAINING per replica (default: 2 per core it gets, at least 1; "
+        "one live training uses about 0.6 of a core)",
+    )
+    parser.add_argument(
+        "--workdir",
+        type=Path,
+        help="nginx.conf, cache and logs here, kept (default: a temporary folder)",
     )
     parser.add_argument(
         "--print-config",
@@ -464,9 +470,18 @@ def main(argv: list[str] | None = None) -> int:
         print(nginx_config(ports, args.port, brotli=True), end="")
         return 0
     cores = len(os.sched_getaffinity(0))
-    slots = args.max_training or max(1, cores // args.replicas)
-    cluster = Cluster(args.replicas, args.port, ports, env={"PLAYGROUND_MAX_TRAINING": str(slots)})
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    slots = args.max_training or max(1, 2 * cores // args.replicas)
+    env = {"PLAYGROUND_MAX_TRAINING": str(slots)}
+    cluster = Cluster(
+        args.replicas, args.port, ports, env=env, workdir=args.workdir, workers="auto"
+    )
+
+    def interrupted(*_) -> None:
+        raise KeyboardInterrupt
+
+    # Explicit: a shell's background job starts with SIGINT ignored, and `kill` sends SIGTERM.
+    for number in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(number, interrupted)
     try:
         print(f"starting {args.replicas} replicas on ports {ports} and nginx ...", flush=True)
         cluster.start()
