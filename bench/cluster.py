@@ -126,6 +126,7 @@ class Visitor:
     handshakes: dict[str, dict[str, Any]] = field(default_factory=dict)
     uploads: list[dict[str, Any]] = field(default_factory=list)
     url_before: str | None = None  # page.url just before a replica was killed
+    ws_bytes: int = 0  # websocket payload received so far (server -> browser)
 
     def replicas(self) -> list[str]:
         """The replica behind each websocket handshake, oldest first."""
@@ -148,6 +149,15 @@ class Visitor:
 
 def _header(headers: dict[str, str], name: str) -> str | None:
     return next((v for k, v in headers.items() if k.lower() == name.lower()), None)
+
+
+def frame_bytes(event: dict) -> int:
+    """Payload bytes of a CDP webSocketFrameReceived event (binary frames come base64-encoded;
+    Streamlit's are binary protobuf)."""
+    data = event["response"].get("payloadData", "")
+    return (
+        len(data) * 3 // 4 - data.count("=") if event["response"].get("opcode") == 2 else len(data)
+    )
 
 
 def open_visitor(browser, base_url: str, name: str, params: dict[str, str]) -> Visitor:
@@ -178,6 +188,10 @@ def open_visitor(browser, base_url: str, name: str, params: dict[str, str]) -> V
                 }
             )
 
+    def frame(event: dict) -> None:
+        visitor.ws_bytes += frame_bytes(event)
+
+    cdp.on("Network.webSocketFrameReceived", frame)
     cdp.on("Network.webSocketWillSendHandshakeRequest", will_send)
     cdp.on("Network.webSocketHandshakeResponseReceived", answered)
     cdp.send("Network.enable")
@@ -286,7 +300,7 @@ def first_visit(browser, url: str, settle: float = 3.0) -> dict[str, Any]:
             )
 
         def on_frame(event: dict) -> None:
-            frames[0] += len(event["response"].get("payloadData", ""))
+            frames[0] += frame_bytes(event)
 
         cdp.on("Network.responseReceived", on_response)
         cdp.on(
@@ -328,10 +342,14 @@ def measure_window(cluster, visitors: list[Visitor], seconds: float) -> dict[str
     """Steps/s per visitor and CPU cores per replica over the next `seconds`."""
     pids = replica_pids(cluster)
     cpu0 = {name: cpu_seconds(p) for name, p in pids.items()}
+    visitors[0].page.evaluate("1")  # deliver the CDP events so far
+    ws0 = sum(v.ws_bytes for v in visitors)
     start = time.time() * 1000
     time.sleep(seconds)
     end = time.time() * 1000
     cpu1 = {name: cpu_seconds(p) for name, p in pids.items()}
+    visitors[0].page.evaluate("1")
+    ws1 = sum(v.ws_bytes for v in visitors)
     stats = [window_stats(record(v.page), start, end) for v in visitors]
     speeds = [s["steps_per_s"] or 0.0 for s in stats]
     wall = (end - start) / 1000
@@ -341,6 +359,7 @@ def measure_window(cluster, visitors: list[Visitor], seconds: float) -> dict[str
         "worst_stall_s": max(s["longest_stall_s"] or 0.0 for s in stats),
         "replica_cores": {n: (cpu1[n] - cpu0[n]) / wall for n in cpu0},
         "rss_mb": {r.name: rss_mb(r.process.pid) for r in cluster.members if r.alive()},
+        "ws_kb_per_s_per_visitor": (ws1 - ws0) / 1000 / ((end - start) / 1000) / len(visitors),
         "start": start,
         "end": end,
     }
@@ -623,6 +642,10 @@ def report(main, single, replicas: int, smoke: bool, seconds: float) -> dict[str
                 f" / {multi['rss_mb'].get(n, float('nan')):.0f}"
                 for n in sorted(main["memory"]["idle"])
             ),
+        },
+        {
+            "measure": "websocket kB/s per training visitor (server to browser)",
+            "value": multi["ws_kb_per_s_per_visitor"],
         },
         {
             "measure": "1 replica RSS MB: one visitor / all visitors training",

@@ -90,7 +90,8 @@ def test_resources_follow_the_sizing_in_docs():
     assert env["OMP_NUM_THREADS"] == "1"  # one torch thread per training
     assert int(env["PLAYGROUND_MAX_TRAINING"]) >= int(requests["cpu"])
     docs = (K8S.parents[1] / "docs" / "deploy.md").read_text()
-    assert "PLAYGROUND_MAX_TRAINING" in docs and "2Gi" in docs
+    assert f"PLAYGROUND_MAX_TRAINING={env['PLAYGROUND_MAX_TRAINING']}" in docs
+    assert "2 cores and 2 GiB" in docs and "limit 3 GiB" in docs
 
 
 def test_service_ingress_and_autoscaler_point_at_the_deployment():
