@@ -366,8 +366,9 @@ def measure_window(cluster, visitors: list[Visitor], seconds: float) -> dict[str
 
 
 def gaps(rec: dict[str, Any], start: float, end: float) -> list[float]:
-    """Seconds between consecutive status-line changes inside [start, end] (browser ms)."""
-    times = [t for t, _ in rec["steps"] if start <= t <= end]
+    """Seconds between status-line changes in [start, end] (browser ms), the window's edges
+    included: a page that never changed in it shows one gap as long as the window."""
+    times = [start, *(t for t, _ in rec["steps"] if start < t < end), end]
     return [(b - a) / 1000 for a, b in zip(times, times[1:], strict=False)]
 
 
@@ -503,10 +504,10 @@ def classroom_phase(browser, replicas: int, folder: Path, smoke: bool) -> dict[s
                     {
                         "visitor": v.name,
                         "replica": v.replica(),
-                        "median_gap_s": median(normal),
+                        "median_gap_s": median(normal[1:-1]),
                         "longest_before_s": max(normal, default=None),
                         "longest_after_s": max(after, default=None),
-                        "changes_after": len(after),
+                        "changes_after": len(after) - 1,
                     }
                 )
             out["survivors"] = rows

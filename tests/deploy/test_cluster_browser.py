@@ -11,6 +11,7 @@ visitors on the live replica keep training. No timing targets here (those are in
 from __future__ import annotations
 
 import tempfile
+import time
 from pathlib import Path
 
 import pytest
@@ -46,7 +47,13 @@ def test_uploads_stay_on_their_replica_and_a_killed_replicas_visitors_move(brows
     folder = Path(tempfile.mkdtemp(prefix="test-cluster-"))
     env = {**ENV, "PLAYGROUND_IDLE_SECONDS": "0"}
     visitors = []
+    began = time.perf_counter()
+
+    def phase(name: str) -> None:  # where the time goes (pytest -s shows it)
+        print(f"[cluster test] {name} at {time.perf_counter() - began:.1f} s", flush=True)
+
     with Cluster(2, env=env) as cluster:
+        phase("2 replicas and nginx up")
         try:
             visitors = [
                 open_visitor(browser, cluster.url, f"v{i + 1}", params)
@@ -54,6 +61,7 @@ def test_uploads_stay_on_their_replica_and_a_killed_replicas_visitors_move(brows
             ]
             for v in visitors:
                 wait_ready(v.page, 120)
+            phase("3 visitors ready")
             on = {v.name: v.replica() for v in visitors}
             assert set(on.values()) == {"r1", "r2"}, on  # first visits are spread
 
@@ -63,6 +71,7 @@ def test_uploads_stay_on_their_replica_and_a_killed_replicas_visitors_move(brows
                     upload_csv(v, csv_path)
                 else:
                     checkpoint_round_trip(v, folder)
+            phase("uploads done")
             for v in visitors:
                 assert v.uploads, v.name
                 for upload in v.uploads:
@@ -76,11 +85,12 @@ def test_uploads_stay_on_their_replica_and_a_killed_replicas_visitors_move(brows
             for v in visitors:  # everyone is counting steps before the kill
                 main = v.page.get_by_test_id("stMain")
                 main.get_by_role("button", name=PAUSE).wait_for(timeout=60_000)
+            phase("all training")
             victim = pick_victim(visitors)
             result = kill_and_follow(
                 cluster, visitors, victim, timeout=90, snapshot=ARTIFACTS / "cluster-reconnect.png"
             )
-            print(f"killed {victim}; seconds after the kill: {result['times']}")
+            phase(f"killed {victim}; seconds after the kill: {result['times']}")
             moved = result["moved"]
             assert moved
             for v in moved:
@@ -96,7 +106,7 @@ def test_uploads_stay_on_their_replica_and_a_killed_replicas_visitors_move(brows
             v = survivors[0]
             v.page.wait_for_timeout(4_000)
             after = gaps(record(v.page), result["killed_at"], result["killed_at"] + 60_000)
-            assert len(after) >= 2, after  # its status line kept changing after the kill
+            assert len(after) >= 3, after  # its status line kept changing after the kill
             for v in survivors:
                 assert v.replicas() == [on[v.name]]  # never reconnected: one websocket throughout
         finally:
