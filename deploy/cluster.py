@@ -373,7 +373,8 @@ class Cluster:
     """`replicas` playground processes and nginx in front, all on 127.0.0.1.
 
     `port`: nginx's port (0: a free one). `replica_ports`: default `port`+1... when `port` is
-    given, else free ones; nginx's internal compressing server takes `port`+99 (or a free one). `env`: extra environment for the replicas. Every replica gets the same
+    given, else free ones; nginx's internal compressing server takes `port`+99 (or a free one).
+    `env`: extra environment for the replicas. Every replica gets the same
     STREAMLIT_SERVER_COOKIE_SECRET (from the environment, or a fresh random one)."""
 
     replicas: int = 3
