@@ -326,6 +326,14 @@ def first_visit(browser, url: str, settle: float = 3.0) -> dict[str, Any]:
         context.close()
 
 
+def nginx_cpu(cluster, browser) -> tuple[dict[str, Any], float]:
+    """One first visit through nginx, and the CPU seconds nginx (all its processes) spent."""
+    pids = [cluster.nginx.pid, *descendants(cluster.nginx.pid)]
+    before = cpu_seconds(pids)
+    visit = first_visit(browser, cluster.url)
+    return visit, cpu_seconds(pids) - before
+
+
 # ---- training windows --------------------------------------------------------------------------
 def replica_pids(cluster) -> dict[str, list[int]]:
     return {
@@ -467,7 +475,8 @@ def classroom_phase(browser, replicas: int, folder: Path, smoke: bool) -> dict[s
     with Cluster(replicas, env=ENV) as cluster:
         idle = {r.name: rss_mb(r.process.pid) for r in cluster.members}
         log(f"{replicas} replicas and nginx up at {cluster.url}")
-        out["first_visit"] = first_visit(browser, cluster.url)
+        out["first_visit"], out["nginx_cpu_cold_s"] = nginx_cpu(cluster, browser)
+        _, out["nginx_cpu_warm_s"] = nginx_cpu(cluster, browser)
         out["first_visit_direct"] = first_visit(browser, cluster.members[0].url)
         log(f"first visit: {out['first_visit']}, direct: {out['first_visit_direct']}")
         began = time.time()
@@ -606,6 +615,10 @@ def report(main, single, replicas: int, smoke: bool, seconds: float) -> dict[str
         {"measure": "first visit through nginx, MB on the wire", "value": visit["http_mb"]},
         {"measure": "first visit straight to a replica, MB", "value": direct["http_mb"]},
         {"measure": "first visit requests", "value": visit["requests"]},
+        {
+            "measure": "nginx CPU s per first visit: cold cache (compresses) / warm",
+            "value": f"{main['nginx_cpu_cold_s']:.2f} / {main['nginx_cpu_warm_s']:.3f}",
+        },
         {
             "measure": "first visit websocket payload MB (either way)",
             "value": visit["websocket_mb"],
