@@ -463,6 +463,52 @@ def kill_and_follow(
     return {"killed_at": killed_at, "victim": victim, "moved": moved, "times": to_s}
 
 
+def upload_all(visitors: list[Visitor], folder: Path) -> None:
+    """CSV visitors upload a CSV; the others download their checkpoint and upload it again."""
+    csv_path = write_csv(folder)
+    for v in visitors:
+        if v.params["task"] == "csv":
+            upload_csv(v, csv_path)
+        else:
+            checkpoint_round_trip(v, folder)
+
+
+def survivor_rows(visitors: list[Visitor], failover: dict, window: float) -> list[dict]:
+    """Gaps between status-line changes of the visitors not moved, `window` s before and after."""
+    killed_at = failover["killed_at"]
+    rows = []
+    for v in visitors:
+        if v in failover["moved"]:
+            continue
+        rec = record(v.page)
+        normal = gaps(rec, killed_at - window * 1000, killed_at)
+        after = gaps(rec, killed_at, killed_at + window * 1000)
+        rows.append(
+            {
+                "visitor": v.name,
+                "replica": v.replica(),
+                "median_gap_s": median(normal[1:-1]),
+                "longest_before_s": max(normal),
+                "longest_after_s": max(after),
+                "changes_after": len(after) - 1,
+            }
+        )
+    return rows
+
+
+def visitor_row(v: Visitor) -> dict[str, Any]:
+    return {
+        "visitor": v.name,
+        "settings": " ".join(f"{k}={val}" for k, val in v.params.items()),
+        "replicas": " -> ".join(v.replicas()),
+        "handshakes": len(v.replicas()),
+        "uploads": len(v.uploads),
+        "upload_statuses": ", ".join(str(u["status"]) for u in v.uploads),
+        "upload_replicas_match": all(u["replica"] == v.replicas()[0] for u in v.uploads),
+        **settings_shown(v),
+    }
+
+
 # ---- the benchmark -----------------------------------------------------------------------------
 def classroom_phase(browser, replicas: int, folder: Path, smoke: bool) -> dict[str, Any]:
     """First visit, 6 visitors with uploads, training window, failover, on one fresh cluster."""
@@ -483,12 +529,7 @@ def classroom_phase(browser, replicas: int, folder: Path, smoke: bool) -> dict[s
         visitors = open_visitors(browser, cluster.url, count)
         out["load_s"] = time.time() - began
         try:
-            csv_path = write_csv(folder)
-            for v in visitors:
-                if v.params["task"] == "csv":
-                    upload_csv(v, csv_path)
-                else:
-                    checkpoint_round_trip(v, folder)
+            upload_all(visitors, folder)
             log(f"{count} visitors loaded in {out['load_s']:.1f} s, uploads done")
             with_visitors = {r.name: rss_mb(r.process.pid) for r in cluster.members}
             stuck = next(v for v in visitors if v.uploads)
@@ -502,40 +543,9 @@ def classroom_phase(browser, replicas: int, folder: Path, smoke: bool) -> dict[s
                 cluster, visitors, victim, snapshot=ARTIFACTS / "cluster-reconnect.png"
             )
             time.sleep(max(0.0, failover["killed_at"] / 1000 + window - time.time()))
-            killed_at = failover["killed_at"]
-            survivors = [v for v in visitors if v not in failover["moved"]]
-            rows = []
-            for v in survivors:
-                rec = record(v.page)
-                normal = gaps(rec, killed_at - window * 1000, killed_at)
-                after = gaps(rec, killed_at, killed_at + window * 1000)
-                rows.append(
-                    {
-                        "visitor": v.name,
-                        "replica": v.replica(),
-                        "median_gap_s": median(normal[1:-1]),
-                        "longest_before_s": max(normal, default=None),
-                        "longest_after_s": max(after, default=None),
-                        "changes_after": len(after) - 1,
-                    }
-                )
-            out["survivors"] = rows
+            out["survivors"] = survivor_rows(visitors, failover, window)
             out["failover"] = failover
-            out["visitors"] = [
-                {
-                    "visitor": v.name,
-                    "settings": " ".join(f"{k}={val}" for k, val in v.params.items()),
-                    "replicas": " -> ".join(v.replicas()),
-                    "handshakes": len(v.replicas()),
-                    "uploads": len(v.uploads),
-                    "upload_statuses": ", ".join(str(u["status"]) for u in v.uploads),
-                    "upload_replicas_match": all(
-                        u["replica"] == v.replicas()[0] for u in v.uploads
-                    ),
-                    **settings_shown(v),
-                }
-                for v in visitors
-            ]
+            out["visitors"] = [visitor_row(v) for v in visitors]
             out["memory"] = {"idle": idle, "with_visitors": with_visitors}
             out["victim"] = victim
         finally:

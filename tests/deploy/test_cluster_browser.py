@@ -20,7 +20,6 @@ from bench.browser import PAUSE, record, wait_ready
 from bench.cluster import (
     ENV,
     VISITORS,
-    checkpoint_round_trip,
     gaps,
     kill_and_follow,
     misrouted_upload,
@@ -28,8 +27,7 @@ from bench.cluster import (
     pick_victim,
     settings_shown,
     train_all,
-    upload_csv,
-    write_csv,
+    upload_all,
 )
 from deploy.cluster import Cluster, nginx_binary
 
@@ -65,12 +63,7 @@ def test_uploads_stay_on_their_replica_and_a_killed_replicas_visitors_move(brows
             on = {v.name: v.replica() for v in visitors}
             assert set(on.values()) == {"r1", "r2"}, on  # first visits are spread
 
-            csv_path = write_csv(folder)
-            for v in visitors:
-                if v.params["task"] == "csv":
-                    upload_csv(v, csv_path)
-                else:
-                    checkpoint_round_trip(v, folder)
+            upload_all(visitors, folder)  # a CSV, or the page's own checkpoint
             phase("uploads done")
             for v in visitors:
                 assert v.uploads, v.name
