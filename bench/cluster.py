@@ -28,7 +28,10 @@ The same harness (`open_visitor`, `upload_csv`, `checkpoint_round_trip`, `misrou
 from __future__ import annotations
 
 import contextlib
+import json
+import os
 import re
+import subprocess
 import sys
 import tempfile
 import time
@@ -509,6 +512,58 @@ def visitor_row(v: Visitor) -> dict[str, Any]:
     }
 
 
+# ---- memory a replica holds per model at the size limit ----------------------------------------
+HELD_MODELS = 4
+
+
+def held_memory_child() -> dict[str, Any]:
+    """In a fresh process: build, train 5 steps and probe HELD_MODELS experiments of the widest
+    config the budget allows (LSTM 512 x 3), keeping them all, as a replica keeps its visitors'
+    runs; resident MB after each (after gc and malloc_trim, so transient peaks don't count)."""
+    import ctypes
+    import gc
+
+    import torch
+
+    from bench.memory import edge
+    from core import Experiment, ExperimentConfig
+
+    torch.set_num_threads(1)
+    libc = ctypes.CDLL("libc.so.6")
+
+    def resident() -> float:
+        gc.collect()
+        libc.malloc_trim(0)
+        return rss_mb(os.getpid(), children=False)
+
+    spec = edge("lstm", 512, layers=3, batch=1)
+    base, held, after = resident(), [], []
+    for _ in range(HELD_MODELS):
+        exp = Experiment(ExperimentConfig(**spec, val_every=1000))
+        exp.step(5)
+        held.append((exp, exp.probe(jacobian=False)))
+        after.append(resident() - base)
+    return {
+        "config": spec,
+        "held_mb": after,
+        "marginal_mb": (after[-1] - after[0]) / (HELD_MODELS - 1),
+    }
+
+
+def held_memory() -> dict[str, Any]:
+    result = subprocess.run(
+        [sys.executable, "-m", "bench.cluster", "--held"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, "OMP_NUM_THREADS": "1"},
+    )
+    if result.returncode != 0:
+        raise RuntimeError(result.stderr[-2000:])
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
 # ---- the benchmark -----------------------------------------------------------------------------
 def classroom_phase(browser, replicas: int, folder: Path, smoke: bool) -> dict[str, Any]:
     """First visit, 6 visitors with uploads, training window, failover, on one fresh cluster."""
@@ -604,6 +659,7 @@ def run(smoke: bool = False) -> dict[str, Any]:
             single = aggregate_phase(browser, 1, smoke)
         finally:
             browser.close()
+    main["held"] = None if smoke else held_memory()
     return report(main, single, replicas, smoke, time.perf_counter() - started)
 
 
@@ -678,6 +734,15 @@ def report(main, single, replicas: int, smoke: bool, seconds: float) -> dict[str
         {
             "measure": "RSS MB per further visitor (these small models)",
             "value": single["per_visitor_mb"],
+        },
+        {
+            "measure": f"resident MB held per run at the size limit (LSTM 512 x 3, {HELD_MODELS} kept"
+            "; first, then each further)",
+            "value": (
+                f"{main['held']['held_mb'][0]:.0f}, {main['held']['marginal_mb']:.0f}"
+                if main.get("held")
+                else None
+            ),
         },
     ]
     moved_rows = [
@@ -774,7 +839,9 @@ def report(main, single, replicas: int, smoke: bool, seconds: float) -> dict[str
     )
 
 
-if __name__ == "__main__":  # a quick look without writing bench's files: python -m bench.cluster
+if __name__ == "__main__" and "--held" in sys.argv:  # the child of held_memory()
+    print(json.dumps(held_memory_child()))
+elif __name__ == "__main__":  # a quick look without writing bench's files: python -m bench.cluster
     from bench.common import machine
     from bench.run import render
 
