@@ -10,7 +10,6 @@ visitors on the live replica keep training. No timing targets here (those are in
 
 from __future__ import annotations
 
-import tempfile
 import time
 from pathlib import Path
 
@@ -40,9 +39,9 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 PICKED = [VISITORS[0], VISITORS[3], VISITORS[1]]  # csv, sine (checkpoint), csv
 
 
-def test_uploads_stay_on_their_replica_and_a_killed_replicas_visitors_move(browser):
+def test_uploads_stay_on_their_replica_and_a_killed_replicas_visitors_move(browser, tmp_path):
     ARTIFACTS.mkdir(exist_ok=True)
-    folder = Path(tempfile.mkdtemp(prefix="test-cluster-"))
+    folder = tmp_path
     env = {**ENV, "PLAYGROUND_IDLE_SECONDS": "0"}
     visitors = []
     began = time.perf_counter()
