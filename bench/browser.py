@@ -114,12 +114,12 @@ class Server:
             )
         else:
             self.log = log_path.open("w+")  # noqa: SIM115
+        self.process: subprocess.Popen | None = None
+        self.started = self.healthy = 0.0
 
     @property
     def log_path(self) -> Path:
         return Path(self.log.name)
-        self.process: subprocess.Popen | None = None
-        self.started = self.healthy = 0.0
 
     @property
     def url(self) -> str:
