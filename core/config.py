@@ -13,13 +13,12 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from core.cells import CELL_NAMES, get_cell
 
-TASK_NAMES = ("next_number", "sine", "adding", "copy", "text", "speech", "csv")
 INIT_NAMES = ("default", "orthogonal", "identity", "scaled")
 OPTIMIZER_NAMES = ("adam", "sgd", "rmsprop")
 SEQUENCE_KINDS = ("arithmetic", "geometric", "fibonacci")
@@ -47,15 +46,22 @@ class Field:
     default: Any
     low: float | None = None
     high: float | None = None
-    choices: tuple[str, ...] | None = None
+    # The allowed names, or a function giving them (for a registry that imports this module).
+    choices: tuple[str, ...] | Callable[[], tuple[str, ...]] | None = None
     help: str = ""
+    link_only: bool = False  # a setting of the link (the page), not of the run
+
+    @property
+    def options(self) -> tuple[str, ...] | None:
+        """The allowed names (None for numbers and flags)."""
+        return self.choices() if callable(self.choices) else self.choices
 
     def check(self, value: Any) -> Any:
         """Return `value` converted to this field's type, or raise ConfigError saying what is allowed."""
         if self.choices is not None:
-            if not isinstance(value, str) or value not in self.choices:
+            if not isinstance(value, str) or value not in self.options:
                 raise ConfigError(
-                    f"unknown {self.name} {value!r}; choose one of: {', '.join(self.choices)}"
+                    f"unknown {self.name} {value!r}; choose one of: {', '.join(self.options)}"
                 )
             return value
         if self.kind is bool:
@@ -113,102 +119,73 @@ class Field:
         return str(value)
 
 
-def _f(name, kind, default, low=None, high=None, choices=None, help=""):
-    return Field(name, kind, default, low, high, choices, help)
+def setting(default: Any, low=None, high=None, choices=None, help: str = "") -> Any:
+    """Declare one setting of ExperimentConfig: its default, bounds (numbers) or choices (names)
+    and a help text. The type comes from the annotation; `FIELDS` is built from these."""
+    metadata = {"low": low, "high": high, "choices": choices, "help": help}
+    return dataclasses.field(default=default, metadata=metadata)
 
 
-FIELDS: dict[str, Field] = {
-    f.name: f
-    for f in [
-        # model
-        _f("cell", str, "lstm", choices=CELL_NAMES, help="recurrent cell"),
-        _f("hidden", int, 32, 1, 1024, help="hidden units per layer"),
-        _f("layers", int, 1, 1, 3, help="stacked recurrent layers"),
-        _f("dropout", float, 0.0, 0.0, 0.9, help="dropout between layers (needs 2+ layers)"),
-        _f("init", str, "default", choices=INIT_NAMES, help="recurrent weight initialisation"),
-        _f("init_gain", float, 1.0, 0.01, 10.0, help="gain for orthogonal/identity/scaled init"),
-        _f("forget_bias", float, 1.0, 0.0, 1.0, help="LSTM forget-gate bias at init (0 or 1)"),
-        # task
-        _f("task", str, "next_number", choices=TASK_NAMES, help="what the model learns"),
-        _f("seq_len", int, 20, 2, 400, help="time steps per sequence"),
-        _f(
-            "min_len",
-            int,
-            0,
-            0,
-            400,
-            help="shortest sequence for ragged tasks (0: all full length)",
-        ),
-        _f("lag", int, 10, 0, 200, help="copy task: steps to wait before recalling"),
-        _f("n_symbols", int, 4, 1, 20, help="copy task: how many symbols to remember"),
-        _f("alphabet", int, 8, 2, 32, help="copy task: distinct symbols"),
-        _f("noise", float, 0.1, 0.0, 2.0, help="noise level (sine, speech)"),
-        _f("horizon", int, 10, 1, 100, help="sine/csv: steps predicted ahead in the rollout"),
-        _f("sequence_kind", str, "arithmetic", choices=SEQUENCE_KINDS, help="next_number family"),
-        _f("n_classes", int, 4, 2, 10, help="speech: number of words"),
-        _f("csv_column", int, 0, 0, 1000, help="csv: which numeric column"),
-        _f("normalise", str, "zscore", choices=NORMALISATIONS, help="csv: scaling"),
-        _f(
-            "val_fraction",
-            float,
-            0.2,
-            0.05,
-            0.5,
-            help="csv: last part of the series kept for validation",
-        ),
-        # training
-        _f("optimizer", str, "adam", choices=OPTIMIZER_NAMES, help="update rule"),
-        _f("lr", float, 0.01, 1e-5, 10.0, help="learning rate"),
-        _f("momentum", float, 0.9, 0.0, 0.999, help="SGD momentum"),
-        _f("weight_decay", float, 0.0, 0.0, 0.1, help="L2 weight decay"),
-        _f("clip", float, 1.0, 0.0, 100.0, help="gradient-norm clipping threshold (0: off)"),
-        _f("batch_size", int, 32, 1, 512, help="sequences per optimizer step"),
-        # 50, not 10: a validation pass is a forward over the 128-sequence validation set, about
-        # 128 / (3 x batch_size) training steps; every 10 steps it cost 4-15% of training at
-        # batch 32-64 (bench/RESULTS.md), every 50 steps it costs 1-3%.
-        _f("val_every", int, 50, 1, 1000, help="steps between validation passes"),
-        _f("max_steps", int, 2000, 1, 100_000, help="step budget for a run"),
-        _f("seed", int, 0, 0, 2**31 - 1, help="seeds weights and data"),
-    ]
-}
+def _task_names() -> tuple[str, ...]:
+    # The tasks register themselves in core.tasks, which imports this module: asked late.
+    from core.tasks import TASKS
+
+    return tuple(TASKS)
 
 
 @dataclass(frozen=True)
 class ExperimentConfig:
-    """Everything that defines a run. Invalid values raise ConfigError on construction."""
+    """Everything that defines a run: each setting declared once, here, with its default and
+    bounds. Invalid values raise ConfigError on construction."""
 
-    cell: str = "lstm"
-    hidden: int = 32
-    layers: int = 1
-    dropout: float = 0.0
-    init: str = "default"
-    init_gain: float = 1.0
-    forget_bias: float = 1.0
-    task: str = "next_number"
-    seq_len: int = 20
-    min_len: int = 0
-    lag: int = 10
-    n_symbols: int = 4
-    alphabet: int = 8
-    noise: float = 0.1
-    horizon: int = 10
-    sequence_kind: str = "arithmetic"
-    n_classes: int = 4
-    csv_column: int = 0
-    normalise: str = "zscore"
-    val_fraction: float = 0.2
-    optimizer: str = "adam"
-    lr: float = 0.01
-    momentum: float = 0.9
-    weight_decay: float = 0.0
-    clip: float = 1.0
-    batch_size: int = 32
-    val_every: int = 50
-    max_steps: int = 2000
-    seed: int = 0
+    # model
+    cell: str = setting("lstm", choices=CELL_NAMES, help="recurrent cell")
+    hidden: int = setting(32, 1, 1024, help="hidden units per layer")
+    layers: int = setting(1, 1, 3, help="stacked recurrent layers")
+    dropout: float = setting(0.0, 0.0, 0.9, help="dropout between layers (needs 2+ layers)")
+    init: str = setting("default", choices=INIT_NAMES, help="recurrent weight initialisation")
+    init_gain: float = setting(1.0, 0.01, 10.0, help="gain for orthogonal/identity/scaled init")
+    forget_bias: float = setting(1.0, 0.0, 1.0, help="LSTM forget-gate bias at init (0 or 1)")
+    # task
+    task: str = setting("next_number", choices=_task_names, help="what the model learns")
+    seq_len: int = setting(20, 2, 400, help="time steps per sequence")
+    min_len: int = setting(
+        0,
+        0,
+        400,
+        help="shortest sequence for ragged tasks (0: all full length)",
+    )
+    lag: int = setting(10, 0, 200, help="copy task: steps to wait before recalling")
+    n_symbols: int = setting(4, 1, 20, help="copy task: how many symbols to remember")
+    alphabet: int = setting(8, 2, 32, help="copy task: distinct symbols")
+    noise: float = setting(0.1, 0.0, 2.0, help="noise level (sine, speech)")
+    horizon: int = setting(10, 1, 100, help="sine/csv: steps predicted ahead in the rollout")
+    sequence_kind: str = setting("arithmetic", choices=SEQUENCE_KINDS, help="next_number family")
+    n_classes: int = setting(4, 2, 10, help="speech: number of words")
+    csv_column: int = setting(0, 0, 1000, help="csv: which numeric column")
+    normalise: str = setting("zscore", choices=NORMALISATIONS, help="csv: scaling")
+    val_fraction: float = setting(
+        0.2,
+        0.05,
+        0.5,
+        help="csv: last part of the series kept for validation",
+    )
+    # training
+    optimizer: str = setting("adam", choices=OPTIMIZER_NAMES, help="update rule")
+    lr: float = setting(0.01, 1e-5, 10.0, help="learning rate")
+    momentum: float = setting(0.9, 0.0, 0.999, help="SGD momentum")
+    weight_decay: float = setting(0.0, 0.0, 0.1, help="L2 weight decay")
+    clip: float = setting(1.0, 0.0, 100.0, help="gradient-norm clipping threshold (0: off)")
+    batch_size: int = setting(32, 1, 512, help="sequences per optimizer step")
+    # 50, not 10: a validation pass is a forward over the 128-sequence validation set, about
+    # 128 / (3 x batch_size) training steps; every 10 steps it cost 4-15% of training at
+    # batch 32-64 (bench/RESULTS.md), every 50 steps it costs 1-3%.
+    val_every: int = setting(50, 1, 1000, help="steps between validation passes")
+    max_steps: int = setting(2000, 1, 100_000, help="step budget for a run")
+    seed: int = setting(0, 0, 2**31 - 1, help="seeds weights and data")
 
     def __post_init__(self) -> None:
-        for name, field in FIELDS.items():
+        for name, field in RUN_FIELDS.items():
             object.__setattr__(self, name, field.check(getattr(self, name)))
 
     def check_budget(self, budget: int | None = COST_BUDGET) -> None:
@@ -246,7 +223,7 @@ class ExperimentConfig:
         """Query parameters for a link: only the fields that differ from their defaults."""
         return {
             name: field.format(getattr(self, name))
-            for name, field in FIELDS.items()
+            for name, field in RUN_FIELDS.items()
             if getattr(self, name) != field.default
         }
 
@@ -269,11 +246,30 @@ class ExperimentConfig:
                     )
                 raw = raw[-1]
             field = FIELDS.get(key)
+            if field is not None and field.link_only:
+                continue  # the page's setting, read by core.links
             if field is None:
                 notices.append(f"unknown setting '{shown_key}' was ignored")
                 continue
             values[key] = _repair(field, str(raw), notices)
         return _fit_budget(values, notices), notices
+
+
+_KINDS = {"str": str, "int": int, "float": float, "bool": bool}
+
+# The one schema: every setting of a run (from the dataclass above) and the link-only ones.
+FIELDS: dict[str, Field] = {
+    f.name: Field(f.name, _KINDS[f.type], f.default, **f.metadata)
+    for f in dataclasses.fields(ExperimentConfig)
+}
+FIELDS["classroom"] = Field(
+    "classroom",
+    bool,
+    False,
+    help="the page shows only Train/Pause and Reset, for a projector",
+    link_only=True,
+)
+RUN_FIELDS = {name: field for name, field in FIELDS.items() if not field.link_only}
 
 
 def _repair(field: Field, raw: str, notices: list[str]) -> Any:

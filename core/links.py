@@ -20,7 +20,7 @@ from core.config import FIELDS, ConfigError, ExperimentConfig
 from core.tasks import TASKS, make_task
 
 MAX_NOTICES = 6
-CLASSROOM = "classroom"  # link-only setting: the page shows only Train/Pause and Reset
+CLASSROOM = FIELDS["classroom"]  # a link-only setting: the page shows only Train/Pause, Reset
 
 
 @dataclass
@@ -35,19 +35,27 @@ class Link:
 def read_link(params: Mapping[str, str | list[str]], data: Any = None) -> Link:
     """Settings and classroom mode from URL parameters; never raises (see config_from_link)."""
     params = dict(params)
-    raw = params.pop(CLASSROOM, None)
+    raw = params.pop(CLASSROOM.name, None)
+    notices: list[str] = []
     if isinstance(raw, list | tuple):
+        if len(raw) > 1:
+            notices.append(f"'{CLASSROOM.name}' was given {len(raw)} times; the last one is used")
         raw = raw[-1] if raw else None
-    classroom = str(raw).strip().lower() in ("1", "true", "yes", "on") if raw else False
-    config, notices = config_from_link(params, data)
-    return Link(config, classroom, notices)
+    classroom = CLASSROOM.default
+    if raw is not None:
+        try:
+            classroom = CLASSROOM.parse(str(raw)[:100])
+        except ConfigError as error:
+            notices.append(f"{error}; using {CLASSROOM.format(CLASSROOM.default)}")
+    config, more = config_from_link(params, data)
+    return Link(config, classroom, cap(notices + more))
 
 
 def link_params(config: ExperimentConfig, classroom: bool = False) -> dict[str, str]:
     """Query parameters of a link to these settings: only what differs from the defaults."""
     params = config.to_params()
-    if classroom:
-        params[CLASSROOM] = "1"
+    if classroom != CLASSROOM.default:
+        params[CLASSROOM.name] = CLASSROOM.format(classroom)
     return params
 
 

@@ -127,8 +127,8 @@ def field_widget(name: str, config: ExperimentConfig, label: str) -> Any:
     """A widget for any config field, chosen from its schema (choices, int or float bounds)."""
     field = FIELDS[name]
     key = state.seed_widget(name, getattr(config, name))
-    if field.choices is not None:
-        return st.selectbox(label, field.choices, key=key, help=field.help)
+    if field.options is not None:
+        return st.selectbox(label, field.options, key=key, help=field.help)
     if field.kind is int:
         low, high = int(field.low), int(field.high)
         if name in SLIDER_FIELDS:

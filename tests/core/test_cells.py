@@ -24,7 +24,7 @@ def test_one_registry_everywhere():
     from core.config import FIELDS
     from core.model import CELLS as MODEL_CELLS
 
-    assert CELL_NAMES == ("rnn", "rnn_relu", "lstm", "gru") == FIELDS["cell"].choices
+    assert CELL_NAMES == ("rnn", "rnn_relu", "lstm", "gru") == FIELDS["cell"].options
     assert EXPORTED_CELLS is CELLS is MODEL_CELLS
 
 

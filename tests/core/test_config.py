@@ -4,13 +4,31 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from core.config import COST_BUDGET, FIELDS, ConfigError, ExperimentConfig
+from core.config import COST_BUDGET, FIELDS, RUN_FIELDS, ConfigError, ExperimentConfig
 
 
 def test_defaults_are_valid_and_within_bounds():
     config = ExperimentConfig()
-    for name, field in FIELDS.items():
+    for name, field in RUN_FIELDS.items():
         assert field.check(getattr(config, name)) == getattr(config, name)
+    assert FIELDS["classroom"].check(FIELDS["classroom"].default) is False
+
+
+def test_every_setting_is_declared_once_with_its_type_default_and_bounds():
+    """FIELDS is built from the dataclass's own declarations, classroom added as a link-only one:
+    there is no second list of defaults to fall out of step."""
+    import dataclasses
+
+    declared = {f.name: f.default for f in dataclasses.fields(ExperimentConfig)}
+    assert {name: f.default for name, f in RUN_FIELDS.items()} == declared
+    assert set(FIELDS) - set(RUN_FIELDS) == {"classroom"} and FIELDS["classroom"].link_only
+    assert FIELDS["task"].options[:2] == ("next_number", "sine")  # from the task registry
+    for field in RUN_FIELDS.values():
+        assert field.help and (
+            field.options
+            or (field.low is not None and field.high is not None)
+            or field.kind is bool
+        )
 
 
 @pytest.mark.parametrize(

@@ -73,7 +73,7 @@ def real_steps(batch: Batch) -> torch.Tensor:
 
 
 def test_every_task_is_registered_and_covered():
-    assert set(TASKS) == set(FIELDS["task"].choices)
+    assert set(TASKS) == set(FIELDS["task"].options)
     assert {kwargs["task"] for kwargs in CONFIGS.values()} == set(TASKS)
 
 

@@ -26,15 +26,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from streamlit.testing.v1 import AppTest
 
-from core.config import COST_BUDGET, FIELDS, ConfigError, ExperimentConfig
-from core.links import config_from_link
+from core.config import COST_BUDGET, FIELDS, RUN_FIELDS, ConfigError, ExperimentConfig
+from core.links import config_from_link, read_link
 from playground.actions import plain_text
 
 APP = str(Path(__file__).resolve().parents[2] / "playground" / "app.py")
 NOTICE_PREFIX = "From the link: "
 # A Markdown link, bold or an HTML tag that was not escaped (a backslash before it escapes it).
 UNESCAPED_MARKUP = re.compile(r"(?<!\\)\]\(|(?<!\\)\*\*|(?<!\\)<[a-z/]")
-CLASSROOM = "classroom"
 
 
 @dataclass(frozen=True)
@@ -45,8 +44,8 @@ class Link:
 
 
 # ---- the corpus -------------------------------------------------------------------------------
-NUMERIC = [name for name, f in FIELDS.items() if f.choices is None]
-CHOICE = [name for name, f in FIELDS.items() if f.choices is not None]
+NUMERIC = [name for name, f in RUN_FIELDS.items() if f.choices is None]
+CHOICE = [name for name, f in RUN_FIELDS.items() if f.choices is not None]
 NON_FINITE = ["nan", "NaN", "inf", "-inf", "+inf", "Infinity", "-Infinity", "1e309", "-nan"]
 JUNK = ["abc", "0x1F", "1,5", "1.2.3", "12abc", "true", "None", "[1]", "{}", "1e", "--1", "½"]
 LONG = "9" * 10_240  # 10 KB
@@ -79,7 +78,7 @@ def generated() -> list[Link]:
             add(f"{name}-fraction", True, **{name: str(FIELDS[name].low + 1.5)})
     # Every choice field: wrong case, unknown, empty, a number, a look-alike, surrounding junk.
     for name in CHOICE:
-        first = FIELDS[name].choices[0]
+        first = FIELDS[name].options[0]
         add(f"{name}-upper", True, **{name: first.upper()})
         add(f"{name}-unknown", True, **{name: "chess"})
         add(f"{name}-empty", True, **{name: ""})
@@ -180,12 +179,12 @@ def generated() -> list[Link]:
     add("repeat-empty-then-good", True, task=["", "sine"])
     add("repeat-five-times", True, lr=["0.1"] * 5)
     add("repeat-many", True, seed=[str(i) for i in range(50)])
-    add("repeat-classroom", False, classroom=["1", "0"], cell="gru")
+    add("repeat-classroom", True, classroom=["1", "0"], cell="gru")
 
     # Classroom links.
-    add("classroom-odd-value", False, classroom="maybe")
+    add("classroom-odd-value", True, classroom="maybe")
     add("classroom-with-bad-cell", True, classroom="1", cell="lstn")
-    add("classroom-long", False, classroom="1" * 10_240)
+    add("classroom-long", True, classroom="1" * 10_240)
 
     # Over the cost budget (batch x seq_len x gates x (hidden^2 + 64 hidden) x layers).
     add("budget-max-everything", True, hidden="1024", seq_len="400", batch_size="512", layers="3")
@@ -271,10 +270,8 @@ def open_page(params: dict[str, str | list[str]], tab: str | None = None) -> App
 
 def as_sent(params: dict[str, str | list[str]]) -> dict[str, list[str]]:
     """The parameters the script sees: encoded into a query string and parsed back, as Streamlit
-    does, with the classroom switch taken out."""
-    received = parse_qs(urlencode(params, doseq=True), keep_blank_values=True)
-    received.pop(CLASSROOM, None)
-    return received
+    does."""
+    return parse_qs(urlencode(params, doseq=True), keep_blank_values=True)
 
 
 def test_the_corpus_is_large_and_covers_every_field():
@@ -286,7 +283,8 @@ def test_the_corpus_is_large_and_covers_every_field():
 
 @pytest.mark.parametrize("link", CORPUS, ids=IDS)
 def test_a_link_opens_the_page_with_notices_and_valid_settings(link: Link):
-    expected_config, expected_notices = config_from_link(as_sent(link.params))
+    expected = read_link(as_sent(link.params))
+    expected_config, expected_notices = expected.config, expected.notices
     # 264 links come down to about 80 distinct settings: the charts of each are drawn once (the
     # Training tab); for settings already drawn, the page opens on the Cell tab, which has no
     # charts, and the links' own part (notices, repairs, the build) is checked as before.
@@ -369,13 +367,13 @@ def test_any_query_string_parses_to_a_valid_config(query):
 def _field_value(name: str):
     f = FIELDS[name]
     if f.choices is not None:
-        return st.sampled_from(f.choices)
+        return st.sampled_from(f.options)
     if f.kind is int:
         return st.integers(int(f.low), int(f.high))
     return st.floats(f.low, f.high, allow_nan=False)
 
 
-VALID_CONFIGS = st.builds(ExperimentConfig, **{name: _field_value(name) for name in FIELDS})
+VALID_CONFIGS = st.builds(ExperimentConfig, **{name: _field_value(name) for name in RUN_FIELDS})
 
 
 @settings(max_examples=300, deadline=None)
