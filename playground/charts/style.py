@@ -20,6 +20,7 @@ import warnings
 import numpy as np
 import plotly.graph_objects as go
 
+from core.cells import CELLS
 from core.probes import Probe
 
 MAX_HISTORY_POINTS = 1000  # per history trace; a 100k-step run still draws in ~10 KB per trace
@@ -61,16 +62,9 @@ MARKERS = ("circle", "square", "diamond", "triangle-up", "x", "star")
 LOG_AXIS = dict(type="log", exponentformat="power")  # 10⁻⁶, not "1μ"
 DIVERGING = "RdBu_r"  # red positive, blue negative, white at zero
 SEQUENTIAL = "Viridis"
-# Sigmoid gates live in 0..1, tanh ones in -1..1; fixed ranges make frames comparable over training.
-GATE_RANGES = {
-    "input": (0.0, 1.0),
-    "forget": (0.0, 1.0),
-    "output": (0.0, 1.0),
-    "reset": (0.0, 1.0),
-    "update": (0.0, 1.0),
-    "cell_candidate": (-1.0, 1.0),
-    "candidate": (-1.0, 1.0),
-}
+# Each gate's activation range from the cell registry (sigmoid 0..1, tanh -1..1): fixed colour
+# ranges make frames comparable over training.
+GATE_RANGES = {gate.name: (gate.low, gate.high) for cell in CELLS.values() for gate in cell.gates}
 AXIS = dict(
     gridcolor="#EBF0F8",
     linecolor="#C8D4E3",

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from core.model import get_cell
+from core.cells import get_cell
 from playground import charts, state
 from playground.actions import training as actions
 from playground.views.common import chart, example_picker

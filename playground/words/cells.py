@@ -3,6 +3,8 @@ charts show), a note on each, and the parameter count derived step by step."""
 
 from __future__ import annotations
 
+from core.cells import get_cell
+
 # ---- cell equations (PyTorch's conventions, so they match the weights the charts show) ------
 
 EQUATIONS: dict[str, list[str]] = {
@@ -50,25 +52,11 @@ EQUATION_NOTES: dict[str, str] = {
     "four.",
 }
 
-# Weight blocks per layer: one per gate plus the candidate (PyTorch stacks them in one matrix).
-GATE_BLOCKS = {"rnn": 1, "rnn_relu": 1, "gru": 3, "lstm": 4}
-
-
-def parameter_count(cell: str, input_size: int, hidden: int, layers: int, output_size: int) -> int:
-    """Parameters of a SequenceModel, counted the way PyTorch stores them (two bias vectors)."""
-    blocks = GATE_BLOCKS[cell]
-    total = 0
-    for layer in range(layers):
-        layer_input = input_size if layer == 0 else hidden
-        total += blocks * (hidden * layer_input + hidden * hidden + 2 * hidden)
-    return total + hidden * output_size + output_size
-
-
 def parameter_explanation(
     cell: str, input_size: int, hidden: int, layers: int, output_size: int
 ) -> str:
-    """Markdown that derives the parameter count step by step."""
-    blocks = GATE_BLOCKS[cell]
+    """Markdown that derives the parameter count step by step (the cell registry's count)."""
+    blocks = get_cell(cell).gate_count
     lines = [
         f"Each recurrent layer holds **{blocks}** weight block{'s' if blocks > 1 else ''} "
         "(one per gate or candidate). A block has an input matrix (H x inputs), a recurrent "
@@ -83,11 +71,11 @@ def parameter_explanation(
         )
     readout = hidden * output_size + output_size
     lines.append(f"- readout: {hidden}x{output_size} + {output_size} = **{readout:,}**")
-    total = parameter_count(cell, input_size, hidden, layers, output_size)
+    total = get_cell(cell).parameter_count(input_size, hidden, layers, output_size)
     lines.append(f"\nTotal: **{total:,}** parameters.")
     if cell in ("lstm", "gru"):
         other = "gru" if cell == "lstm" else "lstm"
-        other_total = parameter_count(other, input_size, hidden, layers, output_size)
+        other_total = get_cell(other).parameter_count(input_size, hidden, layers, output_size)
         lines.append(
             f"The same size as {other.upper()} would have {other_total:,}: a GRU's recurrent "
             "part is 3/4 of an LSTM's."
