@@ -12,10 +12,10 @@ if ROOT not in sys.path:
 
 import streamlit as st  # noqa: E402
 
+PAGE_CSS = (Path(__file__).parent / "static" / "page.css").read_text()
+
 st.set_page_config(page_title="RNN playground", page_icon="🔁", layout="wide")
-# Streamlit's "Running... Stop" indicator would flicker at every live-training tick, and its Stop
-# button stops one script run, not training: hide it, so Pause is the one way to stop.
-st.html("<style>[data-testid='stStatusWidget'] {display: none;}</style>")
+st.html(f"<style>{PAGE_CSS}</style>")  # the status widget, contrast, reduced motion: see the file
 
 # The first visit after a server start imports PyTorch (seconds on a busy machine): say so rather
 # than show a blank page. Later runs find the modules loaded and skip the spinner.
