@@ -15,7 +15,7 @@ from typing import Any
 
 from core import Experiment, Probe
 from core.teaching import ClaimRun, Race, Sweep
-from playground.live import JACOBIAN_EVERY_SECONDS, Pace
+from playground.live import JACOBIAN_EVERY_SECONDS, TEACHING_COMPUTE_SECONDS, Pace
 
 
 @dataclass
@@ -116,7 +116,7 @@ class SweepDriver:
     """A memory sweep: its runs, each a fresh Experiment, up to `workers` at a time."""
 
     sweep: Sweep
-    pace: Pace = field(default_factory=Pace)
+    pace: Pace = field(default_factory=lambda: Pace(tick_compute=TEACHING_COMPUTE_SECONDS))
     workers: int = 2
 
     @property
@@ -149,7 +149,7 @@ class ClaimDriver:
     """A claim's experiments trained side by side, up to `workers` at once."""
 
     run: ClaimRun
-    pace: Pace = field(default_factory=Pace)
+    pace: Pace = field(default_factory=lambda: Pace(tick_compute=TEACHING_COMPUTE_SECONDS))
     workers: int = 2
 
     @property

@@ -28,6 +28,7 @@ from typing import Any, Protocol
 TIMER_SECONDS = 0.1
 TICK_SECONDS = 0.25
 TICK_COMPUTE_SECONDS = 0.17
+TEACHING_COMPUTE_SECONDS = 0.6  # a claim or sweep tick: see Pace.tick_compute
 MIN_COMPUTE_SECONDS = 0.12  # on a busy machine, keep training at a fair pace over redraw rate
 MAX_STEPS_PER_TICK = 200
 JACOBIAN_EVERY_SECONDS = 2.0  # the Jacobian costs up to ~0.2 s (LSTM); refresh it rarely
@@ -64,6 +65,9 @@ class Pace:
     """Adapts steps per tick to measured speed, and tracks wall-clock speed for the status line."""
 
     seconds_per_step: float = 0.01  # first guess; replaced by a moving average after one tick
+    # The compute a tick may spend: the playground redraws every tick; a teaching run (a claim,
+    # the sweep) shows a progress line and one chart, so it takes longer ticks and trains more.
+    tick_compute: float = TICK_COMPUTE_SECONDS
     probe_seconds: float = 0.03
     draw_seconds: float = 0.05
     elapsed: float = 0.0  # wall-clock seconds spent training
@@ -77,7 +81,10 @@ class Pace:
 
     def next_k(self, remaining: int) -> int:
         """Steps for the next tick: fill the compute budget left after the probe."""
-        compute = min(TICK_COMPUTE_SECONDS, TICK_SECONDS - self.draw_seconds)
+        compute = min(
+            self.tick_compute,
+            self.tick_compute + TICK_SECONDS - TICK_COMPUTE_SECONDS - self.draw_seconds,
+        )
         compute = max(compute, MIN_COMPUTE_SECONDS)
         budget = max(compute - self.probe_seconds, 0.02)
         k = int(budget / max(self.seconds_per_step, 1e-4))

@@ -144,30 +144,38 @@ class ClaimRun:
 
     # ---- training -------------------------------------------------------------------------
     def advance(self, k: int = CHUNK, workers: int = 1) -> Progress:
-        """Train every active experiment up to k steps (up to `workers` at once, never past the
-        next check, so checks fall on the same steps whatever k is), observe them when a check is due, settle what is decided and try the verdict."""
+        """Train every active experiment up to k more steps (up to `workers` at once), stopping at
+        each check on the way (checks fall on the same steps whatever k is) to observe, settle
+        what is decided and try the verdict; returns early once the claim is decided."""
         started = time.perf_counter()
-        labels = self.active
-        if labels and not self.done:
-            furthest = max(e.steps_done for e in self.experiments.values())
+        left = max(1, int(k))
+        while left > 0 and self.active and not self.done:
+            chunk = left
             if self.claim.check_every:
-                k = min(k, self._checked_at + self.claim.check_every - furthest)
-            self._train(labels, max(1, int(k)), workers)
-            furthest = max(e.steps_done for e in self.experiments.values())
-            due = bool(self.claim.check_every) and (
-                furthest - self._checked_at >= self.claim.check_every
-            )
-            if due:
-                self._checked_at = furthest
-                for label in labels if self.claim.observe else ():
-                    self.experiments[label].observe()
-            self._settle(labels)
-            if due or not self.active:
-                numbers = self.claim.measure(self.experiments)
-                ok, summary = self.claim.verdict(numbers)
-                self._verdict = (numbers, ok, summary)
+                chunk = min(chunk, self._checked_at + self.claim.check_every - self._furthest())
+            self._train(self.active, chunk, workers)
+            left -= chunk
+            self._after_chunk()
         self.seconds += time.perf_counter() - started
         return self.progress()
+
+    def _furthest(self) -> int:
+        return max(e.steps_done for e in self.experiments.values())
+
+    def _after_chunk(self) -> None:
+        labels = self.active
+        due = bool(self.claim.check_every) and (
+            self._furthest() - self._checked_at >= self.claim.check_every
+        )
+        if due:
+            self._checked_at = self._furthest()
+            for label in labels if self.claim.observe else ():
+                self.experiments[label].observe()
+        self._settle(labels)
+        if due or not self.active:
+            numbers = self.claim.measure(self.experiments)
+            ok, summary = self.claim.verdict(numbers)
+            self._verdict = (numbers, ok, summary)
 
     def _train(self, labels: list[str], k: int, workers: int) -> None:
         jobs = [

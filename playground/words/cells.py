@@ -52,6 +52,7 @@ EQUATION_NOTES: dict[str, str] = {
     "four.",
 }
 
+
 def parameter_explanation(
     cell: str, input_size: int, hidden: int, layers: int, output_size: int
 ) -> str:

@@ -59,8 +59,9 @@ def test_the_run_stops_as_soon_as_the_verdict_holds_at_a_check():
     seen = []
     while not run.done:
         seen.append(run.advance(7).steps["rnn"])
-    # Chunks never pass a check: 7, 10 | 17, 20 -> confirmed at the check at step 20.
-    assert seen == [7, 10, 17, 20]
+    # Each advance takes 7 steps, stopping at the checks on the way (10, 20): confirmed at the
+    # check at step 20, where the run stops even though that advance had a step left.
+    assert seen == [7, 14, 20]
     result = run.result()
     assert result.ok and result.summary == "at 20" and run.remaining == 0
     # Observations were taken at the checks, for the measures that read recent ones.
