@@ -29,13 +29,14 @@ BENCHMARKS = {
     "throughput": "bench.throughput",
     "probe": "bench.probe_cost",
     "page": "bench.page",
+    "liveview": "bench.liveview",
     "visitors": "bench.visitors",
     "gpu": "bench.gpu",
     "memory": "bench.memory",
     "packing": "bench.packing",
 }
-ORDER = ["throughput", "probe", "page", "visitors", "gpu", "memory", "packing"]
-BROWSER = {"page", "visitors"}
+ORDER = ["throughput", "probe", "page", "liveview", "visitors", "gpu", "memory", "packing"]
+BROWSER = {"page", "liveview", "visitors"}
 
 
 def run_benchmarks(
