@@ -21,8 +21,10 @@ chromium:
 	  else echo "chromium missing: run 'sudo apt-get install -y chromium' (browser tests will be skipped)"; fi; \
 	fi
 
+# python -m playground = streamlit run playground/app.py, with PyTorch imported before the server
+# takes visitors and plotly.js copied into playground/static/.
 run: venv
-	OMP_NUM_THREADS=1 $(BIN)/streamlit run playground/app.py --server.port $(PORT)
+	OMP_NUM_THREADS=1 $(BIN)/python -m playground --server.port $(PORT)
 
 test: venv chromium
 	$(BIN)/ruff check .

@@ -148,6 +148,24 @@ def decode(payload: bytes) -> tuple[dict, bytes]:
     return json.loads(payload[4 : 4 + length]), payload[4 + length :]
 
 
+def page_figures(app_test: Any) -> dict[str, str]:
+    """{key: figure as plotly's own JSON text} of the plotly_live charts on an AppTest page.
+
+    For tests: what `st.plotly_chart`'s `spec` held. An unchanged figure goes to the browser as a
+    hash only, so the figure is the one this session last sent for the key (same hash).
+    """
+    import plotly.io as pio
+
+    elements = [e for e in app_test.get("bidi_component") if e.proto.component_name == NAME]
+    texts = {}
+    for element in elements:
+        header, _ = decode(element.proto.bytes)
+        figure, _, digest, _ = app_test.session_state[_SENT][header["key"]]
+        assert digest == header["hash"], f"{header['key']}: the page shows another figure"
+        texts[header["key"]] = pio.to_json(figure, validate=False)
+    return texts
+
+
 def figure_dict(figure: Any) -> dict:
     """{"data": [...], "layout": {...}} of a go.Figure or a mapping, numpy arrays left as they are.
 

@@ -196,6 +196,12 @@ def test_unchanged_figures_are_not_sent_again():
     at.run()
     assert sent(at)["figure"] == changed["figure"]
     assert not at.exception
+    at.run()  # a hash only: the page's figure is the one last sent
+    (text,) = live.page_figures(at).values()
+    assert (
+        json.loads(text)["data"][0]["y"]["bdata"]
+        == base64.b64encode(np.arange(6, dtype=np.float32).tobytes()).decode()
+    )
 
 
 # ---- static files -------------------------------------------------------------------------------
