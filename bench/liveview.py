@@ -19,7 +19,8 @@ fresh server the way `make run` does (`python -m playground` once that entry exi
     Network.webSocketFrameReceived, sizes after decompression) and what the server sent on the
     wire (tcp_info bytes_acked of the server's connections, from `ss`; compression included);
   * server CPU per tick with the training steps taken out: (server CPU - steps x CPU per step) /
-    ticks, the CPU per step measured in this process on the same settings beforehand.
+    ticks, the CPU per step measured in this process on the same settings beforehand;
+  and a screenshot of each tab at the end of its window (bench/out/liveview-<tab>.png).
 
     OMP_NUM_THREADS=1 python -m bench.run --only liveview
 """
@@ -54,6 +55,7 @@ TITLE = "Live view: charts on screen, redraw rate, bandwidth, first load"
 QUERY = "?max_steps=100000"
 TABS = ("Training", "Memory", "Gradients")
 VIEWPORT = {"width": 1440, "height": 1800}  # tall enough for every chart of a tab
+SHOTS = ROOT / "bench" / "out"  # screenshots (git-ignored)
 SETTLE_SECONDS = 3.0  # after a tab switch, before the window
 WINDOW_SECONDS = 8.0
 TARGETS = {
@@ -273,6 +275,8 @@ def measure(compression: bool, step_cpu: float, seconds: float, tabs: tuple[str,
                 page.wait_for_timeout(SETTLE_SECONDS * 1000)
                 out[tab] = tab_window(page, network, server, step_cpu, seconds)
                 log(f"compression {compression}: {tab} {out[tab]}")
+                SHOTS.mkdir(parents=True, exist_ok=True)  # mid-training, every chart in view
+                page.screenshot(path=str(SHOTS / f"liveview-{tab.lower()}.png"))
             click(page, PAUSE)
             context.close()
         finally:
