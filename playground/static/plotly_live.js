@@ -81,6 +81,7 @@ export function draw({ data, parentElement, setTriggerValue }) {
   const div = chartDiv(parentElement);
   const cleanup = cleanupFor(div);
   let { header, body } = parse(data);
+  div.dataset.key = header.key;
   if (header.figure) {
     received.set(header.key, data.slice());
   } else {

@@ -25,10 +25,10 @@ from playground.plotly_live import plotly_live, steady_container
 from playground.views import controls, downloads
 
 TABS = ("Training", "Memory", "Gradients", "Gates", "Weights", "Cell")
+# The same config while training and paused: charts are redrawn in place, so zoom, hover and the
+# 3D camera survive redraws (layout.uirevision). plotly's staticPlot, used here before, drew 3D
+# scenes blank in headless Chromium.
 PLOTLY_CONFIG = {"displaylogo": False}
-# While training, each chart is replaced several times a second, so hover and zoom would vanish
-# at the next redraw anyway; a static plot skips building its interaction layers and draws faster.
-LIVE_PLOTLY_CONFIG = {"staticPlot": True}
 
 
 def page() -> None:
@@ -247,8 +247,7 @@ def chart(name: str, build, probe, *extra, key: str | None = None, heavy: bool =
     except Exception as error:  # noqa: BLE001
         st.warning(f"This chart could not be drawn: {actions.describe_error(error)}")
         return
-    config = LIVE_PLOTLY_CONFIG if state.running() else PLOTLY_CONFIG
-    plotly_live(figure, key=key, config=config)
+    plotly_live(figure, key=key, config=PLOTLY_CONFIG)
     st.caption(charts.CAPTIONS[name])
 
 

@@ -2,7 +2,8 @@
 at every run, one chart of each kind the playground draws through `plotly_live`.
 
 Query parameters: `delay` (seconds each run waits before drawing, to make runs slow enough for
-Streamlit's stale fade to show) and `every` (the fragment's timer, seconds).
+Streamlit's stale fade to show), `every` (the fragment's timer, seconds) and `static` (any value:
+draw with plotly's `staticPlot`, as the playground does while training).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from playground.plotly_live import plotly_live, steady_container  # noqa: E402
 st.set_page_config(page_title="live charts", layout="wide")
 delay = float(st.query_params.get("delay", "0"))
 every = float(st.query_params.get("every", "0.2"))
+config = {"staticPlot": True} if st.query_params.get("static") else {"displaylogo": False}
 KINDS = ("lines", "heatmap", "subplots", "scatter3d", "bars")
 
 
@@ -77,7 +79,7 @@ def live() -> None:
         left, right = st.columns(2)
         for i, kind in enumerate(KINDS):
             with left if i % 2 == 0 else right:
-                plotly_live(DRAW[kind](runs), key=f"chart_{kind}", config={"displaylogo": False})
+                plotly_live(DRAW[kind](runs), key=f"chart_{kind}", config=config)
         with right:
             still = st.session_state.setdefault(STILL, lines(1).update_layout(title="still"))
             plotly_live(still, key=f"chart_{STILL}")
