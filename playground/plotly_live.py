@@ -61,6 +61,7 @@ DTYPES = {
     "float32": "f4",
     "float64": "f8",
 }
+STREAMLIT_PLACEHOLDER = "#000001"  # the first colour of Streamlit's placeholder template
 # Keys whose arrays plotly keeps as plain lists (plotly's `is_skipped_key`).
 SKIPPED_KEYS = frozenset({"geojson", "layer", "layers", "range"})
 # While a rerun is pending Streamlit fades stale elements to 0.33 opacity after 0.5 s; this keeps
@@ -121,6 +122,7 @@ def encode(figure: Any, key: str, config: Mapping[str, Any] | None = None) -> tu
     """
     blobs: list[bytes] = []
     spec = _extract(figure_dict(figure), blobs, [0])
+    _replace_placeholder_template(spec["layout"])
     spec["config"] = dict(config or {})
     text = json.dumps(spec, cls=PlotlyJSONEncoder, separators=(",", ":")).encode()
     body = b"".join(blobs)
@@ -187,6 +189,23 @@ def figure_height(figure: Any) -> int:
     layout = figure_dict(figure)["layout"]
     height = layout.get("height") if isinstance(layout, Mapping) else None
     return int(height) if height else DEFAULT_HEIGHT
+
+
+def _replace_placeholder_template(layout: dict) -> None:
+    """Importing Streamlit makes its own template plotly's default: colours #000001, #000002...
+    that only `st.plotly_chart` swaps for theme colours. A figure made with that default gets
+    plotly's own default template here instead of drawing near-black."""
+    template = layout.get("template")
+    colorway = template.get("layout", {}).get("colorway") if isinstance(template, dict) else None
+    if colorway and colorway[0] == STREAMLIT_PLACEHOLDER:
+        layout["template"] = _plotly_template()
+
+
+@functools.cache
+def _plotly_template() -> dict:
+    import plotly.io as pio
+
+    return pio.templates["plotly"].to_plotly_json()
 
 
 def _plain(node: Any) -> Any:

@@ -101,12 +101,23 @@ def normalise_shapes(node):
 # ---- the payload --------------------------------------------------------------------------------
 @pytest.mark.parametrize("kind", FIGURES)
 def test_payload_is_plotlys_own_json_with_raw_arrays(kind):
-    figure = FIGURES[kind]()
+    figure = FIGURES[kind]().update_layout(template="plotly_white")
     payload, _ = live.encode(figure, f"chart_{kind}", {"staticPlot": True})
     ours = as_plotly_json(payload)
     assert ours.pop("config") == {"staticPlot": True}
     theirs = json.loads(pio.to_json(figure, validate=False))
     assert normalise_shapes(ours) == normalise_shapes(theirs)
+
+
+def test_streamlits_placeholder_template_becomes_plotlys_own():
+    # Streamlit is imported (plotly_live imports it): a bare figure gets its placeholder colours.
+    figure = go.Figure(go.Scatter(y=[1, 2]))
+    assert figure.layout.template.layout.colorway[0] == "#000001"
+    header, _ = live.decode(live.encode(figure, "k")[0])
+    assert header["figure"]["layout"]["template"] == pio.templates["plotly"].to_plotly_json()
+    own = go.Figure(layout=dict(template="plotly_dark"))  # a figure's own template is kept
+    header, _ = live.decode(live.encode(own, "k")[0])
+    assert header["figure"]["layout"]["template"] == pio.templates["plotly_dark"].to_plotly_json()
 
 
 def test_arrays_arrive_exactly():
