@@ -20,7 +20,7 @@ What goes over the websocket, per chart and rerun (`encode`):
 plotly.js is served offline from the app's static folder (`server.enableStaticServing`): the
 copy in the plotly package is put there by `install_assets` (the server entry does it at start;
 the first chart of a process does it too), never from a CDN. The JavaScript re-sent with every
-update is a one-line loader; the module it loads is a static file the browser caches.
+update is a two-line loader (~150 bytes); the module it loads is a static file the browser caches.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ import functools
 import hashlib
 import json
 import logging
+import re
 import shutil
 import struct
 from collections.abc import Mapping
@@ -108,8 +109,10 @@ def steady_container(key: str = "live"):
 
     For the live area (status line, charts): Streamlit 1.67 marks an element `data-stale="true"`
     until the running script re-sends it and fades it to 0.33 opacity; at several ticks a second
-    that made the page flicker.
+    that made the page flicker. `key` is a plain word: it becomes the CSS class `st-key-<key>`.
     """
+    if not re.fullmatch(r"[A-Za-z0-9_-]+", key):
+        raise ValueError(f"steady_container key {key!r}: use letters, digits, '_' or '-'")
     st.html(STEADY_CSS.format(key=key))
     return st.container(key=key)
 
