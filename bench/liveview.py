@@ -56,7 +56,7 @@ QUERY = "?max_steps=100000"
 TABS = ("Training", "Memory", "Gradients")
 VIEWPORT = {"width": 1440, "height": 1800}  # tall enough for every chart of a tab
 SHOTS = ROOT / "bench" / "out"  # screenshots (git-ignored)
-SETTLE_SECONDS = 3.0  # after a tab switch, before the window
+SETTLE_SECONDS = 3.0  # after a tab switch, at least, before the window
 WINDOW_SECONDS = 8.0
 TARGETS = {
     "visible_share": (">=", 0.98),
@@ -217,6 +217,24 @@ def visit(browser, url: str) -> tuple[Any, Any, Network, dict[str, Any]]:
     )
 
 
+DRAWN_JS = """() => [...document.querySelectorAll('.js-plotly-plot')].filter(p =>
+  p.getBoundingClientRect().width > 0 && p.querySelector('.trace, .hm, image, .gl-container')).length"""
+
+
+def settle(page, timeout: float = 30.0) -> None:
+    """After a tab switch: at least SETTLE_SECONDS, and until the most charts seen drawn at once
+    has not grown for 2 s (a busy browser can take longer than that to show a tab)."""
+    started = time.time()
+    most, grown = 0, started
+    while time.time() - started < timeout:
+        drawn = page.evaluate(DRAWN_JS)
+        if drawn > most:
+            most, grown = drawn, time.time()
+        if most and time.time() - grown >= 2.0 and time.time() - started >= SETTLE_SECONDS:
+            return
+        page.wait_for_timeout(250)
+
+
 def tab_window(page, network: Network, server: Server, step_cpu: float, seconds: float) -> dict:
     """Measure `seconds` of training on the open tab."""
     server_pids = [server.process.pid, *descendants(server.process.pid)]
@@ -272,7 +290,7 @@ def measure(compression: bool, step_cpu: float, seconds: float, tabs: tuple[str,
             click(page, TRAIN)
             for tab in tabs:
                 page.get_by_role("tab", name=tab, exact=True).click()
-                page.wait_for_timeout(SETTLE_SECONDS * 1000)
+                settle(page)
                 out[tab] = tab_window(page, network, server, step_cpu, seconds)
                 log(f"compression {compression}: {tab} {out[tab]}")
                 SHOTS.mkdir(parents=True, exist_ok=True)  # mid-training, every chart in view
