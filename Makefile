@@ -33,8 +33,10 @@ nginx:
 	  else echo "nginx missing: run 'sudo apt-get install -y nginx libnginx-mod-http-brotli-filter' (its tests will be skipped)"; fi; \
 	fi
 
+# python -m playground = streamlit run playground/app.py, with PyTorch imported before the server
+# takes visitors and plotly.js copied into playground/static/.
 run: venv
-	OMP_NUM_THREADS=1 $(BIN)/streamlit run playground/app.py --server.port $(PORT)
+	OMP_NUM_THREADS=1 $(BIN)/python -m playground --server.port $(PORT)
 
 test: venv chromium nginx
 	$(BIN)/ruff check .

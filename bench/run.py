@@ -30,6 +30,7 @@ BENCHMARKS = {
     "throughput": "bench.throughput",
     "probe": "bench.probe_cost",
     "page": "bench.page",
+    "liveview": "bench.liveview",
     "visitors": "bench.visitors",
     "gpu": "bench.gpu",
     "memory": "bench.memory",
@@ -37,8 +38,19 @@ BENCHMARKS = {
     "claims": "bench.claims",
     "cluster": "bench.cluster",
 }
-ORDER = ["throughput", "probe", "page", "visitors", "gpu", "memory", "packing", "claims", "cluster"]
-BROWSER = {"page", "visitors", "claims", "cluster"}
+ORDER = [
+    "throughput",
+    "probe",
+    "page",
+    "liveview",
+    "visitors",
+    "gpu",
+    "memory",
+    "packing",
+    "claims",
+    "cluster",
+]
+BROWSER = {"page", "liveview", "visitors", "claims", "cluster"}
 
 
 def run_benchmarks(

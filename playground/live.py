@@ -33,15 +33,15 @@ MIN_COMPUTE_SECONDS = 0.12  # on a busy machine, keep training at a fair pace ov
 MAX_STEPS_PER_TICK = 200
 JACOBIAN_EVERY_SECONDS = 2.0  # the Jacobian costs up to ~0.2 s (LSTM); refresh it rarely
 HEAVY_EVERY_REFRESHES = 3  # 3D trajectories and big heatmaps: every 3rd chart refresh
-# The browser asks for the next tick only when it is idle again. When it keeps the server waiting
+# Charts are redrawn in place (playground/plotly_live.py) at every tick while the browser keeps
+# up; on a slow or busy machine a redraw can take longer than a tick. The server can tell:
+# the browser asks for the next tick only when it is idle again. When it keeps the server waiting
 # longer than BROWSER_BUSY_SECONDS, charts are refreshed every 2nd, 3rd... tick (up to
 # MAX_CHART_EVERY; the status line still updates every tick), and more often again once it
 # keeps up.
 BROWSER_BUSY_SECONDS = 0.4
 BROWSER_IDLE_SECONDS = 0.2
 MAX_CHART_EVERY = 4
-# The shortest time between two chart refreshes while training.
-CHART_MIN_SECONDS = 1.0
 # A tick that finds every training slot taken waits this long for one before it draws "waiting":
 # asking again at once (every TIMER_SECONDS) kept waiting sessions redrawing their charts in a
 # loop, which took the CPU from the sessions that were training.
@@ -77,7 +77,6 @@ class Pace:
     chart_generation: int = 0  # bumped at each chart refresh; cached figures follow it
     ticks_since_charts: int = 0
     last_tick_end: float | None = None
-    last_chart_refresh: float = -math.inf
 
     def next_k(self, remaining: int) -> int:
         """Steps for the next tick: fill the compute budget left after the probe."""
@@ -109,11 +108,9 @@ class Pace:
             elif self.browser_wait < BROWSER_IDLE_SECONDS:
                 self.chart_every = max(self.chart_every - 1, 1)
         self.ticks_since_charts += 1
-        due = now - self.last_chart_refresh >= CHART_MIN_SECONDS
-        if self.ticks_since_charts >= self.chart_every and due:
+        if self.ticks_since_charts >= self.chart_every:
             self.ticks_since_charts = 0
             self.chart_generation += 1
-            self.last_chart_refresh = now
 
     def tick_ended(self, now: float) -> None:
         self.last_tick_end = now

@@ -19,7 +19,8 @@ from core.teaching.memory import FILL_IN_TEXT
 from playground import charts, live, state
 from playground.actions import describe_error
 from playground.actions import teaching as actions
-from playground.views.common import chart, progress_bar
+from playground.charts import describe
+from playground.views.common import chart, live_area, progress_bar
 
 PAGE = "claim"
 DECIDED = {"solved": "solved ✓", "budget": "step budget used", "diverged": "diverged"}
@@ -69,16 +70,18 @@ def run_panel() -> None:
     line = " · ".join(parts) + f" · {progress.seconds:.0f} s"
     if outcome == "waiting":
         line += " · waiting for a free training slot…"
-    progress_bar(progress.fraction, 1.0, text=line)
     task = next(iter(run.experiments.values())).task
     histories = {label: e.history for label, e in run.experiments.items()}
-    chart(
-        PAGE,
-        "race_loss",
-        partial(charts.race_loss_figure, histories, task),
-        driver.pace.chart_version(),
-        key=f"claim_live_{run.claim.key}",
-    )
+    with live_area(f"claim_live_area_{run.claim.key}"):
+        progress_bar(progress.fraction, 1.0, text=line)
+        chart(
+            PAGE,
+            "race_loss",
+            partial(charts.race_loss_figure, histories, task),
+            driver.pace.chart_version(),
+            key=f"claim_live_{run.claim.key}",
+            alt=partial(describe.race, histories),
+        )
 
 
 def show_result(claim: Claim, result: ClaimResult) -> None:

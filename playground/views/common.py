@@ -1,8 +1,9 @@
-"""What every page draws the same way: a chart with its caption, the example picker, numbers and
-clocks in status lines."""
+"""What every page draws the same way: a chart with its caption and text alternative, the live
+area, the example picker, numbers and clocks in status lines."""
 
 from __future__ import annotations
 
+import html
 import math
 from collections.abc import Callable
 from typing import Any
@@ -11,12 +12,12 @@ import streamlit as st
 
 from playground import state
 from playground.actions import describe_error
+from playground.charts.component import plotly_live, steady_container
 from playground.words.captions import CAPTIONS
 
+# The same config while training and paused: charts are redrawn in place, so zoom, hover and the
+# 3D camera survive redraws (layout.uirevision); plotly's staticPlot drew 3D scenes blank.
 PLOTLY_CONFIG = {"displaylogo": False}
-# While training, each chart is replaced several times a second, so hover and zoom would vanish
-# at the next redraw anyway; a static plot skips building its interaction layers and draws faster.
-LIVE_PLOTLY_CONFIG = {"staticPlot": True}
 
 
 def chart(
@@ -25,20 +26,29 @@ def chart(
     build: Callable[[], Any],
     version: Any,
     key: str | None = None,
-    caption: str | None = None,
+    alt: Callable[[], str] | None = None,
 ) -> None:
-    """Draw the figure `build()` makes, rebuilt only when `version` changes (in between the same
-    figure is re-sent, which the browser does not redraw), with the caption for `name`.
+    """Draw the figure `build()` makes, rebuilt only when `version` changes (in between the browser
+    is told it is unchanged and redraws nothing), with the caption for `name` and, for screen
+    readers, the sentence `alt()` gives (playground/charts/describe.py), kept current with it.
     A failing builder becomes a notice on the page, never a traceback."""
     key = key or f"chart_{name}"
     try:
         figure = state.cached(page, key, version, build)
+        text = state.cached(page, f"{key}:alt", version, alt) if alt else ""
     except Exception as error:  # noqa: BLE001
         st.warning(f"This chart could not be drawn: {describe_error(error)}")
         return
-    config = LIVE_PLOTLY_CONFIG if state.running(page) else PLOTLY_CONFIG
-    st.plotly_chart(figure, theme=None, key=key, config=config)
-    st.caption(caption or CAPTIONS[name])
+    plotly_live(figure, key=key, config=PLOTLY_CONFIG)
+    if text:
+        st.markdown(f'<p class="sr-only">{html.escape(text)}</p>', unsafe_allow_html=True)
+    st.caption(CAPTIONS[name])
+
+
+def live_area(key: str = "live"):
+    """The container of a page's live part (status line, charts): it never fades while the
+    next tick is pending."""
+    return steady_container(key)
 
 
 def example_picker(count: int, key: str = "example") -> int:

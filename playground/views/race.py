@@ -15,7 +15,8 @@ import streamlit as st
 from core import TASKS
 from playground import charts, live, state
 from playground.actions import teaching as actions
-from playground.views.common import chart, progress_bar
+from playground.charts import describe
+from playground.views.common import chart, live_area, progress_bar
 
 PAGE = "race"
 RACE_TASKS = tuple(name for name, task in TASKS.items() if task.raceable)
@@ -98,6 +99,11 @@ def race_panel() -> None:
     if outcome == "stopped":
         state.set_running(PAGE, False)
         st.rerun()  # the whole page: the timer stops and the button says Train again
+    with live_area("race_live"):
+        draw(driver, outcome)
+
+
+def draw(driver, outcome: str) -> None:
     race = driver.race
     status(driver, outcome)
     if race.steps_done:
@@ -107,7 +113,7 @@ def race_panel() -> None:
     left, right = st.columns(2)
     with left:
         build = partial(charts.race_loss_figure, race.histories(), task)
-        chart(PAGE, "race_loss", build, version)
+        chart(PAGE, "race_loss", build, version, alt=partial(describe.race, race.histories()))
     with right:
         if driver.probes:
             chart(PAGE, "race_grad", partial(charts.race_grad_figure, driver.probes), version)

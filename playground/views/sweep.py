@@ -14,7 +14,7 @@ from core import TASKS
 from core.teaching.sweep import CELLS, STEPS_PER_RUN
 from playground import charts, live, state
 from playground.actions import teaching as actions
-from playground.views.common import chart, progress_bar
+from playground.views.common import chart, live_area, progress_bar
 
 PAGE = "sweep"
 SWEEP_TASKS = tuple(name for name, task in TASKS.items() if task.memory_setting)
@@ -92,7 +92,11 @@ def sweep_panel() -> None:
     if outcome == "stopped":
         state.set_running(PAGE, False)
         st.rerun()
-    sweep = driver.sweep
+    with live_area("sweep_live"):
+        draw(driver.sweep, outcome)
+
+
+def draw(sweep, outcome: str) -> None:
     line = f"**{len(sweep.points)} of {sweep.total_runs} runs** · {sweep.seconds:.0f} s"
     if outcome == "waiting":
         line += " · waiting for a free training slot…"

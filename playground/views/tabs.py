@@ -13,6 +13,7 @@ import streamlit as st
 from core.cells import get_cell
 from playground import charts, state
 from playground.actions import training as actions
+from playground.charts import describe
 from playground.views.common import chart, example_picker
 from playground.words import cells as cell_words
 
@@ -54,6 +55,7 @@ def training_tab(driver, probe) -> None:
             "prediction",
             lambda: charts.prediction_figure(probe, exp.task, example),
             version(driver, probe, example),
+            alt=lambda: describe.prediction(probe, example),
         )
         ask_the_model(driver, probe, example)
         if not exp.task.metric_is_loss:
@@ -62,6 +64,7 @@ def training_tab(driver, probe) -> None:
                 "metric",
                 lambda: charts.metric_figure(exp.history, exp.task),
                 version(driver, probe),
+                alt=lambda: describe.metric(exp.history, exp.task),
             )
 
 
@@ -154,6 +157,7 @@ def gradients_tab(driver, probe) -> None:
             lambda: charts.grad_norm_figure(probe),
             version(driver, probe),
             key="chart_grad_norm_tab",
+            alt=lambda: describe.grad_norm(probe),
         )
     with right:
         log = driver.experiment.probe_log
@@ -162,6 +166,7 @@ def gradients_tab(driver, probe) -> None:
             "grad_history",
             lambda: charts.grad_history_heatmap(log),
             version(driver, probe, heavy=True),
+            alt=lambda: describe.grad_history(log),
         )
 
 
@@ -197,6 +202,7 @@ def weights_tab(driver, probe) -> None:
             "spectral_radius",
             lambda: charts.spectral_radius_figure(log),
             version(driver, probe),
+            alt=lambda: describe.spectral_radius(log),
         )
 
 

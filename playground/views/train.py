@@ -16,7 +16,7 @@ from playground import live, state
 from playground.actions import plain_text
 from playground.actions import training as actions
 from playground.views import controls, downloads, tabs
-from playground.views.common import clock, number, progress_bar
+from playground.views.common import clock, live_area, number, progress_bar
 from playground.words.learn import DEMOS, INTRO
 
 PAGE = "playground"
@@ -148,8 +148,9 @@ def live_panel() -> None:
         st.rerun()  # the whole page: the timer stops and the button says Train again
     probe = driver.current() if outcome == "paused" else driver.probe
     drawing = time.perf_counter()
-    status(driver, outcome)
-    tabs.draw(driver, probe)
+    with live_area():
+        status(driver, outcome)
+        tabs.draw(driver, probe)
     if state.running(PAGE):
         driver.pace.record_draw(time.perf_counter() - drawing)
         driver.pace.tick_ended(time.perf_counter())

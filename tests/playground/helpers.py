@@ -12,6 +12,8 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
+from playground.charts import component
+
 ROOT = Path(__file__).resolve().parents[2]
 APP = str(ROOT / "playground" / "app.py")
 
@@ -47,11 +49,8 @@ def status_text(at: AppTest) -> str:
 
 
 def figures(at: AppTest) -> dict[str, dict]:
-    """Plotly figures on the page (as JSON), by the chart key the page gave them."""
-    return {
-        element.proto.id.rsplit("-", 1)[-1]: json.loads(element.proto.spec)
-        for element in at.get("plotly_chart")
-    }
+    """The live charts on the page (as plotly's JSON), by the chart key the page gave them."""
+    return {key: json.loads(text) for key, text in component.page_figures(at).items()}
 
 
 def trace_names(figure: dict) -> list[str]:

@@ -29,6 +29,7 @@ from streamlit.testing.v1 import AppTest
 from core.config import COST_BUDGET, FIELDS, RUN_FIELDS, ConfigError, ExperimentConfig
 from core.links import config_from_link, read_link
 from playground.actions import plain_text
+from tests.playground.helpers import figures
 
 APP = str(Path(__file__).resolve().parents[2] / "playground" / "app.py")
 NOTICE_PREFIX = "From the link: "
@@ -292,7 +293,7 @@ def test_a_link_opens_the_page_with_notices_and_valid_settings(link: Link):
     at = open_page(link.params, tab="Cell" if repeat else None)
     assert not at.exception, [e.value for e in at.exception]
     if not repeat and at.session_state["workspace"].get("playground") is not None:
-        assert at.get("plotly_chart"), "the Training tab draws its charts"
+        assert figures(at), "the Training tab draws its charts"
         _DRAWN.add(expected_config)
     shown = [w.value for w in at.warning if w.value.startswith(NOTICE_PREFIX)]
     # Shown literally: Markdown in text the link controls is escaped (plain_text).
