@@ -43,4 +43,4 @@ def test_stop_keeps_a_stopped_result():
 def _short(claim: Claim) -> Claim:
     from dataclasses import replace
 
-    return replace(claim, steps=15, check_every=0, settle=())
+    return replace(claim, steps=300, check_every=0, settle=())
