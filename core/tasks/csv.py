@@ -47,6 +47,8 @@ MAX_CSV_COLUMNS = 1000  # matches csv_column's bound; wider files cost minutes i
 # about half a second (bench/forecast.py, worst CSV); larger `max_bytes` stay bounded by it.
 MAX_CSV_CELLS = 1_000_000
 SNIFF_CHARS = 20_000
+# One cell may be long (its row is dropped later); the csv module's default limit is 128 KB.
+csv.field_size_limit(max(csv.field_size_limit(), 1 << 26))
 
 
 def load_csv(raw: bytes, max_bytes: int = 2_000_000, max_rows: int = 200_000) -> CsvTable:
@@ -75,40 +77,75 @@ def load_csv(raw: bytes, max_bytes: int = 2_000_000, max_rows: int = 200_000) ->
 
 
 def _separator(text: str) -> str:
+    """The separator (comma, semicolon or tab) that splits the first records of the file into the
+    same number of fields, more than one; else the one giving the most fields most often; else a
+    comma. Reads at most SNIFF_CHARS characters (csv.Sniffer's regular expressions take seconds on
+    some 20 KB heads, such as a run of quote-comma pairs)."""
+    head = text[:SNIFF_CHARS]
+    cut = len(text) > len(head)
+    best, best_key = ",", (False, 1)
+    for separator in ",;\t":
+        counts = _field_counts(head, separator, drop_last=cut)
+        if not counts:
+            continue
+        typical = max(set(counts), key=counts.count)
+        key = (len(set(counts)) == 1, typical)
+        if typical > 1 and key > best_key:
+            best, best_key = separator, key
+    return best
+
+
+def _field_counts(head: str, separator: str, drop_last: bool) -> list[int]:
+    """Fields per non-blank record in `head` (the last one dropped when the head was cut)."""
+    reader = csv.reader(io.StringIO(head), delimiter=separator)
+    counts = []
     try:
-        return csv.Sniffer().sniff(text[:SNIFF_CHARS], delimiters=",;\t").delimiter
-    except csv.Error:
-        return ","  # one column, or nothing the sniffer can tell apart
+        for record in reader:
+            if len(record) > 1 or (record and record[0].strip()):
+                counts.append(len(record))
+            if len(counts) > 50:
+                break
+    except csv.Error:  # an unclosed quote or an over-long field inside the head
+        pass
+    return counts[:-1] if drop_last and len(counts) > 1 else counts
 
 
 def _check_size(text: str, separator: str, max_rows: int) -> None:
-    """Refuse files that would cost pandas too long, before it runs: too many columns in the first
-    logical record, or too many cells (rows x columns)."""
-    width = _first_record_width(text, separator)
+    """Refuse files that would cost pandas too long, before it runs. The csv module reads the
+    records pandas will read (a quoted field may hold line breaks and separators, so physical lines
+    can't be trusted): too many fields in the header or in any row, or too many cells."""
+    width, widest, row, rows = _record_shape(text, separator, max_rows + 1)
+    limit = f"the limit is {MAX_CSV_COLUMNS:,}. Keep the time-series columns and save again"
     if width > MAX_CSV_COLUMNS:
+        raise DataError(f"the file has {width:,} columns; {limit}")
+    if widest > MAX_CSV_COLUMNS:
+        raise DataError(f"row {row:,} of the file has {widest:,} fields; {limit}")
+    if rows * widest > MAX_CSV_CELLS:
         raise DataError(
-            f"the file has {width:,} columns; the limit is {MAX_CSV_COLUMNS:,}. "
-            "Keep the time-series columns and save again"
-        )
-    rows = text.count("\n") + (not text.endswith("\n"))  # records, quoted line breaks too
-    if min(rows, max_rows + 1) * width > MAX_CSV_CELLS:  # pandas reads max_rows + 1 at most
-        raise DataError(
-            f"the file has about {rows:,} rows of {width:,} columns; the limit is "
+            f"the file has {rows:,} rows of up to {widest:,} columns; the limit is "
             f"{MAX_CSV_CELLS:,} cells. Keep the time-series columns and save again"
         )
 
 
-def _first_record_width(text: str, separator: str) -> int:
-    """Fields in the first non-blank record, as the csv module reads it: a quoted field may hold
-    line breaks and separators. Reading stops at that record's end."""
+def _record_shape(text: str, separator: str, max_records: int) -> tuple[int, int, int, int]:
+    """(fields in the first record, fields in the widest record, its row number, records) over
+    the first `max_records` non-blank records, as the csv module reads them."""
     reader = csv.reader(io.StringIO(text), delimiter=separator, skipinitialspace=True)
+    width = widest = row = rows = 0
     try:
         for record in reader:
-            if any(field.strip() for field in record):
-                return len(record)
-    except csv.Error as error:  # e.g. a field longer than the csv module's limit
+            if len(record) <= 1 and not (record and record[0].strip()):
+                continue  # blank lines are skipped, by pandas too
+            rows += 1
+            if rows == 1:
+                width = len(record)
+            if len(record) > widest:
+                widest, row = len(record), rows
+            if rows >= max_records or widest > MAX_CSV_COLUMNS:
+                break
+    except csv.Error as error:
         raise DataError(f"could not read the file as CSV: {str(error)[:200]}") from None
-    return 0
+    return width, widest, row, rows
 
 
 def _size(n_bytes: int) -> str:
