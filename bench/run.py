@@ -33,8 +33,9 @@ BENCHMARKS = {
     "gpu": "bench.gpu",
     "memory": "bench.memory",
     "packing": "bench.packing",
+    "forecast": "bench.forecast",
 }
-ORDER = ["throughput", "probe", "page", "visitors", "gpu", "memory", "packing"]
+ORDER = ["throughput", "probe", "page", "visitors", "gpu", "memory", "packing", "forecast"]
 BROWSER = {"page", "visitors"}
 
 

@@ -337,7 +337,8 @@ class CsvTask(Task):
         """inputs (N, L, 1) scaled values; targets (N, L, 1) the next value; every real step
         counts. With min_len > 0 each window has its own length in [min_len, L] (batch.lengths;
         zero padding after it). Windows lie wholly in the training part or (split="val") the
-        validation part. meta: starts (N,) row offsets; levels (N, L + 1) the window's real values
+        validation part; a training window is blended with another one (`_blend`), so its values
+        and meta no longer match: meta describes the first of the two. meta: starts (N,) row offsets; levels (N, L + 1) the window's real values
         (rows start .. start + L, the last one repeated past the series' end); shift and scale,
         numbers or (N,) arrays, with real = value * scale + shift for every method but "diff"."""
         _check_split(split)
