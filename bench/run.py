@@ -1,7 +1,8 @@
 """Run the benchmarks and write bench/RESULTS.md and bench/results.json.
 
-    python -m bench.run                       # everything (about 10 minutes on 2 cores)
+    python -m bench.run                       # everything (about 15 minutes on 2 cores)
     python -m bench.run --only throughput,probe
+    python -m bench.run --only cluster        # 3 replicas behind nginx, 6 visitors (needs nginx)
     python -m bench.run --smoke               # tiny sizes, core benchmarks only, < 60 s, for CI
 
 A full or `--only` run merges its sections into bench/results.json (sections not rerun keep their
@@ -33,10 +34,21 @@ BENCHMARKS = {
     "gpu": "bench.gpu",
     "memory": "bench.memory",
     "packing": "bench.packing",
+    "cluster": "bench.cluster",
     "forecast": "bench.forecast",
 }
-ORDER = ["throughput", "probe", "page", "visitors", "gpu", "memory", "packing", "forecast"]
-BROWSER = {"page", "visitors"}
+ORDER = [
+    "throughput",
+    "probe",
+    "page",
+    "visitors",
+    "gpu",
+    "memory",
+    "packing",
+    "cluster",
+    "forecast",
+]
+BROWSER = {"page", "visitors", "cluster"}
 
 
 def run_benchmarks(

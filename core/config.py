@@ -17,7 +17,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-CELL_NAMES = ("rnn", "rnn_relu", "lstm", "gru")
+from core.cells import CELL_NAMES, get_cell
+
 TASK_NAMES = ("next_number", "sine", "adding", "copy", "text", "speech", "csv")
 INIT_NAMES = ("default", "orthogonal", "identity", "scaled")
 OPTIMIZER_NAMES = ("adam", "sgd", "rmsprop")
@@ -236,7 +237,7 @@ class ExperimentConfig:
 
     def cost(self) -> int:
         """Rough multiply-adds of one training step; the budget keeps one step interactive."""
-        gates = {"rnn": 1, "rnn_relu": 1, "gru": 3, "lstm": 4}[self.cell]
+        gates = get_cell(self.cell).gate_count
         per_step = gates * (self.hidden * self.hidden + self.hidden * 64) * self.layers
         return self.batch_size * self.seq_len * per_step
 
