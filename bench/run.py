@@ -36,6 +36,7 @@ BENCHMARKS = {
     "memory": "bench.memory",
     "packing": "bench.packing",
     "cluster": "bench.cluster",
+    "forecast": "bench.forecast",
 }
 ORDER = [
     "throughput",
@@ -47,6 +48,7 @@ ORDER = [
     "memory",
     "packing",
     "cluster",
+    "forecast",
 ]
 BROWSER = {"page", "liveview", "visitors", "cluster"}
 

@@ -23,7 +23,7 @@ TASK_NAMES = ("next_number", "sine", "adding", "copy", "text", "speech", "csv")
 INIT_NAMES = ("default", "orthogonal", "identity", "scaled")
 OPTIMIZER_NAMES = ("adam", "sgd", "rmsprop")
 SEQUENCE_KINDS = ("arithmetic", "geometric", "fibonacci")
-NORMALISATIONS = ("zscore", "minmax", "none")
+NORMALISATIONS = ("auto", "zscore", "minmax", "none", "diff", "window", "relative")
 
 # batch x seq_len x gates x (hidden^2 + 64 hidden) x layers: rough multiply-adds of one forward step.
 # 400M keeps one training step near a quarter second on one CPU core and one session under 500 MB.
@@ -147,7 +147,13 @@ FIELDS: dict[str, Field] = {
         _f("sequence_kind", str, "arithmetic", choices=SEQUENCE_KINDS, help="next_number family"),
         _f("n_classes", int, 4, 2, 10, help="speech: number of words"),
         _f("csv_column", int, 0, 0, 1000, help="csv: which numeric column"),
-        _f("normalise", str, "zscore", choices=NORMALISATIONS, help="csv: scaling"),
+        _f(
+            "normalise",
+            str,
+            "auto",
+            choices=NORMALISATIONS,
+            help="csv: scaling (auto: chosen from the series)",
+        ),
         _f(
             "val_fraction",
             float,
@@ -195,7 +201,7 @@ class ExperimentConfig:
     sequence_kind: str = "arithmetic"
     n_classes: int = 4
     csv_column: int = 0
-    normalise: str = "zscore"
+    normalise: str = "auto"
     val_fraction: float = 0.2
     optimizer: str = "adam"
     lr: float = 0.01
