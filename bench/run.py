@@ -37,6 +37,7 @@ BENCHMARKS = {
     "packing": "bench.packing",
     "claims": "bench.claims",
     "cluster": "bench.cluster",
+    "forecast": "bench.forecast",
 }
 ORDER = [
     "throughput",
@@ -49,6 +50,7 @@ ORDER = [
     "packing",
     "claims",
     "cluster",
+    "forecast",
 ]
 BROWSER = {"page", "liveview", "visitors", "claims", "cluster"}
 

@@ -22,7 +22,7 @@ from core.cells import CELL_NAMES, get_cell
 INIT_NAMES = ("default", "orthogonal", "identity", "scaled")
 OPTIMIZER_NAMES = ("adam", "sgd", "rmsprop")
 SEQUENCE_KINDS = ("arithmetic", "geometric", "fibonacci")
-NORMALISATIONS = ("zscore", "minmax", "none")
+NORMALISATIONS = ("auto", "zscore", "minmax", "none", "diff", "window", "relative")
 
 # batch x seq_len x gates x (hidden^2 + 64 hidden) x layers: rough multiply-adds of one forward step.
 # 400M keeps one training step near a quarter second on one CPU core and one session under 500 MB.
@@ -163,7 +163,9 @@ class ExperimentConfig:
     sequence_kind: str = setting("arithmetic", choices=SEQUENCE_KINDS, help="next_number family")
     n_classes: int = setting(4, 2, 10, help="speech: number of words")
     csv_column: int = setting(0, 0, 1000, help="csv: which numeric column")
-    normalise: str = setting("zscore", choices=NORMALISATIONS, help="csv: scaling")
+    normalise: str = setting(
+        "auto", choices=NORMALISATIONS, help="csv: scaling (auto: chosen from the series)"
+    )
     val_fraction: float = setting(
         0.2,
         0.05,
