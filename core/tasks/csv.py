@@ -25,6 +25,7 @@ from core.tasks.base import (
 )
 
 MIN_ROWS = 10
+WARMUP_SHARE = 4  # the first seq_len // 4 steps of a window are read but not scored
 NUMERIC_SHARE = 0.5  # a column is numeric when at least half its cells are numbers
 DEMO_SEED = 1931
 
@@ -268,8 +269,8 @@ class CsvTask(Task):
     title = "Your own time series (CSV)"
     explanation = (
         "Upload a table of numbers in time order, one row per time step, and pick a column. The "
-        "network reads a window of the series and after each value predicts the next one. It is "
-        "trained on the earlier part of the series and checked on the last part (val_fraction), "
+        "network reads a window of the series and after each value predicts the next one; the "
+        "first quarter of a window is context only and is not scored. It is trained on the earlier part of the series and checked on the last part (val_fraction), "
         "which it never sees while training, the honest way to judge a forecast. Values are "
         "rescaled with statistics of the training part only; for a series that trends out of the "
         "range seen in training, each window is measured from its own first value instead, or the "
@@ -310,6 +311,10 @@ class CsvTask(Task):
         self.normalisation_note = self.scaling.note
         self.shift, self.scale = self.scaling.shift, self.scaling.scale
         self.first_start = 1 if self.method == "diff" else 0  # a change needs the value before
+        # The first steps of a window are context only: a forecaster that has read one or two
+        # values can't know the season or the slope yet, and scoring those steps measured the
+        # window's start, not the forecaster (a classic AR always has seq_len values of history).
+        self.warmup = config.seq_len // WARMUP_SHARE
         self.baseline = self._window_baseline()
         self.solved_at = 0.5 * self.baseline  # half the error of repeating the last value
 
@@ -329,16 +334,17 @@ class CsvTask(Task):
     def _window_baseline(self) -> float:
         """Repeat-the-last-value MSE, in model units, averaged exactly over every validation
         window: a window's error is its mean squared change over its own squared scale."""
-        length = self.config.seq_len
+        length, warmup = self.config.seq_len, self.warmup
         part = self.raw[self.split_at :]
         sums = np.concatenate([[0.0], np.cumsum(np.diff(part) ** 2)])
-        per_window = (sums[length:] - sums[:-length]) / length
+        count = len(sums) - length  # windows: start s scores changes s + warmup .. s + length - 1
+        per_window = (sums[length:] - sums[warmup : warmup + count]) / (length - warmup)
         anchors = part[: len(per_window)]
         return float(np.mean(per_window / self.scaling.window_scale(anchors) ** 2))
 
     def sample(self, batch_size: int, rng: np.random.Generator, split: str = "train") -> Batch:
-        """inputs (N, L, 1) scaled values; targets (N, L, 1) the next value; every real step
-        counts. With min_len > 0 each window has its own length in [min_len, L] (batch.lengths;
+        """inputs (N, L, 1) scaled values; targets (N, L, 1) the next value; the mask scores every
+        real step after the first `warmup` (context only; each window keeps one). With min_len > 0 each window has its own length in [min_len, L] (batch.lengths;
         zero padding after it). Windows lie wholly in the training part or (split="val") the
         validation part; a training window is blended with another one (`_blend`), so its values
         and meta no longer match: meta describes the first of the two. meta: starts (N,) row offsets; levels (N, L + 1) the window's real values
@@ -357,6 +363,8 @@ class CsvTask(Task):
         if split == "train":  # validation windows are the series itself
             values = _blend(values, spans, rng)
         mask = _length_mask(lengths, batch_size, length)
+        context = np.minimum(self.warmup, spans - 1)  # every window keeps a scored step
+        mask &= np.arange(length)[None, :] >= context[:, None]
         shift, scale = self._affine(levels[:, 0])
         meta = {"starts": starts, "levels": levels, "shift": shift, "scale": scale}
         return _make_batch(values[:, :length, None], values[:, 1:, None], mask, lengths, meta)

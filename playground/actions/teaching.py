@@ -10,7 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 from core import ConfigError, ExperimentConfig, Probe
-from core.tasks import fill_in, generate_text, rollout
+from core.forecast import Forecast, forecast_example
+from core.tasks import fill_in, generate_text
 from core.teaching import ClaimResult, ClaimRun, Race, Sweep, get_claim
 from core.teaching.applications import TEXT_PROMPT
 from playground import live, state
@@ -68,13 +69,10 @@ def result_probes(result: ClaimResult) -> dict[str, Probe]:
     }
 
 
-def result_rollout(result: ClaimResult):
-    """(context, forecast, truth) of the first validation sequence of the claim's experiment."""
+def result_rollout(result: ClaimResult) -> Forecast:
+    """The first validation sequence's forecast by the claim's experiment, with the references."""
     exp = next(iter(result.experiments.values()))
-    batch, horizon = exp.val_batch, exp.config.horizon
-    with exp.lock:
-        forecast = rollout(exp.model, batch, horizon)[0]
-    return batch.inputs[0, :, 0].cpu().numpy(), forecast, exp.task.future(batch, horizon)[0]
+    return forecast_example(exp, 0, batch=exp.val_batch)
 
 
 def result_text(result: ClaimResult, temperature: float) -> str:

@@ -14,7 +14,9 @@ import numpy as np
 from core import ConfigError, Experiment, ExperimentConfig
 from core.config import COST_BUDGET
 from core.export import load_checkpoint
-from core.tasks import fill_in, generate_text, load_csv, rollout
+from core.forecast import Forecast, forecast_example, references
+from core.forecast import verdict as forecast_verdict
+from core.tasks import fill_in, generate_text, load_csv
 from core.teaching import config_for
 from playground import live, state
 from playground.actions import attempt, button_action, describe_error, plain_text
@@ -214,16 +216,31 @@ def fill_in_answer(exp: Experiment, text: str) -> tuple[str, str]:
         return "warning", describe_error(error)
 
 
-def forecast(exp: Experiment, example: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(context, the model's free-running forecast, the truth) for one probe sequence."""
-    batch, horizon = exp.probe_batch, exp.config.horizon
-    with exp.lock:
-        predicted = rollout(exp.model, batch, horizon)[example]
-    truth = exp.task.future(batch, horizon)[example]
-    context = batch.inputs[example, :, 0].cpu().numpy()
-    if batch.lengths is not None:  # a ragged window ends at its own length
-        context = context[: int(batch.lengths[example])]
-    return context, predicted, truth
+def forecast(exp: Experiment, example: int) -> Forecast:
+    """One probe sequence's context, the model's free-running forecast, the truth, and the two
+    reference forecasts, in the series' units."""
+    return forecast_example(exp, example)
+
+
+def forecast_references(exp: Experiment) -> list[tuple[str, float]]:
+    """The linear AR reference's one-step validation loss, for the loss chart (the task's own
+    baseline line is already repeat-the-last-value)."""
+    scores = references(exp)
+    return [(f"linear AR({scores.order})", scores.linear)]
+
+
+def forecast_notices(exp: Experiment) -> list[tuple[str, str]]:
+    """What the page says under a forecast: how the series was scaled (csv) and, when the network
+    does worse than repeating the last value, that and what to try."""
+    notes = []
+    note = getattr(exp.task, "normalisation_note", "")
+    if note:
+        notes.append(("caption", note))
+    if exp.steps_done:
+        warning = forecast_verdict(exp)
+        if warning:
+            notes.append(("warning", warning))
+    return notes
 
 
 def write_text(exp: Experiment, prompt: str, temperature: float, length: int = 240) -> str:

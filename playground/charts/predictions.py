@@ -8,12 +8,14 @@ import math
 import numpy as np
 import plotly.graph_objects as go
 
+from core.forecast import Forecast
 from core.probes import Probe
 from core.tasks import Task
 from playground.charts.style import (
     BASELINE_COLOR,
     INPUT_COLOR,
     MAX_TEXT_STEPS,
+    PALETTE,
     PREDICTION_COLOR,
     SOLVED_COLOR,
     TARGET_COLOR,
@@ -341,19 +343,13 @@ _PREDICTION_BUILDERS = {
 }
 
 
-def rollout_figure(
-    context: np.ndarray,
-    forecast: np.ndarray,
-    truth: np.ndarray | None = None,
-    y_title: str = "value",
-) -> go.Figure:
-    """The seen context, the model's free-running forecast after it, and the true continuation
-    (NaN past the data's end is a gap). Arrays are 1-D (or (T, 1)), all in the same units; steps
-    are counted from the start of the context."""
-    context = f32(np.ravel(context))
-    forecast = f32(np.ravel(forecast))
+def rollout_figure(forecast: Forecast, y_title: str = "value") -> go.Figure:
+    """The seen context, the model's free-running forecast after it, the true continuation (NaN
+    past the data's end is a gap), and the two references' forecasts: repeat the last value
+    (dashed) and the linear autoregression (dash-dot). All in the series' units; steps counted from
+    the start of the context (core.forecast.Forecast)."""
+    context = f32(np.ravel(forecast.context))
     start = len(context)
-    ahead = np.arange(start, start + len(forecast))
     fig = go.Figure()
     fig.add_trace(
         go.Scatter(
@@ -364,31 +360,37 @@ def rollout_figure(
             line=dict(color=INPUT_COLOR, width=2),
         )
     )
-    if truth is not None:
-        truth = f32(np.ravel(truth))
-        fig.add_trace(
-            go.Scatter(
-                x=i32(np.arange(start, start + len(truth))),
-                y=truth,
-                name="truth",
-                mode="lines",
-                line=dict(color=TARGET_COLOR, width=2),
-            )
-        )
-    # Start the forecast line at the last seen value so it visibly continues the context.
-    joint_x = np.concatenate([[start - 1], ahead]) if start else ahead
-    joint_y = np.concatenate([context[-1:], forecast]) if start else forecast
+    truth = f32(np.ravel(forecast.truth))
     fig.add_trace(
         go.Scatter(
-            x=i32(joint_x),
-            y=f32(joint_y),
-            name="forecast",
-            mode="lines+markers",
-            line=dict(color=PREDICTION_COLOR, width=2, dash="dot"),
-            marker=dict(size=5),
+            x=i32(np.arange(start, start + len(truth))),
+            y=truth,
+            name="truth",
+            mode="lines",
+            line=dict(color=TARGET_COLOR, width=2),
         )
     )
+    lines = (
+        ("network", forecast.network, PREDICTION_COLOR, "dot", "diamond"),
+        ("repeat last value", forecast.persistence, BASELINE_COLOR, "dash", None),
+        (f"linear AR({forecast.linear_order})", forecast.linear, PALETTE[0], "dashdot", None),
+    )
+    for name, values, color, dash, symbol in lines:
+        # Each forecast starts at the last seen value, so it visibly continues the context.
+        values = f32(np.ravel(values))
+        ahead = np.arange(start - 1, start + len(values)) if start else np.arange(len(values))
+        joined = np.concatenate([context[-1:], values]) if start else values
+        fig.add_trace(
+            go.Scatter(
+                x=i32(ahead),
+                y=f32(joined),
+                name=name,
+                mode="lines+markers" if symbol else "lines",
+                line=dict(color=color, width=2 if symbol else 1.5, dash=dash),
+                marker=dict(size=5, symbol=symbol) if symbol else None,
+            )
+        )
     if start:
         fig.add_vline(x=start - 0.5, line=dict(color=BASELINE_COLOR, dash="dot", width=1))
-    title = f"Forecast, {len(forecast)} steps ahead"
+    title = f"Forecast, {len(forecast.network)} steps ahead, against two simple forecasts"
     return finish(fig, "rollout", title, "time step", y_title)

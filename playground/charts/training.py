@@ -13,6 +13,7 @@ from playground.charts.style import (
     BASELINE_COLOR,
     LOG_AXIS,
     MAX_HISTORY_POINTS,
+    PALETTE,
     SOLVED_COLOR,
     TRAIN_COLOR,
     VAL_COLOR,
@@ -65,10 +66,13 @@ def reference_lines(task: Task, x0: float, x1: float, on_loss: bool) -> list[go.
     return lines
 
 
-def loss_figure(history: History, task: Task) -> go.Figure:
+def loss_figure(
+    history: History, task: Task, references: list[tuple[str, float]] | None = None
+) -> go.Figure:
     """Train loss (raw, thin, and smoothed) and validation loss per step, log y, with the task's
     baseline and solved lines when its metric is the loss (else a uniform-guess line for
-    classification; show `metric_figure` for the accuracy lines)."""
+    classification; show `metric_figure` for the accuracy lines), and any more `references`
+    (name, loss) as dash-dot lines: a forecast's linear AR, say."""
     if len(history) == 0:
         return message_figure(
             "loss", "Loss", "Press Train or Step to start.", "training step", "loss"
@@ -109,7 +113,12 @@ def loss_figure(history: History, task: Task) -> go.Figure:
             marker=dict(size=5),
         )
     )
-    fig.add_traces(reference_lines(task, 0.0, max(float(steps[-1]), 1.0), on_loss=True))
+    end = max(float(steps[-1]), 1.0)
+    fig.add_traces(reference_lines(task, 0.0, end, on_loss=True))
+    for name, value in references or ():
+        if math.isfinite(value) and value > 0:
+            line = hline(0.0, end, value, f"{name} {fmt(value)}", PALETTE[0], dash="dashdot")
+            fig.add_trace(line)
     return finish(fig, "loss", "Loss", "training step", "loss (log scale)", yaxis=LOG_AXIS)
 
 

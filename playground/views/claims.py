@@ -143,7 +143,7 @@ def _fill_in(claim: Claim, result: ClaimResult) -> None:
 
 def _rollout(claim: Claim, result: ClaimResult) -> None:
     def build():
-        return charts.rollout_figure(*actions.result_rollout(result))
+        return charts.rollout_figure(actions.result_rollout(result))
 
     chart(PAGE, "rollout", build, _version(result), key=f"claim_{claim.key}_rollout")
 

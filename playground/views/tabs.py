@@ -7,6 +7,8 @@ when paused for each new probe.
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 import streamlit as st
 
@@ -45,9 +47,19 @@ def training_tab(driver, probe) -> None:
     left, right = st.columns(2)
     with left:
         chart(
-            PAGE, "loss", lambda: charts.loss_figure(exp.history, exp.task), version(driver, probe)
+            PAGE,
+            "loss",
+            lambda: charts.loss_figure(exp.history, exp.task, loss_references(exp)),
+            version(driver, probe),
+            alt=lambda: describe.loss(exp.history, exp.task),
         )
-        chart(PAGE, "grad_norm", lambda: charts.grad_norm_figure(probe), version(driver, probe))
+        chart(
+            PAGE,
+            "grad_norm",
+            lambda: charts.grad_norm_figure(probe),
+            version(driver, probe),
+            alt=lambda: describe.grad_norm(probe),
+        )
     with right:
         example = example_picker(len(probe.inputs))
         chart(
@@ -87,14 +99,30 @@ def fill_in_box(driver) -> None:
     getattr(st, kind)(message)
 
 
+def loss_references(exp) -> list[tuple[str, float]]:
+    """More lines for the loss chart: a forecast's linear AR reference."""
+    if exp.task.ask != "forecast" or not exp.steps_done:
+        return []
+    return actions.forecast_references(exp)
+
+
 def forecast_chart(driver, probe, example: int) -> None:
     exp = driver.experiment
+    y_title = str(getattr(exp.task, "column_name", "value"))
 
     def build():
-        return charts.rollout_figure(*actions.forecast(exp, example))
+        return charts.rollout_figure(actions.forecast(exp, example), y_title)
 
     horizon = exp.config.horizon
     chart(PAGE, "rollout", build, version(driver, probe, example, horizon, heavy=True))
+    notices = state.cached(
+        PAGE,
+        "forecast_notices",
+        version(driver, probe, heavy=True),
+        partial(actions.forecast_notices, exp),
+    )
+    for kind, text in notices:
+        getattr(st, kind)(text)
 
 
 def write_text(driver, probe) -> None:

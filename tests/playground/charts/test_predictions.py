@@ -16,6 +16,7 @@ from tests.playground.charts.helpers import (
     KB,
     assert_clean,
     assert_titled,
+    named,
     run,
     types,
 )
@@ -108,16 +109,28 @@ def test_unknown_task_falls_back_to_a_generic_chart(runs):
     assert_clean(fig)
 
 
-def test_rollout_figure_with_and_without_truth():
+def test_rollout_figure_draws_the_forecast_against_both_references():
+    from core.forecast import Forecast
+
     context = np.sin(np.arange(30) / 3)
-    forecast = np.sin(np.arange(30, 40) / 3)
-    truth = forecast.copy()
+    network = np.sin(np.arange(30, 40) / 3)
+    truth = network.copy()
     truth[-3:] = np.nan  # past the end of the data
-    fig = charts.rollout_figure(context, forecast, truth)
-    assert [t.name for t in fig.data] == ["context", "truth", "forecast"]
-    np.testing.assert_array_equal(fig.data[2].x, np.arange(29, 40))  # joined to the context
+    forecast = Forecast(context, network, truth, np.full(10, context[-1]), network * 0.9, 12)
+    fig = charts.rollout_figure(forecast, "temperature")
+    names = [t.name for t in fig.data]
+    assert names == ["context", "truth", "network", "repeat last value", "linear AR(12)"]
+    for trace in fig.data[2:]:  # every forecast joined to the context's last value
+        np.testing.assert_array_equal(trace.x, np.arange(29, 40))
+        assert trace.y[0] == np.float32(context[-1])
+    np.testing.assert_allclose(fig.data[4].y[1:], network * 0.9, rtol=1e-6)
+    assert {t.line.dash for t in fig.data[2:]} == {"dot", "dash", "dashdot"}
+    assert fig.layout.yaxis.title.text == "temperature"
     assert_clean(fig)
-    assert [t.name for t in charts.rollout_figure(context[:, None], forecast).data] == [
-        "context",
-        "forecast",
-    ]
+
+
+def test_the_loss_chart_draws_extra_references():
+    exp, _ = run("lstm", task="sine")
+    fig = charts.loss_figure(exp.history, exp.task, [("linear AR(20)", 0.05)])
+    (line,) = named(fig, "linear AR(20)")
+    assert list(line.y) == [np.float32(0.05)] * 2 and line.line.dash == "dashdot"
