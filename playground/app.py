@@ -48,5 +48,11 @@ navigation = st.navigation(
 )
 if state.pop_playground_request():  # a Learn button loaded a demo
     st.switch_page(playground_page, query_params=state.url_params())
+if not state.classroom():
+    # Below 768 px Streamlit folds the top navigation into the closed sidebar: on a phone these
+    # links (shown only there, page.css) keep Learn, Race and Sweep one tap away.
+    with st.container(key="phone_nav", horizontal=True):
+        for page in (playground_page, learn_page, race_page, sweep_page):
+            st.page_link(page)
 navigation.run()
 state.sync_url()

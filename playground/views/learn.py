@@ -39,7 +39,7 @@ def claims_of(concept: Concept) -> list[str]:
 
 
 def concepts() -> None:
-    st.title("Learn: how recurrent networks remember")
+    st.title("Learn: how recurrent networks remember", anchor=False)
     st.markdown(INTRO)
     shown: set[str] = set()  # each claim once, under the first idea that uses it
     for number, concept in enumerate(CONCEPTS, start=1):

@@ -28,7 +28,7 @@ COST_NOTE = (
 
 
 def page() -> None:
-    st.title("Cell race: RNN, LSTM and GRU")
+    st.title("Cell race: RNN, LSTM and GRU", anchor=False)
     st.markdown(
         "Three networks, one per cell type, learn the same task from the same batches with the "
         "same seed and step budget. Only the cell differs, so the curves show what gating buys."

@@ -23,7 +23,7 @@ LABELS = {"lag": "lag (blank steps before recall)", "seq_len": "sequence length"
 
 
 def page() -> None:
-    st.title("Memory sweep")
+    st.title("Memory sweep", anchor=False)
     st.markdown(
         "How far back can each cell remember? Every point is a fresh run; only the memory "
         "demand (the copy task's lag, or the adding problem's length) grows. A run stops as soon "

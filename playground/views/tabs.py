@@ -237,11 +237,12 @@ def weights_tab(driver, probe) -> None:
 def cell_tab(driver, probe) -> None:
     exp = driver.experiment
     cell = get_cell(exp.config.cell)
-    st.subheader(f"{cell.title}: the equations")
+    # h2 under the page's h1 (an h3 skipped a level for screen readers); page.css sizes it down.
+    st.header(f"{cell.title}: the equations", anchor=False)
     for line in cell_words.EQUATIONS[cell.name]:
         st.latex(line)
     st.caption(cell_words.EQUATION_NOTES[cell.name])
-    st.subheader(f"{exp.parameter_count():,} parameters")
+    st.header(f"{exp.parameter_count():,} parameters", anchor=False)
     st.markdown(
         cell_words.parameter_explanation(
             cell.name,
