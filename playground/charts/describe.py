@@ -9,10 +9,13 @@ import math
 
 import numpy as np
 
+from core.forecast import Forecast
 from core.probes import Probe
 from core.tasks import Task
 from core.trainer import History, ProbeRecord
 from playground.charts.gradients import realised_gain
+from playground.charts.memory import _pca
+from playground.charts.style import clamp_example, real_length
 
 
 def _num(value: float | None) -> str:
@@ -93,3 +96,162 @@ def race(histories: dict[str, History]) -> str:
         value = float(val_loss[-1]) if len(val_loss) else math.nan
         parts.append(f"{cell} {_num(value)}")
     return "Validation loss by cell: " + ", ".join(parts) + "."
+
+
+def race_grad(probes: dict[str, Probe]) -> str:
+    """The gradient-per-time-step chart of several cells: each one's value at the last step and
+    at step 0, the factor between them, and how many steps underflowed to 0."""
+    if not probes:
+        return "Gradient per time step by cell: no probes yet."
+    parts = []
+    for cell, probe in probes.items():
+        grad = np.asarray(probe.grad_norm, dtype=np.float64)
+        first, last = float(grad[0]), float(grad[-1])
+        text = f"{cell} {_num(last)} at the last step, {_num(first)} at step 0"
+        if first > 0 and last > 0:
+            text += f" (x{_num(first / last)})"
+        zeros = int(np.sum(grad == 0))
+        if zeros:
+            text += f", {zeros} steps underflowed to 0"
+        parts.append(text)
+    return "Gradient per time step by cell: " + "; ".join(parts) + "."
+
+
+def grad_norm_history(histories: dict[str, History]) -> str:
+    """The gradient-norm-per-training-step chart: each run's last and largest norm."""
+    parts = []
+    for label, history in histories.items():
+        norms = history.column("grad_norm").astype(np.float64)
+        steps = history.column("step")
+        finite = np.flatnonzero(np.isfinite(norms))
+        if not finite.size:
+            parts.append(f"{label} no finite norm")
+            continue
+        top = finite[np.argmax(norms[finite])]
+        parts.append(
+            f"{label} {_num(norms[finite[-1]])} at step {int(steps[finite[-1]])}, largest "
+            f"{_num(norms[top])} at step {int(steps[top])}"
+        )
+    if not parts:
+        return "Gradient norm per training step: no steps yet."
+    return "Gradient norm per training step: " + "; ".join(parts) + "."
+
+
+def sweep(
+    results: dict[str, list[tuple[float, float]]], setting: str, threshold: float | None
+) -> str:
+    """The sweep chart: each cell's score at every value tried and the largest value it solved."""
+    if not any(results.values()):
+        return f"Sweep chart: no runs finished yet ({setting})."
+    parts = []
+    for cell, points in results.items():
+        points = sorted(points)
+        scores = ", ".join(f"{_num(score)} at {value:g}" for value, score in points)
+        text = f"{cell} {scores}" if points else f"{cell} no runs yet"
+        if threshold is not None and points:
+            solved = [value for value, score in points if score >= threshold]
+            text += f" (solved up to {max(solved):g})" if solved else " (solved none)"
+        parts.append(text)
+    line = f"Success by {setting}: " + "; ".join(parts)
+    if threshold is not None:
+        line += f". Solved means at least {_num(threshold)}"
+    return line + "."
+
+
+def forecast(fc: Forecast) -> str:
+    """The forecast chart: how far ahead, and each forecast's mean absolute error against the
+    truth over the steps the data cover."""
+    ahead = len(fc.network)
+    text = f"Forecast chart: {ahead} steps ahead after {len(fc.context)} seen"
+    truth = np.ravel(fc.truth).astype(np.float64)
+    known = np.isfinite(truth)
+    if not known.any():
+        return text + "; the data end before the forecast, so there is nothing to score."
+    errors = [
+        (name, float(np.mean(np.abs(np.ravel(values).astype(np.float64)[known] - truth[known]))))
+        for name, values in (
+            ("network", fc.network),
+            ("repeat the last value", fc.persistence),
+            (f"linear AR({fc.linear_order})", fc.linear),
+        )
+    ]
+    scored = ", ".join(f"{name} {_num(error)}" for name, error in errors)
+    return f"{text}. Mean absolute error over {int(known.sum())} steps: {scored}."
+
+
+def trajectory(probe: Probe, dims: int = 2) -> str:
+    """The hidden-state trajectory chart: how many sequences, and the share of the states'
+    variance its principal components show (the same PCA as charts.memory)."""
+    dims = 3 if dims == 3 else 2
+    hidden = np.asarray(probe.hidden, dtype=np.float64)
+    count, length, size = hidden.shape
+    flat = hidden.reshape(-1, size)
+    real = np.isfinite(flat).all(axis=1)
+    if not real.any():
+        return "Hidden-state trajectories: no real steps."
+    _, explained, _ = _pca(flat[real], dims)
+    return (
+        f"Hidden-state trajectories of {count} sequences of up to {length} steps, drawn on the "
+        f"first {dims} principal components of the {size} hidden units, which hold "
+        f"{explained.sum():.0f}% of the variance ({', '.join(f'{e:.0f}%' for e in explained)})."
+    )
+
+
+def hidden(probe: Probe, example: int) -> str:
+    """The hidden-state heatmap of one sequence: its range, and how many units sit near the ends
+    of tanh's range (|h| > 0.9, saturated) at its last step."""
+    example = clamp_example(probe, example)
+    length = real_length(probe, example)
+    states = np.asarray(probe.hidden[example, :length], dtype=np.float64)
+    if not length or not np.isfinite(states).any():
+        return f"Hidden state of sequence {example}: no real steps."
+    last = states[-1]
+    saturated = int(np.sum(np.abs(last[np.isfinite(last)]) > 0.9))
+    return (
+        f"Hidden state of sequence {example}: {states.shape[1]} units over {length} steps, values "
+        f"from {_num(np.nanmin(states))} to {_num(np.nanmax(states))}; at the last step "
+        f"{saturated} of {states.shape[1]} units are beyond ±0.9."
+    )
+
+
+def lengths(probe: Probe) -> str:
+    values = np.asarray(probe.lengths)
+    if not values.size:
+        return "Sequence lengths: none."
+    return (
+        f"Sequence lengths of the {values.size} sequences: {int(values.min())} to "
+        f"{int(values.max())} steps, median {np.median(values):g}."
+    )
+
+
+def gates(probe: Probe, example: int) -> str:
+    """The gates chart of one sequence: each gate's mean over units and time, and the cell
+    state's range (LSTM)."""
+    if not probe.gates:
+        return "Gates chart: a vanilla RNN has no gates."
+    example = clamp_example(probe, example)
+    length = real_length(probe, example)
+    means = ", ".join(
+        f"{name.replace('_', ' ')} {_num(float(np.nanmean(values[example, :length])))}"
+        for name, values in probe.gates.items()
+    )
+    text = f"Gates of sequence {example}, mean over units and {length} steps: {means}"
+    if probe.cell is not None:
+        cell = probe.cell[example, :length]
+        text += f"; cell state from {_num(np.nanmin(cell))} to {_num(np.nanmax(cell))}"
+    return text + "."
+
+
+def spectrum(probe: Probe) -> str:
+    """The eigenvalue chart: the spectral radius and how many eigenvalues lie outside the unit
+    circle (directions that grow from step to step)."""
+    values = [np.asarray(v) for v in probe.spectrum.values()]
+    values = [v[np.isfinite(v)] for v in values]
+    magnitudes = np.abs(np.concatenate(values)) if values else np.array([])
+    if not magnitudes.size:
+        return "Recurrent eigenvalues: none computed."
+    outside = int(np.sum(magnitudes > 1))
+    return (
+        f"Recurrent eigenvalues: spectral radius {_num(float(magnitudes.max()))}; {outside} of "
+        f"{magnitudes.size} lie outside the unit circle (1 is the line between fading and growing)."
+    )

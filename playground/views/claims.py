@@ -9,7 +9,7 @@ time per session.
 
 from __future__ import annotations
 
-from functools import partial
+from functools import cache, partial
 
 import pandas as pd
 import streamlit as st
@@ -41,7 +41,7 @@ def box(claim: Claim) -> None:
             key=f"claim_{claim.key}",
             on_click=actions.stop_claim if running else actions.start_claim,
             args=() if running else (claim.key,),
-            type="secondary" if running else "primary",
+            type="primary",  # one type for Run and Stop: a new type remounts it and loses focus
             disabled=busy,
             help="Another experiment is running; stop it first." if busy else None,
             width="stretch",
@@ -107,20 +107,34 @@ def _loss(claim: Claim, result: ClaimResult) -> None:
     histories = {label: e.history for label, e in result.experiments.items()}
     task = next(iter(result.experiments.values())).task
     build = partial(charts.race_loss_figure, histories, task)
-    chart(PAGE, "race_loss", build, _version(result), key=f"claim_{claim.key}_loss")
+    alt = partial(describe.race, histories)
+    chart(PAGE, "race_loss", build, _version(result), key=f"claim_{claim.key}_loss", alt=alt)
+
+
+def _probes(result: ClaimResult):
+    """The result's probes, computed once for a chart and its text alternative, and only when
+    they are (re)built."""
+    return cache(partial(actions.result_probes, result))
 
 
 def _grad_per_step(claim: Claim, result: ClaimResult) -> None:
-    def build():
-        return charts.race_grad_figure(actions.result_probes(result))
+    probes = _probes(result)
 
-    chart(PAGE, "race_grad", build, _version(result), key=f"claim_{claim.key}_grad")
+    def build():
+        return charts.race_grad_figure(probes())
+
+    def alt():
+        return describe.race_grad(probes())
+
+    chart(PAGE, "race_grad", build, _version(result), key=f"claim_{claim.key}_grad", alt=alt)
 
 
 def _grad_norm(claim: Claim, result: ClaimResult) -> None:
     histories = {label: e.history for label, e in result.experiments.items()}
     build = partial(charts.grad_norm_history_figure, histories)
-    chart(PAGE, "grad_norm_history", build, _version(result), key=f"claim_{claim.key}_norm")
+    alt = partial(describe.grad_norm_history, histories)
+    key = f"claim_{claim.key}_norm"
+    chart(PAGE, "grad_norm_history", build, _version(result), key=key, alt=alt)
 
 
 def _params(claim: Claim, result: ClaimResult) -> None:
@@ -142,10 +156,15 @@ def _fill_in(claim: Claim, result: ClaimResult) -> None:
 
 
 def _rollout(claim: Claim, result: ClaimResult) -> None:
-    def build():
-        return charts.rollout_figure(actions.result_rollout(result))
+    forecast = cache(partial(actions.result_rollout, result))
 
-    chart(PAGE, "rollout", build, _version(result), key=f"claim_{claim.key}_rollout")
+    def build():
+        return charts.rollout_figure(forecast())
+
+    def alt():
+        return describe.forecast(forecast())
+
+    chart(PAGE, "rollout", build, _version(result), key=f"claim_{claim.key}_rollout", alt=alt)
 
 
 def _generate(claim: Claim, result: ClaimResult) -> None:
@@ -155,10 +174,16 @@ def _generate(claim: Claim, result: ClaimResult) -> None:
 
 
 def _trajectories(claim: Claim, result: ClaimResult) -> None:
-    def build():
-        return charts.trajectory_figure(next(iter(actions.result_probes(result).values())))
+    probes = _probes(result)
 
-    chart(PAGE, "trajectory", build, _version(result), key=f"claim_{claim.key}_trajectories")
+    def build():
+        return charts.trajectory_figure(next(iter(probes().values())))
+
+    def alt():
+        return describe.trajectory(next(iter(probes().values())))
+
+    key = f"claim_{claim.key}_trajectories"
+    chart(PAGE, "trajectory", build, _version(result), key=key, alt=alt)
 
 
 DRAW = {

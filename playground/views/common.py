@@ -1,5 +1,5 @@
 """What every page draws the same way: a chart with its caption and text alternative, the live
-area, the example picker, numbers and clocks in status lines."""
+area, the example picker, numbers and clocks in status lines, keyboard focus on a button."""
 
 from __future__ import annotations
 
@@ -14,6 +14,20 @@ from playground import state
 from playground.actions import describe_error
 from playground.charts.component import plotly_live, steady_container
 from playground.words.captions import CAPTIONS
+
+# Focuses the button in `.st-key-<data>` unless the visitor is already on another control; the
+# buttons of a run can arrive a moment after this element, hence a few tries.
+FOCUS_JS = """export default function({data, parentElement}) {
+  const page = parentElement.ownerDocument;
+  let tries = 0;
+  const go = () => {
+    const button = page.querySelector(`.st-key-${data} button:not(:disabled)`);
+    const free = !page.activeElement || page.activeElement === page.body;
+    if (button && free) button.focus();
+    else if (!button && ++tries < 40) setTimeout(go, 50);
+  };
+  go();
+}"""
 
 # The same config while training and paused: charts are redrawn in place, so zoom, hover and the
 # 3D camera survive redraws (layout.uirevision); plotly's staticPlot drew 3D scenes blank.
@@ -74,3 +88,11 @@ def progress_bar(done: float, total: float, text: str | None = None) -> None:
     """A progress bar that can't fail: any count (negative, past the end, NaN) is clamped."""
     share = done / total if total and math.isfinite(done / total) else 0.0
     st.progress(min(max(share, 0.0), 1.0), text=text)
+
+
+def focus_button(key: str) -> None:
+    """Put keyboard focus on the button keyed `key` when nothing else has it: after a page change
+    (a Learn demo opening the playground) focus would otherwise fall to the page body, far from
+    the control of what just started. Draw it in one run only; its element is hidden (page.css)."""
+    component = st.components.v2.component("playground.focus", js=FOCUS_JS, isolate_styles=False)
+    component(data=key, key=f"focus_{key}")

@@ -116,7 +116,8 @@ def draw(driver, outcome: str) -> None:
         chart(PAGE, "race_loss", build, version, alt=partial(describe.race, race.histories()))
     with right:
         if driver.probes:
-            chart(PAGE, "race_grad", partial(charts.race_grad_figure, driver.probes), version)
+            build = partial(charts.race_grad_figure, driver.probes)
+            chart(PAGE, "race_grad", build, version, alt=partial(describe.race_grad, driver.probes))
     st.dataframe(table(race), hide_index=True, key="race_table")
     st.caption(COST_NOTE)
     for cell, experiment in race.experiments.items():

@@ -7,6 +7,8 @@ reached. Cancel stops it; the sweep also stops itself at its time budget.
 
 from __future__ import annotations
 
+from functools import partial
+
 import pandas as pd
 import streamlit as st
 
@@ -14,6 +16,7 @@ from core import TASKS
 from core.teaching.sweep import CELLS, STEPS_PER_RUN
 from playground import charts, live, state
 from playground.actions import teaching as actions
+from playground.charts import describe
 from playground.views.common import chart, live_area, progress_bar
 
 PAGE = "sweep"
@@ -119,7 +122,8 @@ def draw(sweep, outcome: str) -> None:
             results, label, "success (0: trivial guess, 1: perfect)", sweep.task.solved_success
         )
 
-    chart(PAGE, "sweep", build, len(sweep.points))
+    alt = partial(describe.sweep, results, label, sweep.task.solved_success)
+    chart(PAGE, "sweep", build, len(sweep.points), alt=alt)
     if sweep.points:
         st.dataframe(table(sweep), hide_index=True, key="sweep_table")
 

@@ -7,7 +7,7 @@ when paused for each new probe.
 
 from __future__ import annotations
 
-from functools import partial
+from functools import cache, partial
 
 import numpy as np
 import streamlit as st
@@ -110,11 +110,17 @@ def forecast_chart(driver, probe, example: int) -> None:
     exp = driver.experiment
     y_title = str(getattr(exp.task, "column_name", "value"))
 
-    def build():
-        return charts.rollout_figure(actions.forecast(exp, example), y_title)
-
     horizon = exp.config.horizon
-    chart(PAGE, "rollout", build, version(driver, probe, example, horizon, heavy=True))
+    made_for = version(driver, probe, example, horizon, heavy=True)
+    # One rollout for the chart and its text alternative, made only when they are rebuilt.
+    forecast = cache(partial(actions.forecast, exp, example))
+    chart(
+        PAGE,
+        "rollout",
+        lambda: charts.rollout_figure(forecast(), y_title),
+        made_for,
+        alt=lambda: describe.forecast(forecast()),
+    )
     notices = state.cached(
         PAGE,
         "forecast_notices",
@@ -157,12 +163,14 @@ def memory_tab(driver, probe) -> None:
             lambda: charts.trajectory_figure(probe, 2),
             version(driver, probe),
             key="chart_trajectory_2d",
+            alt=lambda: describe.trajectory(probe, 2),
         )
         chart(
             PAGE,
             "hidden",
             lambda: charts.hidden_heatmap(probe, example),
             version(driver, probe, example, heavy=True),
+            alt=lambda: describe.hidden(probe, example),
         )
     with right:
         chart(
@@ -171,9 +179,16 @@ def memory_tab(driver, probe) -> None:
             lambda: charts.trajectory_figure(probe, 3),
             version(driver, probe, heavy=True),
             key="chart_trajectory_3d",
+            alt=lambda: describe.trajectory(probe, 3),
         )
         if probe.lengths is not None and np.ptp(probe.lengths) > 0:
-            chart(PAGE, "length", lambda: charts.length_histogram(probe), version(driver, probe))
+            chart(
+                PAGE,
+                "length",
+                lambda: charts.length_histogram(probe),
+                version(driver, probe),
+                alt=lambda: describe.lengths(probe),
+            )
 
 
 def gradients_tab(driver, probe) -> None:
@@ -211,6 +226,7 @@ def gates_tab(driver, probe) -> None:
         "gates",
         lambda: charts.gates_figure(probe, example),
         version(driver, probe, example, heavy=True),
+        alt=lambda: describe.gates(probe, example),
     )
 
 
@@ -222,6 +238,7 @@ def weights_tab(driver, probe) -> None:
             "spectrum",
             lambda: charts.spectrum_figure(probe),
             version(driver, probe, heavy=True),
+            alt=lambda: describe.spectrum(probe),
         )
     with right:
         log = driver.experiment.probe_log

@@ -16,7 +16,7 @@ from playground import live, state
 from playground.actions import plain_text
 from playground.actions import training as actions
 from playground.views import controls, downloads, tabs
-from playground.views.common import clock, live_area, number, progress_bar
+from playground.views.common import clock, focus_button, live_area, number, progress_bar
 from playground.words.learn import DEMOS, INTRO
 
 PAGE = "playground"
@@ -76,6 +76,10 @@ def buttons() -> bool:
         disabled=not (enabled or running),
         width="stretch",
     )
+    focus = state.page_value(PAGE, "focus")
+    if focus:  # a Learn demo just opened this page and started training: focus on its Pause
+        state.set_page_value(PAGE, "focus", None)
+        focus_button(focus)
     if state.classroom():
         columns[1].button("Reset", key="reset", on_click=actions.reset, width="stretch")
         return enabled

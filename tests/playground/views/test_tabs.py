@@ -108,7 +108,7 @@ def test_cell_tab_shows_equations_and_parameter_count(stepped):
     stepped.run()
     exp = experiment(stepped)
     assert len(stepped.latex) == len(cell_words.EQUATIONS["lstm"])
-    assert any(f"{exp.parameter_count():,} parameters" in h.value for h in stepped.subheader)
+    assert any(f"{exp.parameter_count():,} parameters" in h.value for h in stepped.header)
     stepped.session_state["view"] = "Training"
 
 
