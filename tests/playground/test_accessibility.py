@@ -1,11 +1,11 @@
-"""Accessibility in real Chromium: axe-core on every page in every state, a keyboard walk,
-the charts' text alternatives in the accessibility tree, reduced motion, small screens.
+"""Accessibility in real Chromium: axe-core on every page in every state, a keyboard walk, the
+charts' text alternatives in the accessibility tree, reduced motion, small screens.
 
-One server and one browser page for the audit; axe (axe-playwright-python) runs on the Playground,
-Learn, Race and Sweep pages idle, while training, paused, diverged, with an uploaded CSV, after a
-race, a sweep and a claim's verdict. No serious or critical violation is allowed; every violation
-found, whatever its impact, goes into the table printed at the end (and written to
-test-artifacts/accessibility.txt) so a run shows what axe saw.
+One server and one browser page for the audit. axe (axe-playwright-python) runs on the
+Playground, Learn, Race and Sweep pages idle, while training, paused, on each tab, diverged, with
+an uploaded CSV, after a claim's verdict, a race and a sweep. No serious or critical violation is
+allowed; every violation found, whatever its impact, goes into the table printed at the end of
+the module (run pytest with -s to see it) and written to test-artifacts/accessibility.txt.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import pytest
 
 pytestmark = pytest.mark.browser
 
-axe_module = pytest.importorskip("axe_playwright_python.sync_playwright")
+axe_playwright = pytest.importorskip("axe_playwright_python.sync_playwright")
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 BLOCKING = ("serious", "critical")
@@ -28,14 +28,19 @@ LINKS = {
     "diverged": "/?cell=rnn&task=adding&init=scaled&init_gain=10&lr=10&clip=0&optimizer=sgd",
     "csv": "/?task=csv&cell=gru&hidden=16",
 }
+LOSS_ALT = re.compile(r"Loss chart: training loss \S+ at step \d+")
+# Every running CSS animation and transition: [kind, property or name, duration in ms].
+ANIMATIONS = """() => document.getAnimations().map(a => [
+  a.constructor.name, a.animationName || a.transitionProperty || '',
+  Number(a.effect.getTiming().duration) || 0])"""
 
 
-# ---- the audit --------------------------------------------------------------------------------
+# ---- the audit ----------------------------------------------------------------------------------
 class Audit:
     """Runs axe and keeps one row per (page, state, rule) for the table."""
 
     def __init__(self) -> None:
-        self.axe = axe_module.Axe()
+        self.axe = axe_playwright.Axe()
         self.rows: list[tuple[str, str, str, str, int]] = []
         self.blocking: list[str] = []
 
@@ -54,8 +59,8 @@ class Audit:
                 self.blocking.append(f"{name}/{state}: {violation['id']}: {where}")
 
     def table(self) -> str:
-        lines = [f"{'page':<11}{'state':<17}{'rule':<26}{'impact':<10}count"]
-        lines += [f"{p:<11}{s:<17}{r:<26}{i:<10}{c}" for p, s, r, i, c in self.rows]
+        lines = [f"{'page':<11}{'state':<17}{'rule':<28}{'impact':<10}nodes"]
+        lines += [f"{p:<11}{s:<17}{r:<28}{i:<10}{c}" for p, s, r, i, c in self.rows]
         return "\n".join(lines)
 
 
@@ -101,20 +106,44 @@ def open_page(page, url: str, button: str) -> None:
 
 
 def focused(page) -> str:
+    """The focused element as 'TAG text', e.g. 'BUTTON Pause'."""
     return page.evaluate(
         "() => { const e = document.activeElement;"
         " return e ? `${e.tagName} ${(e.innerText || '').trim()}` : '' }"
     )
 
 
+def press(page, key: str = "Enter", wait: int = 1_500) -> None:
+    page.keyboard.press(key)
+    page.wait_for_timeout(wait)  # the rerun that the key started lands
+
+
+def screen_reader_text(page) -> str:
+    """What the accessibility tree holds for the main area (Chromium's, as a screen reader gets
+    it): names and text of every node, the visually hidden ones included."""
+    return page.locator("[data-testid='stMain']").aria_snapshot()
+
+
+def alternatives(page) -> list[str]:
+    """The charts' text alternatives on the page, each checked to be out of sight (1 x 1 px)."""
+    found = []
+    for element in page.locator("p.sr-only").all():
+        box = element.bounding_box()
+        assert box is None or (box["width"] <= 1 and box["height"] <= 1), box
+        found.append(element.text_content())
+    return found
+
+
 def no_exception(page) -> None:
     assert page.locator("[data-testid='stException']").count() == 0
 
 
-# ---- keyboard walk, then the playground's states ------------------------------------------------
-def test_keyboard_walk_and_playground_states(live_server, page, audit):
+# ---- the playground -----------------------------------------------------------------------------
+def test_playground_by_keyboard_in_every_state(live_server, page, audit):
     """From page load: Tab to "Skip to main content", then to Train; Enter trains, Enter pauses,
-    Enter trains again, with focus kept on the one button. At most 5 presses after the skip link."""
+    Enter trains again, with focus kept on the one button (at most 5 presses after the skip
+    link). Step, Reset and the tabs by keyboard keep focus too. axe on every state and tab; the
+    loss chart's text alternative is in the accessibility tree and follows training."""
     open_page(page, live_server.url + LINKS["playground"], "Train")
     audit.run(page, "playground", "idle")
 
@@ -131,7 +160,14 @@ def test_keyboard_walk_and_playground_states(live_server, page, audit):
     presses += 1
     wait_until(lambda: "steps/s" in status(page), what="training to start")
     assert focused(page) == "BUTTON Pause"
+    first = next(filter(LOSS_ALT.match, alternatives(page)), None)
+    assert first, alternatives(page)
+    assert LOSS_ALT.search(screen_reader_text(page)), "the loss sentence is not in the tree"
     audit.run(page, "playground", "training")
+    wait_until(
+        lambda: next(filter(LOSS_ALT.match, alternatives(page))) != first,
+        what="the loss chart's text alternative to follow training",
+    )
 
     page.keyboard.press("Enter")
     presses += 1
@@ -145,14 +181,41 @@ def test_keyboard_walk_and_playground_states(live_server, page, audit):
     assert focused(page) == "BUTTON Pause"
     print(f"\nkeyboard: {presses} presses after the skip link for Train, Pause, Train")
     assert presses <= 5
-    page.get_by_role("button", name="Pause", exact=True).click()
+    press(page, "Enter", 0)
     wait_until(lambda: "paused" in status(page), what="the pause")
 
-    # Every tab of the paused run.
-    for name in ("Memory", "Gradients", "Gates", "Weights", "Cell"):
-        page.get_by_role("tab", name=name).click()
-        page.wait_for_timeout(1_500)
+    # Step 10 and Reset by keyboard: each keeps focus.
+    steps = step_count(page)
+    page.get_by_role("button", name="Step 10", exact=True).focus()
+    press(page)
+    wait_until(lambda: step_count(page) == steps + 10, what="Step 10")
+    assert focused(page) == "BUTTON Step 10"
+
+    # The tabs by keyboard (arrow keys): focus stays on the tab bar; axe on each tab, and each
+    # tab's charts have their text alternatives.
+    page.get_by_role("tab", name="Training").focus()
+    expected = {
+        "Memory": "Hidden-state trajectories of",
+        "Gradients": "Gradient history from step",
+        "Gates": "Gates of sequence 0",
+        "Weights": "Recurrent eigenvalues: spectral radius",
+        "Cell": None,
+    }
+    for name, alternative in expected.items():
+        press(page, "ArrowRight")
+        assert focused(page) == f"DIV {name}"
+        assert page.get_by_role("tab", selected=True).inner_text() == name
+        if alternative:
+            wait_until(
+                lambda a=alternative: any(t.startswith(a) for t in alternatives(page)),
+                what=f"the {name} tab's text alternatives",
+            )
         audit.run(page, "playground", f"tab {name}")
+
+    page.get_by_role("button", name="Reset", exact=True).focus()
+    press(page)
+    wait_until(lambda: step_count(page) == 0, what="Reset")
+    assert focused(page) == "BUTTON Reset"
     no_exception(page)
 
     # Diverged: plain SGD at learning rate 10 on a blown-up vanilla RNN.
@@ -178,27 +241,49 @@ def test_keyboard_walk_and_playground_states(live_server, page, audit):
     page.get_by_text("Using accessibility-series.csv").wait_for(timeout=20_000)
     page.get_by_role("button", name="Step 10", exact=True).click()
     wait_until(lambda: step_count(page) >= 10, what="ten steps on the CSV")
-    page.wait_for_timeout(1_000)
+    wait_until(
+        lambda: any(t.startswith("Forecast chart:") for t in alternatives(page)),
+        what="the forecast's text alternative",
+    )
     audit.run(page, "playground", "csv upload")
     no_exception(page)
     assert not audit.blocking, "\n".join(audit.blocking)
 
 
-def test_learn_race_sweep_states(live_server, page, audit):
+# ---- Learn, Race, Sweep -------------------------------------------------------------------------
+def test_learn_race_sweep_by_keyboard_in_every_state(live_server, page, audit):
+    """A claim checked by keyboard keeps focus on its Run/Stop button; a "Show me" demo puts focus
+    on the playground's Pause; Step 50 on the race by keyboard; a short sweep; axe throughout."""
     open_page(page, live_server.url + "/learn", "Show me: Next number (LSTM)")
     audit.run(page, "learn", "idle")
-    page.get_by_text("Check the claim: Next number").click()
-    run = page.get_by_role("button", name="Run this experiment").first
-    run.click()
+    page.locator("summary", has_text="Check the claim: Next number").focus()
+    press(page, "Enter", 500)
+    page.get_by_role("button", name="Run this experiment").first.focus()
+    press(page)
+    assert focused(page) in ("BUTTON Stop", "BUTTON Run this experiment")  # a fast machine
     page.get_by_text(re.compile(r"Claim (confirmed|not confirmed)")).wait_for(timeout=90_000)
     page.wait_for_timeout(500)
+    assert focused(page) == "BUTTON Run this experiment"
+    assert any(t.startswith("Validation loss by cell") for t in alternatives(page))
     audit.run(page, "learn", "claim verdict")
+
+    page.get_by_role("button", name="Show me: Next number (LSTM)").focus()
+    press(page, "Enter", 0)
+    page.get_by_role("button", name="Pause", exact=True).wait_for(timeout=30_000)
+    wait_until(lambda: focused(page) == "BUTTON Pause", what="focus on the demo's Pause")
+    press(page, "Enter", 0)
+    wait_until(lambda: "paused" in status(page), what="the demo to pause")
 
     open_page(page, live_server.url + "/race", "Train")
     audit.run(page, "race", "idle")
-    page.get_by_role("button", name="Step 50", exact=True).click()
+    page.get_by_role("button", name="Step 50", exact=True).focus()
+    press(page, "Enter", 0)
     wait_until(lambda: step_count(page) >= 50, timeout=60, what="the race's 50 steps")
-    page.wait_for_timeout(500)
+    assert focused(page) == "BUTTON Step 50"
+    wait_until(
+        lambda: any(t.startswith("Gradient per time step by cell") for t in alternatives(page)),
+        what="the race's text alternatives",
+    )
     audit.run(page, "race", "after Step 50")
 
     open_page(page, live_server.url + "/sweep", "Start")
@@ -212,6 +297,83 @@ def test_learn_race_sweep_states(live_server, page, audit):
     page.wait_for_timeout(800)
     page.get_by_role("button", name="Start", exact=True).click()
     page.get_by_text(re.compile(r"runs · \d+ s · (finished|stopped)")).wait_for(timeout=60_000)
+    assert any(t.startswith("Success by") for t in alternatives(page))
     audit.run(page, "sweep", "after a sweep")
     no_exception(page)
     assert not audit.blocking, "\n".join(audit.blocking)
+
+
+# ---- reduced motion -----------------------------------------------------------------------------
+def animations_while_training(page) -> list[list]:
+    """Train briefly, hovering a button (its border fades), sampling every running animation."""
+    page.get_by_role("button", name="Train", exact=True).click()
+    seen = []
+    for _ in range(12):
+        page.get_by_role("button", name="Reset", exact=True).hover()
+        page.wait_for_timeout(100)
+        seen += page.evaluate(ANIMATIONS)
+        page.mouse.move(5, 5)
+        page.wait_for_timeout(100)
+        seen += page.evaluate(ANIMATIONS)
+    page.get_by_role("button", name="Pause", exact=True).click()
+    return seen
+
+
+def test_reduced_motion_stops_every_animation(live_server, browser, page):
+    """A visitor whose system asks for less motion sees no transition or animation that lasts;
+    the same sampling on a default page finds some (so the check can fail)."""
+    context = browser.new_context(viewport={"width": 1440, "height": 1000}, reduced_motion="reduce")
+    calm = context.new_page()
+    try:
+        open_page(calm, live_server.url + LINKS["playground"], "Train")
+        assert calm.evaluate("matchMedia('(prefers-reduced-motion: reduce)').matches")
+        reduced = animations_while_training(calm)
+    finally:
+        context.close()
+    open_page(page, live_server.url + LINKS["playground"], "Train")
+    default = animations_while_training(page)
+    print(f"\nanimations sampled: {len(default)} by default, {len(reduced)} with reduced motion")
+    assert any(duration > 1 for _, _, duration in default), default
+    assert reduced and all(duration <= 1 for _, _, duration in reduced), [
+        a for a in reduced if a[2] > 1
+    ]
+
+
+# ---- small screens ------------------------------------------------------------------------------
+def test_show_me_labels_whole_and_phone_navigation(live_server, browser, page):
+    """Every "Show me" label on Learn shows whole from 1280 to 1920 px wide (none ends in '…');
+    on a phone (390 x 844) the Learn, Race and Sweep links are on screen without the sidebar."""
+    open_page(page, live_server.url + "/learn", "Show me: Next number (LSTM)")
+    labels = page.locator("button", has_text="Show me:").locator(
+        "[data-testid='stMarkdownContainer']"
+    )
+    for width in (1280, 1600, 1920):
+        page.set_viewport_size({"width": width, "height": 1000})
+        page.wait_for_timeout(300)
+        cut = labels.evaluate_all(
+            "els => els.filter(e => e.scrollWidth > e.clientWidth + 1"
+            " || getComputedStyle(e).textOverflow === 'ellipsis').map(e => e.innerText)"
+        )
+        assert labels.count() >= 10 and not cut, (width, cut)
+    page.set_viewport_size({"width": 1440, "height": 1000})
+
+    phone = browser.new_context(
+        viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True
+    )
+    small = phone.new_page()
+    try:
+        for path, button in (("/", "Train"), ("/learn", "Show me: Next number (LSTM)")):
+            open_page(small, live_server.url + path, button)
+            for name in ("Learn", "Race", "Sweep"):
+                # On screen, not in the folded sidebar (which keeps its links off to the left).
+                on_screen = small.get_by_role("link", name=name, exact=True).evaluate_all(
+                    "links => links.map(a => a.getBoundingClientRect()).filter(r => r.width > 0"
+                    " && r.x >= 0 && r.right <= innerWidth && r.y >= 0 && r.bottom <= innerHeight)"
+                    ".length"
+                )
+                assert on_screen == 1, (path, name)
+            small.screenshot(path=str(ARTIFACTS / f"phone-{path.strip('/') or 'playground'}.png"))
+        small.locator(".st-key-phone_nav").get_by_role("link", name="Race").tap()
+        small.get_by_role("heading", name="Cell race: RNN, LSTM and GRU").wait_for(timeout=30_000)
+    finally:
+        phone.close()
