@@ -105,6 +105,14 @@ def open_page(page, url: str, button: str) -> None:
     page.wait_for_timeout(500)  # the rest of the first run (sidebar, captions) lands
 
 
+def idle(page) -> None:
+    """Wait until no script run is in progress (a paused page), so a control focused next is the
+    one the page keeps, not one a run still in flight is about to redraw."""
+    page.locator("[data-testid='stApp'][data-test-script-state='notRunning']").wait_for(
+        timeout=30_000
+    )
+
+
 def focused(page) -> str:
     """The focused element as 'TAG text', e.g. 'BUTTON Pause'."""
     return page.evaluate(
@@ -185,6 +193,7 @@ def test_playground_by_keyboard_in_every_state(live_server, page, audit):
     wait_until(lambda: "paused" in status(page), what="the pause")
 
     # Step 10 and Reset by keyboard: each keeps focus.
+    idle(page)
     steps = step_count(page)
     page.get_by_role("button", name="Step 10", exact=True).focus()
     press(page)
@@ -193,6 +202,7 @@ def test_playground_by_keyboard_in_every_state(live_server, page, audit):
 
     # The tabs by keyboard (arrow keys): focus stays on the tab bar; axe on each tab, and each
     # tab's charts have their text alternatives.
+    idle(page)
     page.get_by_role("tab", name="Training").focus()
     expected = {
         "Memory": "Hidden-state trajectories of",
@@ -202,9 +212,12 @@ def test_playground_by_keyboard_in_every_state(live_server, page, audit):
         "Cell": None,
     }
     for name, alternative in expected.items():
-        press(page, "ArrowRight")
+        press(page, "ArrowRight", 300)
+        wait_until(
+            lambda n=name: page.get_by_role("tab", selected=True).inner_text() == n, what=name
+        )
+        idle(page)
         assert focused(page) == f"DIV {name}"
-        assert page.get_by_role("tab", selected=True).inner_text() == name
         if alternative:
             wait_until(
                 lambda a=alternative: any(t.startswith(a) for t in alternatives(page)),
@@ -212,6 +225,7 @@ def test_playground_by_keyboard_in_every_state(live_server, page, audit):
             )
         audit.run(page, "playground", f"tab {name}")
 
+    idle(page)
     page.get_by_role("button", name="Reset", exact=True).focus()
     press(page)
     wait_until(lambda: step_count(page) == 0, what="Reset")
@@ -305,15 +319,17 @@ def test_learn_race_sweep_by_keyboard_in_every_state(live_server, page, audit):
 
 # ---- reduced motion -----------------------------------------------------------------------------
 def animations_while_training(page) -> list[list]:
-    """Train briefly, hovering a button (its border fades), sampling every running animation."""
+    """Train briefly, moving the mouse on and off a button (its border fades), sampling every
+    running animation and transition."""
+    box = page.get_by_role("button", name="Reset", exact=True).bounding_box()
     page.get_by_role("button", name="Train", exact=True).click()
     seen = []
-    for _ in range(12):
-        page.get_by_role("button", name="Reset", exact=True).hover()
-        page.wait_for_timeout(100)
+    for _ in range(8):
+        page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        page.wait_for_timeout(120)
         seen += page.evaluate(ANIMATIONS)
         page.mouse.move(5, 5)
-        page.wait_for_timeout(100)
+        page.wait_for_timeout(120)
         seen += page.evaluate(ANIMATIONS)
     page.get_by_role("button", name="Pause", exact=True).click()
     return seen
