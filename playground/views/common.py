@@ -15,8 +15,8 @@ from playground.actions import describe_error
 from playground.charts.component import plotly_live, steady_container
 from playground.words.captions import CAPTIONS
 
-# Focuses the button in `.st-key-<data>` unless the visitor is already on another control; the
-# buttons of a run can arrive a moment after this element, hence a few tries.
+# Focuses the button in `.st-key-<data>` once nothing else has focus. For up to 2 s: the button
+# can arrive a moment after this element, and the one that had focus may be disabled only then.
 FOCUS_JS = """export default function({data, parentElement}) {
   const page = parentElement.ownerDocument;
   let tries = 0;
@@ -24,7 +24,7 @@ FOCUS_JS = """export default function({data, parentElement}) {
     const button = page.querySelector(`.st-key-${data} button:not(:disabled)`);
     const free = !page.activeElement || page.activeElement === page.body;
     if (button && free) button.focus();
-    else if (!button && ++tries < 40) setTimeout(go, 50);
+    else if (page.activeElement !== button && ++tries < 40) setTimeout(go, 50);
   };
   go();
 }"""

@@ -17,7 +17,7 @@ from core.teaching.sweep import CELLS, STEPS_PER_RUN
 from playground import charts, live, state
 from playground.actions import teaching as actions
 from playground.charts import describe
-from playground.views.common import chart, live_area, progress_bar
+from playground.views.common import chart, focus_button, live_area, progress_bar
 
 PAGE = "sweep"
 SWEEP_TASKS = tuple(name for name, task in TASKS.items() if task.memory_setting)
@@ -44,13 +44,29 @@ def page() -> None:
         disabled=plan is None or running,
         width="stretch",
     )
-    columns[1].button(
-        "Cancel", key="sweep_cancel", on_click=actions.cancel_sweep, disabled=not running
-    )
+    columns[1].button("Cancel", key="sweep_cancel", on_click=cancel, disabled=not running)
+    hand_focus(running)
     if actions.sweep_error():
         st.error(actions.sweep_error())
     if actions.sweep_driver() is not None:
         st.fragment(run_every=live.TIMER_SECONDS if running else None)(sweep_panel)()
+
+
+def cancel() -> None:
+    actions.cancel_sweep()
+    state.set_page_value(PAGE, "focus", "sweep_start")
+
+
+def hand_focus(running: bool) -> None:
+    """Start and Cancel take turns being disabled, and a disabled button drops keyboard focus
+    to the page: hand it to the other one (Cancel once a sweep starts, Start once it ends)."""
+    if running:
+        focus_button("sweep_cancel")
+        return
+    target = state.page_value(PAGE, "focus")
+    if target:
+        state.set_page_value(PAGE, "focus", None)
+        focus_button(target)
 
 
 def settings() -> dict | None:
@@ -94,6 +110,7 @@ def sweep_panel() -> None:
     outcome = live.tick(driver).outcome if state.running(PAGE) else "paused"
     if outcome == "stopped":
         state.set_running(PAGE, False)
+        state.set_page_value(PAGE, "focus", "sweep_start")
         st.rerun()
     with live_area("sweep_live"):
         draw(driver.sweep, outcome)

@@ -267,7 +267,7 @@ def test_playground_by_keyboard_in_every_state(live_server, page, audit):
 # ---- Learn, Race, Sweep -------------------------------------------------------------------------
 def test_learn_race_sweep_by_keyboard_in_every_state(live_server, page, audit):
     """A claim checked by keyboard keeps focus on its Run/Stop button; a "Show me" demo puts focus
-    on the playground's Pause; Step 50 on the race by keyboard; a short sweep; axe throughout."""
+    on the playground's Pause; Step 50 on the race and a short sweep by keyboard; axe throughout."""
     open_page(page, live_server.url + "/learn", "Show me: Next number (LSTM)")
     audit.run(page, "learn", "idle")
     page.locator("summary", has_text="Check the claim: Next number").focus()
@@ -309,8 +309,10 @@ def test_learn_race_sweep_by_keyboard_in_every_state(live_server, page, audit):
     steps.fill("20")
     steps.press("Enter")
     page.wait_for_timeout(800)
-    page.get_by_role("button", name="Start", exact=True).click()
+    page.get_by_role("button", name="Start", exact=True).focus()
+    press(page, "Enter", 0)  # Start goes disabled: focus moves to Cancel, and back at the end
     page.get_by_text(re.compile(r"runs · \d+ s · (finished|stopped)")).wait_for(timeout=60_000)
+    wait_until(lambda: focused(page) == "BUTTON Start", what="focus back on Start")
     assert any(t.startswith("Success by") for t in alternatives(page))
     audit.run(page, "sweep", "after a sweep")
     no_exception(page)
