@@ -29,6 +29,30 @@ FOCUS_JS = """export default function({data, parentElement}) {
   go();
 }"""
 
+# Streamlit 1.67 disables a tab while its panel is stale, i.e. from the moment it is chosen until
+# the rerun that draws it arrives; the browser then drops focus to the page, so the arrow keys stop
+# working after one press. When a tab loses focus that way (it lost its tabindex), focus goes back
+# to the selected tab as soon as it is enabled, unless the visitor has moved on meanwhile.
+TAB_FOCUS_JS = """export default function({parentElement}) {
+  const page = parentElement.ownerDocument;
+  if (page.defaultView.playgroundTabFocus) return;
+  page.defaultView.playgroundTabFocus = true;
+  page.addEventListener("focusout", (event) => {
+    const tab = event.target.closest && event.target.closest("[data-testid='stTab']");
+    const disabled = tab && (!tab.hasAttribute("tabindex") || tab.ariaDisabled === "true");
+    if (!disabled || event.relatedTarget) return;
+    const list = tab.closest("[role='tablist']");
+    let tries = 0;
+    const restore = () => {
+      if (page.activeElement && page.activeElement !== page.body) return;
+      const selected = list.querySelector("[aria-selected='true']:not([aria-disabled='true'])");
+      if (selected && list.isConnected) selected.focus({preventScroll: true});
+      else if (++tries < 200) setTimeout(restore, 50);
+    };
+    setTimeout(restore, 0);
+  }, true);
+}"""
+
 # The same config while training and paused: charts are redrawn in place, so zoom, hover and the
 # 3D camera survive redraws (layout.uirevision); plotly's staticPlot drew 3D scenes blank.
 PLOTLY_CONFIG = {"displaylogo": False}
@@ -96,3 +120,12 @@ def focus_button(key: str) -> None:
     the control of what just started. Draw it in one run only; its element is hidden (page.css)."""
     component = st.components.v2.component("playground.focus", js=FOCUS_JS, isolate_styles=False)
     component(data=key, key=f"focus_{key}")
+
+
+def keep_tab_focus() -> None:
+    """Keep keyboard focus on a tab bar across the rerun that a tab change starts (TAB_FOCUS_JS);
+    once per page is enough. Its element is hidden (page.css)."""
+    component = st.components.v2.component(
+        "playground.tab_focus", js=TAB_FOCUS_JS, isolate_styles=False
+    )
+    component(key="focus_tabs")

@@ -16,7 +16,7 @@ from core.cells import get_cell
 from playground import charts, state
 from playground.actions import training as actions
 from playground.charts import describe
-from playground.views.common import chart, example_picker
+from playground.views.common import chart, example_picker, keep_tab_focus
 from playground.words import cells as cell_words
 
 PAGE = "playground"
@@ -26,6 +26,7 @@ TABS = ("Training", "Memory", "Gradients", "Gates", "Weights", "Cell")
 def draw(driver, probe) -> None:
     """The tab bar and the open tab (tabs are lazy: only the open one is computed and sent)."""
     drawers = (training_tab, memory_tab, gradients_tab, gates_tab, weights_tab, cell_tab)
+    keep_tab_focus()
     for tab, drawer in zip(st.tabs(TABS, key="view", on_change="rerun"), drawers, strict=True):
         if tab.open is not False:
             with tab:

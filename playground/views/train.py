@@ -80,6 +80,8 @@ def buttons() -> bool:
     if focus:  # a Learn demo just opened this page and started training: focus on its Pause
         state.set_page_value(PAGE, "focus", None)
         focus_button(focus)
+    elif actions.experiment() is not None and not enabled and not running:
+        focus_button("reset")  # the run diverged: the Step that was pressed is off, Reset is not
     if state.classroom():
         columns[1].button("Reset", key="reset", on_click=actions.reset, width="stretch")
         return enabled

@@ -234,16 +234,14 @@ def test_playground_by_keyboard_in_every_state(live_server, page, audit):
 
     # Diverged: plain SGD at learning rate 10 on a blown-up vanilla RNN.
     open_page(page, live_server.url + LINKS["diverged"], "Train")
-    for _ in range(5):
-        step = page.get_by_role("button", name="Step 10", exact=True)
+    step = page.get_by_role("button", name="Step 10", exact=True)
+    step.focus()
+    for _ in range(5):  # by keyboard: when Step goes off, focus moves to Reset
         if step.is_disabled():
             break
-        step.click()
-        page.wait_for_timeout(800)
-    wait_until(
-        lambda: page.get_by_role("button", name="Step 10", exact=True).is_disabled(),
-        what="the run to diverge",
-    )
+        press(page, "Enter", 800)
+    wait_until(step.is_disabled, what="the run to diverge")
+    wait_until(lambda: focused(page) == "BUTTON Reset", what="focus on Reset")
     audit.run(page, "playground", "diverged")
 
     # A CSV of one's own through the sidebar's uploader.
