@@ -23,13 +23,13 @@ from typing import Any, Protocol
 # The browser asks for a tick every TIMER_SECONDS; requests that arrive during a tick are merged
 # into one, so ticks run back to back. A tick computes (steps + probe) for at most
 # TICK_COMPUTE_SECONDS and then draws; computing less when drawing is slow keeps the whole tick
-# near TICK_SECONDS, so the page redraws about 4 times a second and a Pause click waits at most
-# one tick.
+# near TICK_SECONDS, so the page redraws about 5-6 times a second (charts are redrawn in place
+# and cost a few ms to build) and a Pause click waits at most one tick.
 TIMER_SECONDS = 0.1
-TICK_SECONDS = 0.25
-TICK_COMPUTE_SECONDS = 0.17
+TICK_SECONDS = 0.18
+TICK_COMPUTE_SECONDS = 0.12
 TEACHING_COMPUTE_SECONDS = 0.6  # a claim or sweep tick: see Pace.tick_compute
-MIN_COMPUTE_SECONDS = 0.12  # on a busy machine, keep training at a fair pace over redraw rate
+MIN_COMPUTE_SECONDS = 0.08  # on a busy machine, keep training at a fair pace over redraw rate
 MAX_STEPS_PER_TICK = 200
 JACOBIAN_EVERY_SECONDS = 2.0  # the Jacobian costs up to ~0.2 s (LSTM); refresh it rarely
 HEAVY_EVERY_REFRESHES = 3  # 3D trajectories and big heatmaps: every 3rd chart refresh

@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import plotly.graph_objects as go
 
 from core.probes import Probe
 from core.tasks import Task
@@ -18,6 +17,7 @@ from playground.charts.style import (
     MAX_HISTORY_POINTS,
     PALETTE,
     SOLVED_COLOR,
+    Fig,
     cell_color,
     cell_dash,
     f32,
@@ -27,6 +27,7 @@ from playground.charts.style import (
     i32,
     message_figure,
     positive,
+    scatter,
     smooth_log,
     thin,
 )
@@ -34,12 +35,12 @@ from playground.charts.training import reference_lines
 
 
 # ---- comparing cells -----------------------------------------------------------------------------
-def race_loss_figure(histories: dict[str, History], task: Task) -> go.Figure:
+def race_loss_figure(histories: dict[str, History], task: Task) -> Fig:
     """Each cell's validation loss (line) and smoothed training loss (faint), one colour per cell."""
     title, x_title, y_title = "Loss by cell", "training step", "loss (log scale)"
     if not any(len(h) for h in histories.values()):
         return message_figure("race_loss", title, "Press Train or Step to start.", x_title, y_title)
-    fig = go.Figure()
+    fig = Fig()
     last = 1.0
     cap = MAX_HISTORY_POINTS // 2  # several cells share one figure's budget
     for index, (name, history) in enumerate(histories.items()):
@@ -51,7 +52,7 @@ def race_loss_figure(histories: dict[str, History], task: Task) -> go.Figure:
         keep = thin(len(steps), cap)
         smooth = smooth_log(positive(history.column("train_loss")))
         fig.add_trace(
-            go.Scatter(
+            scatter(
                 x=i32(steps[keep]),
                 y=smooth[keep],
                 name=f"{name} train",
@@ -65,7 +66,7 @@ def race_loss_figure(histories: dict[str, History], task: Task) -> go.Figure:
         val_steps, val_loss, _ = history.validations()
         keep_val = thin(len(val_steps), cap)
         fig.add_trace(
-            go.Scatter(
+            scatter(
                 x=i32(val_steps[keep_val]),
                 y=positive(val_loss[keep_val]),
                 name=name,
@@ -79,15 +80,15 @@ def race_loss_figure(histories: dict[str, History], task: Task) -> go.Figure:
     return finish(fig, "race_loss", title, x_title, y_title, yaxis=LOG_AXIS, showlegend=True)
 
 
-def race_grad_figure(probes: dict[str, Probe]) -> go.Figure:
+def race_grad_figure(probes: dict[str, Probe]) -> Fig:
     """‖∂L/∂h_t‖ per time step for each cell on one log axis; gradients that underflowed to 0
     are marked below the lowest real value, one marker colour per cell."""
     floor = underflow_floor(*(p.grad_norm for p in probes.values())) if probes else 1.0
-    fig = go.Figure()
+    fig = Fig()
     for index, (name, probe) in enumerate(probes.items()):
         color = cell_color(name, index)
         fig.add_trace(
-            go.Scatter(
+            scatter(
                 x=i32(np.arange(len(probe.grad_norm))),
                 y=positive(probe.grad_norm),
                 name=name,
@@ -98,8 +99,8 @@ def race_grad_figure(probes: dict[str, Probe]) -> go.Figure:
         )
         marks = underflow_trace(probe.grad_norm, floor, f"{name}: underflow (0)")
         if marks is not None:
-            marks.marker.line.color = color
-            marks.legendgroup = name
+            marks["marker"]["line"]["color"] = color
+            marks["legendgroup"] = name
             fig.add_trace(marks)
     return finish(
         fig,
@@ -117,16 +118,16 @@ def sweep_figure(
     x_label: str,
     y_label: str,
     threshold: float | None = None,
-) -> go.Figure:
+) -> Fig:
     """Score against memory demand (lag, length) per cell, points sorted by x, optional dashed
     threshold."""
-    fig = go.Figure()
+    fig = Fig()
     xs: list[float] = []
     for index, (name, points) in enumerate(results.items()):
         pairs = np.array(sorted(points), dtype=np.float64).reshape(-1, 2)
         xs.extend(pairs[:, 0][np.isfinite(pairs[:, 0])])
         fig.add_trace(
-            go.Scatter(
+            scatter(
                 x=f32(pairs[:, 0]),
                 y=f32(pairs[:, 1]),
                 name=name,
@@ -143,17 +144,17 @@ def sweep_figure(
     return finish(fig, "sweep", title[:1].upper() + title[1:], x_label, y_label)
 
 
-def grad_norm_history_figure(histories: dict[str, History]) -> go.Figure:
+def grad_norm_history_figure(histories: dict[str, History]) -> Fig:
     """The gradient's total norm at every training step of each run (log y): clipped against
     unclipped in the exploding-gradients claim."""
-    fig = go.Figure()
+    fig = Fig()
     for index, (label, history) in enumerate(histories.items()):
         norms = history.column("grad_norm")
         keep = np.isfinite(norms) & (norms > 0)
         steps = history.column("step")[keep]
         shown = thin(len(steps), MAX_HISTORY_POINTS)
         fig.add_trace(
-            go.Scatter(
+            scatter(
                 x=i32(steps[shown]),
                 y=f32(norms[keep][shown]),
                 name=label,

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import plotly.graph_objects as go
-from plotly.subplots import make_subplots
+import copy
 
 from core.probes import Probe
 from playground.charts.style import (
@@ -12,12 +11,15 @@ from playground.charts.style import (
     MAX_GATE_CELLS,
     MAX_GATE_UNITS,
     SEQUENTIAL,
+    Fig,
     clamp_example,
     finish,
+    heatmap,
     i32,
     message_figure,
     real_length,
     select_units,
+    subplot_rows,
     symmetric_limit,
     thin,
     unit_axis,
@@ -26,14 +28,14 @@ from playground.charts.style import (
 
 
 # ---- gates ---------------------------------------------------------------------------------------
-def _colorbar_at(fig: go.Figure, row: int) -> dict:
+def _colorbar_at(fig: Fig, row: int) -> dict:
     """A colour bar beside subplot `row` (1-based); the subplot titles say what it measures."""
     axis = fig.layout["yaxis" if row == 1 else f"yaxis{row}"]
-    low, high = axis.domain
+    low, high = axis["domain"]
     return dict(y=(low + high) / 2, len=high - low, thickness=10)
 
 
-def gates_figure(probe: Probe, example: int = 0) -> go.Figure:
+def gates_figure(probe: Probe, example: int = 0) -> Fig:
     """One units x time heatmap per gate of one sequence (LSTM input, forget, cell_candidate,
     output, plus the cell state; GRU reset, update, candidate). Sigmoid gates use 0..1, tanh ones
     -1..1, the cell state a symmetric range around 0. Vanilla RNN: a figure that says so."""
@@ -48,13 +50,8 @@ def gates_figure(probe: Probe, example: int = 0) -> go.Figure:
     units = select_units(probe.hidden[example, :length], MAX_GATE_UNITS)  # same rows everywhere
     steps = thin(length, max(MAX_GATE_CELLS // (len(panels) * max(len(units), 1)), 2))
     y, axis, _ = unit_axis(units, size)
-    fig = make_subplots(
-        rows=len(panels),
-        cols=1,
-        shared_xaxes=True,
-        vertical_spacing=0.06,
-        subplot_titles=[name.replace("_", " ") for name, _ in panels],
-    )
+    titles = tuple(name.replace("_", " ") for name, _ in panels)
+    fig = Fig(layout=copy.deepcopy(subplot_rows(len(panels), titles, 0.06)))
     coloraxes: dict[str, dict] = {}
     for row, (name, values) in enumerate(panels, start=1):
         z = units_by_time(values[example, :length], units, steps)
@@ -70,7 +67,7 @@ def gates_figure(probe: Probe, example: int = 0) -> go.Figure:
             bar = _colorbar_at(fig, row)
             coloraxes[key] = dict(colorscale=scale, cmin=low, cmax=high, colorbar=bar)
         fig.add_trace(
-            go.Heatmap(
+            heatmap(
                 z=z,
                 x=i32(steps),
                 y=y,
@@ -84,8 +81,8 @@ def gates_figure(probe: Probe, example: int = 0) -> go.Figure:
     fig.update_layout(**coloraxes)
     fig.update_yaxes(showgrid=False, **axis)
     fig.update_xaxes(showgrid=False)
-    for annotation in fig.layout.annotations:
-        annotation.font = dict(size=12)
+    for annotation in fig.layout.get("annotations", []):
+        annotation["font"] = dict(size=12)
     title = f"Gates, sequence {example}"
     if len(units) < size:
         title += f" ({len(units)} most active of {size} units)"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-import plotly.graph_objects as go
 
 from core.probes import Probe
 from core.trainer import ProbeRecord
@@ -15,12 +14,15 @@ from playground.charts.style import (
     MAX_RECORDS,
     SEQUENTIAL,
     TRAIN_COLOR,
+    Fig,
     f32,
     finish,
+    heatmap,
     hline,
     i32,
     message_figure,
     positive,
+    scatter,
     thin,
 )
 
@@ -56,12 +58,12 @@ def underflow_floor(*series: np.ndarray) -> float:
     return 10.0 ** (np.floor(np.log10(smallest)) - 1)
 
 
-def underflow_trace(grad_norm: np.ndarray, floor: float, name: str) -> go.Scatter | None:
+def underflow_trace(grad_norm: np.ndarray, floor: float, name: str) -> dict | None:
     """Markers at `floor` where the gradient is exactly 0: below float32's range, not a value."""
     zero = np.flatnonzero(np.asarray(grad_norm) == 0)
     if zero.size == 0:
         return None
-    return go.Scatter(
+    return scatter(
         x=i32(zero),
         y=f32(np.full(zero.size, floor)),
         name=name,
@@ -71,7 +73,7 @@ def underflow_trace(grad_norm: np.ndarray, floor: float, name: str) -> go.Scatte
     )
 
 
-def grad_norm_figure(probe: Probe) -> go.Figure:
+def grad_norm_figure(probe: Probe) -> Fig:
     """‖∂L/∂h_t‖ per time step (log y; exact zeros drawn as underflow markers below the curve),
     ‖∂L/∂c_t‖ for LSTM, and on a right-hand axis the realised gain per step back
     (`realised_gain`, what the curve follows) with a dashed line at 1, plus the state Jacobian's
@@ -79,9 +81,9 @@ def grad_norm_figure(probe: Probe) -> go.Figure:
     grads = [probe.grad_norm] + ([probe.grad_norm_cell] if probe.grad_norm_cell is not None else [])
     floor = underflow_floor(*grads)
     steps = i32(np.arange(len(probe.grad_norm)))
-    fig = go.Figure()
+    fig = Fig()
     fig.add_trace(
-        go.Scatter(
+        scatter(
             x=steps,
             y=positive(probe.grad_norm),
             name="‖∂L/∂h<sub>t</sub>‖",
@@ -92,7 +94,7 @@ def grad_norm_figure(probe: Probe) -> go.Figure:
     )
     if probe.grad_norm_cell is not None:
         fig.add_trace(
-            go.Scatter(
+            scatter(
                 x=steps,
                 y=positive(probe.grad_norm_cell),
                 name="‖∂L/∂c<sub>t</sub>‖",
@@ -118,10 +120,10 @@ def grad_norm_figure(probe: Probe) -> go.Figure:
     return finish(fig, "grad_norm", title, "time step t", y_title, yaxis=LOG_AXIS, **layout)
 
 
-def _gain_traces(probe: Probe, length: int) -> list[go.Scatter]:
+def _gain_traces(probe: Probe, length: int) -> list[dict]:
     between = np.arange(max(length - 1, 0), dtype=np.float32) + 0.5
     traces = [
-        go.Scatter(
+        scatter(
             x=between,
             y=f32(realised_gain(probe.grad_norm)),
             name="gain per step back",
@@ -134,7 +136,7 @@ def _gain_traces(probe: Probe, length: int) -> list[go.Scatter]:
     ]
     if probe.jacobian_norm is not None and len(probe.jacobian_norm):
         traces.append(
-            go.Scatter(
+            scatter(
                 x=between[: len(probe.jacobian_norm)],
                 y=positive(probe.jacobian_norm),
                 name="upper bound ‖∂s<sub>t+1</sub>/∂s<sub>t</sub>‖₂",
@@ -146,7 +148,7 @@ def _gain_traces(probe: Probe, length: int) -> list[go.Scatter]:
     return traces
 
 
-def grad_history_heatmap(probe_log: list[ProbeRecord]) -> go.Figure:
+def grad_history_heatmap(probe_log: list[ProbeRecord]) -> Fig:
     """log10 ‖∂L/∂h_t‖ as time step (x) by training step (y), one row per probe record, on the
     fixed colour range GRAD_LOG_RANGE (below it, and exact zeros, get the bottom colour);
     records of different lengths are padded with NaN (drawn as gaps)."""
@@ -167,8 +169,8 @@ def grad_history_heatmap(probe_log: list[ProbeRecord]) -> go.Figure:
     logs = np.where(np.isnan(grid[:, columns]), np.nan, np.clip(logs, low, high))
     ticks = np.arange(low, high + 1, 4)
     labels = [f"≤10<sup>{int(low)}</sup>"] + [f"10<sup>{int(v)}</sup>" for v in ticks[1:]]
-    fig = go.Figure(
-        go.Heatmap(
+    fig = Fig(
+        heatmap(
             z=f32(logs),
             x=i32(columns),
             y=i32([r.step for r in records]),

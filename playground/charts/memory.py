@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import plotly.graph_objects as go
 
 from core.probes import Probe
 from playground.charts.style import (
@@ -15,12 +14,17 @@ from playground.charts.style import (
     MAX_UNITS,
     SEQUENTIAL,
     TRAIN_COLOR,
+    Fig,
     clamp_example,
     f32,
     finish,
+    heatmap,
+    histogram,
     i32,
     message_figure,
     real_length,
+    scatter,
+    scatter3d,
     select_units,
     symmetric_limit,
     thin,
@@ -51,7 +55,7 @@ def _pca(rows: np.ndarray, dims: int) -> tuple[np.ndarray, np.ndarray, np.ndarra
     return components, padded, mean
 
 
-def trajectory_figure(probe: Probe, dims: int = 2) -> go.Figure:
+def trajectory_figure(probe: Probe, dims: int = 2) -> Fig:
     """Hidden states of every sequence projected on the first 2 (or 3) principal components,
     fitted over all real steps of the probe batch; one line per sequence, markers coloured by
     time step on one shared colour bar; each line stops where its sequence ends."""
@@ -66,7 +70,7 @@ def trajectory_figure(probe: Probe, dims: int = 2) -> go.Figure:
         )
     components, explained, mean = _pca(flat[real], dims)
     titles = [f"PC{k + 1} ({explained[k]:.0f}%)" for k in range(dims)]
-    fig = go.Figure()
+    fig = Fig()
     for index in range(count):
         steps = np.flatnonzero(np.isfinite(hidden[index]).all(axis=1))
         steps = steps[thin(len(steps), MAX_SEQUENCE_POINTS)]
@@ -81,9 +85,9 @@ def trajectory_figure(probe: Probe, dims: int = 2) -> go.Figure:
             hovertemplate=f"sequence {index}, t=%{{marker.color}}<extra></extra>",
         )
         if dims == 3:
-            fig.add_trace(go.Scatter3d(x=coords[:, 0], y=coords[:, 1], z=coords[:, 2], **common))
+            fig.add_trace(scatter3d(x=coords[:, 0], y=coords[:, 1], z=coords[:, 2], **common))
         else:
-            fig.add_trace(go.Scatter(x=coords[:, 0], y=coords[:, 1], **common))
+            fig.add_trace(scatter(x=coords[:, 0], y=coords[:, 1], **common))
     fig.update_layout(
         coloraxis=dict(
             colorscale=SEQUENTIAL,
@@ -107,7 +111,7 @@ def trajectory_figure(probe: Probe, dims: int = 2) -> go.Figure:
     return finish(fig, "trajectory", title, titles[0], titles[1])
 
 
-def hidden_heatmap(probe: Probe, example: int = 0) -> go.Figure:
+def hidden_heatmap(probe: Probe, example: int = 0) -> Fig:
     """h_t of one sequence as units x time, diverging colours centred on 0; the range is -1..1 for
     tanh-bounded cells and the largest magnitude otherwise (ReLU)."""
     example = clamp_example(probe, example)
@@ -118,8 +122,8 @@ def hidden_heatmap(probe: Probe, example: int = 0) -> go.Figure:
     z = units_by_time(states, units, steps)
     limit = symmetric_limit(z)
     y, axis, y_title = unit_axis(units, states.shape[1])
-    fig = go.Figure(
-        go.Heatmap(
+    fig = Fig(
+        heatmap(
             z=z,
             x=i32(steps),
             y=y,
@@ -136,7 +140,7 @@ def hidden_heatmap(probe: Probe, example: int = 0) -> go.Figure:
 
 
 # ---- batch shape ---------------------------------------------------------------------------------
-def length_histogram(probe: Probe) -> go.Figure:
+def length_histogram(probe: Probe) -> Fig:
     """How many sequences of the probe batch have each length."""
     lengths = i32(probe.lengths)
     title = (
@@ -149,8 +153,8 @@ def length_histogram(probe: Probe) -> go.Figure:
         max(1, math.ceil((int(lengths.max()) - int(lengths.min()) + 1) / 20)) if lengths.size else 1
     )
     start = float(lengths.min()) - 0.5 if lengths.size else 0.0
-    fig = go.Figure(
-        go.Histogram(
+    fig = Fig(
+        histogram(
             x=lengths,
             xbins=dict(start=start, size=width),
             name="sequences",

@@ -6,7 +6,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import plotly.graph_objects as go
 
 from core.forecast import Forecast
 from core.probes import Probe
@@ -19,19 +18,23 @@ from playground.charts.style import (
     PREDICTION_COLOR,
     SOLVED_COLOR,
     TARGET_COLOR,
+    Fig,
+    bar,
     clamp_example,
     class_labels,
     f32,
     finish,
     fmt,
+    heatmap,
     i32,
     real_length,
+    scatter,
     softmax,
 )
 
 
 # ---- predictions ---------------------------------------------------------------------------------
-def prediction_figure(probe: Probe, task: Task, example: int = 0) -> go.Figure:
+def prediction_figure(probe: Probe, task: Task, example: int = 0) -> Fig:
     """The model's output for one sequence of the probe batch in the task's own form: next_number,
     sine and csv overlay the series with the guesses (in real units where the task scaled them);
     adding highlights the marked numbers and the final sum; copy shows symbol rows; text the next
@@ -76,14 +79,14 @@ def _overlay(
     shift: int,
     sparse: bool,
     names: tuple[str, str, str] = ("input", "target", "prediction"),
-) -> go.Figure:
+) -> Fig:
     """Input line, target and prediction; `shift` moves targets and predictions to the step whose
     value they are (1 for next-value tasks)."""
     inputs, targets, guesses = series
     mode = "markers" if sparse else "lines+markers"
-    fig = go.Figure()
+    fig = Fig()
     fig.add_trace(
-        go.Scatter(
+        scatter(
             x=i32(steps),
             y=inputs,
             name=names[0],
@@ -97,7 +100,7 @@ def _overlay(
         (guesses, names[2], PREDICTION_COLOR, "dot", "diamond"),
     ):
         fig.add_trace(
-            go.Scatter(
+            scatter(
                 x=i32(steps + shift),
                 y=values,
                 name=name,
@@ -109,7 +112,7 @@ def _overlay(
     return fig
 
 
-def _regression_overlay(probe: Probe, task: Task, example: int) -> go.Figure:
+def _regression_overlay(probe: Probe, task: Task, example: int) -> Fig:
     """Generic regression: input, target and prediction at the step where each is given."""
     length = real_length(probe, example)
     scored = int(probe.mask[example, :length].sum())
@@ -119,7 +122,7 @@ def _regression_overlay(probe: Probe, task: Task, example: int) -> go.Figure:
     return finish(fig, "prediction", f"Prediction, sequence {example}", "time step", "value")
 
 
-def _next_value_prediction(probe: Probe, task: Task, example: int) -> go.Figure:
+def _next_value_prediction(probe: Probe, task: Task, example: int) -> Fig:
     """Next-value tasks (next_number, sine, csv): target t is the value at step t+1, so targets and guesses are drawn
     at t+1, on top of the series they predict; real units (the task's scale and shift undone)."""
     length = real_length(probe, example)
@@ -147,7 +150,7 @@ def _answer_step(probe: Probe, example: int, length: int) -> int:
     return int(scored[-1]) if scored.size else max(length - 1, 0)
 
 
-def _adding_prediction(probe: Probe, task: Task, example: int) -> go.Figure:
+def _adding_prediction(probe: Probe, task: Task, example: int) -> Fig:
     """The numbers, the two marked ones highlighted, and the final target next to the guess."""
     length = real_length(probe, example)
     steps = np.arange(length)
@@ -156,9 +159,9 @@ def _adding_prediction(probe: Probe, task: Task, example: int) -> go.Figure:
     answer = _answer_step(probe, example, length)
     target = float(probe.targets[example, answer, 0])
     guess = float(probe.predictions[example, answer, 0])
-    fig = go.Figure()
+    fig = Fig()
     fig.add_trace(
-        go.Scatter(
+        scatter(
             x=i32(steps),
             y=values,
             name="numbers",
@@ -167,7 +170,7 @@ def _adding_prediction(probe: Probe, task: Task, example: int) -> go.Figure:
         )
     )
     fig.add_trace(
-        go.Scatter(
+        scatter(
             x=i32(steps[marked]),
             y=values[marked],
             name="marked",
@@ -180,7 +183,7 @@ def _adding_prediction(probe: Probe, task: Task, example: int) -> go.Figure:
         (guess, "prediction", PREDICTION_COLOR, "diamond"),
     ):
         fig.add_trace(
-            go.Scatter(
+            scatter(
                 x=i32([answer]),
                 y=f32([value]),
                 name=f"{name} {fmt(value, 3)}",
@@ -192,7 +195,7 @@ def _adding_prediction(probe: Probe, task: Task, example: int) -> go.Figure:
     return finish(fig, "prediction", title, "time step", "value")
 
 
-def _copy_prediction(probe: Probe, task: Task, example: int) -> go.Figure:
+def _copy_prediction(probe: Probe, task: Task, example: int) -> Fig:
     """Three symbol rows over time: input (symbols, then ▶ for go), target and prediction on the
     recall steps; a wrong guess is marked ✗. Symbols are letters, blank is '·'."""
     length = real_length(probe, example)
@@ -213,8 +216,8 @@ def _copy_prediction(probe: Probe, task: Task, example: int) -> go.Figure:
         text[2][step] = names[min(guess_row[step], len(names) - 1)] + " ✗"
     # Colour only real symbols; blank, go and unscored cells stay white.
     z = np.where((rows >= 0) & (rows < alphabet), rows, np.nan).astype(np.float32)
-    fig = go.Figure(
-        go.Heatmap(
+    fig = Fig(
+        heatmap(
             z=z,
             x=i32(steps),
             y=["input", "target", "predicted"],
@@ -241,7 +244,7 @@ def _visible_char(char: str) -> str:
     return {" ": "␣", "\n": "↵", "\t": "⇥"}.get(char, char)
 
 
-def _text_prediction(probe: Probe, task: Task, example: int) -> go.Figure:
+def _text_prediction(probe: Probe, task: Task, example: int) -> Fig:
     """Per step (the last MAX_TEXT_STEPS): the true next character (axis labels), the model's
     guess (bar text) and the probability it gave the guess (bar height); green right, red wrong."""
     length = real_length(probe, example)
@@ -256,8 +259,8 @@ def _text_prediction(probe: Probe, task: Task, example: int) -> go.Figure:
         )
     chars = [_visible_char(c) for c in vocabulary]
     right = guess == target
-    fig = go.Figure(
-        go.Bar(
+    fig = Fig(
+        bar(
             x=i32(scored),
             y=f32(probs[np.arange(len(scored)), guess]),
             text=[chars[g] for g in guess],
@@ -277,7 +280,7 @@ def _text_prediction(probe: Probe, task: Task, example: int) -> go.Figure:
     return fig
 
 
-def _speech_prediction(probe: Probe, task: Task, example: int) -> go.Figure:
+def _speech_prediction(probe: Probe, task: Task, example: int) -> Fig:
     """Class probabilities at the last real step, the true class in green."""
     length = real_length(probe, example)
     answer = _answer_step(probe, example, length)
@@ -289,8 +292,8 @@ def _speech_prediction(probe: Probe, task: Task, example: int) -> go.Figure:
     colors = np.full(len(probs), INPUT_COLOR, dtype=object)
     colors[guess] = PREDICTION_COLOR  # a wrong guess shows red, unless the true word paints it over
     colors[truth] = SOLVED_COLOR
-    fig = go.Figure(
-        go.Bar(
+    fig = Fig(
+        bar(
             x=names,
             y=f32(probs),
             marker=dict(color=colors),
@@ -307,14 +310,14 @@ def _speech_prediction(probe: Probe, task: Task, example: int) -> go.Figure:
     return fig
 
 
-def _classification_overlay(probe: Probe, task: Task, example: int) -> go.Figure:
+def _classification_overlay(probe: Probe, task: Task, example: int) -> Fig:
     """Fallback for classification: target class and the model's guess on each scored step."""
     length = real_length(probe, example)
     scored = np.flatnonzero(probe.mask[example, :length])
     guess = probe.predictions[example, scored].argmax(axis=-1)
-    fig = go.Figure()
+    fig = Fig()
     fig.add_trace(
-        go.Scatter(
+        scatter(
             x=i32(scored),
             y=i32(probe.targets[example, scored]),
             name="target",
@@ -323,7 +326,7 @@ def _classification_overlay(probe: Probe, task: Task, example: int) -> go.Figure
         )
     )
     fig.add_trace(
-        go.Scatter(
+        scatter(
             x=i32(scored),
             y=i32(guess),
             name="prediction",
@@ -343,16 +346,16 @@ _PREDICTION_BUILDERS = {
 }
 
 
-def rollout_figure(forecast: Forecast, y_title: str = "value") -> go.Figure:
+def rollout_figure(forecast: Forecast, y_title: str = "value") -> Fig:
     """The seen context, the model's free-running forecast after it, the true continuation (NaN
     past the data's end is a gap), and the two references' forecasts: repeat the last value
     (dashed) and the linear autoregression (dash-dot). All in the series' units; steps counted from
     the start of the context (core.forecast.Forecast)."""
     context = f32(np.ravel(forecast.context))
     start = len(context)
-    fig = go.Figure()
+    fig = Fig()
     fig.add_trace(
-        go.Scatter(
+        scatter(
             x=i32(np.arange(start)),
             y=context,
             name="context",
@@ -362,7 +365,7 @@ def rollout_figure(forecast: Forecast, y_title: str = "value") -> go.Figure:
     )
     truth = f32(np.ravel(forecast.truth))
     fig.add_trace(
-        go.Scatter(
+        scatter(
             x=i32(np.arange(start, start + len(truth))),
             y=truth,
             name="truth",
@@ -381,7 +384,7 @@ def rollout_figure(forecast: Forecast, y_title: str = "value") -> go.Figure:
         ahead = np.arange(start - 1, start + len(values)) if start else np.arange(len(values))
         joined = np.concatenate([context[-1:], values]) if start else values
         fig.add_trace(
-            go.Scatter(
+            scatter(
                 x=i32(ahead),
                 y=f32(joined),
                 name=name,

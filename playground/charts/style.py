@@ -14,8 +14,11 @@ Shapes: N = sequences in the probe batch, L = length, H = hidden units.
 
 from __future__ import annotations
 
+import functools
 import math
+import re
 import warnings
+from typing import Any
 
 import numpy as np
 import plotly.graph_objects as go
@@ -106,6 +109,126 @@ TEMPLATE = go.layout.Template(
         ),
     )
 )
+TEMPLATE_JSON = TEMPLATE.to_plotly_json()  # what a Fig's layout carries
+
+
+# ---- figures as plain dicts ------------------------------------------------------------------------
+# Builders return a `Fig`: plotly's figure format as plain dicts and numpy arrays. plotly's own
+# Fig validates every property as it is set, which cost 40-450 ms per chart here, several
+# charts a tick; a Fig costs next to nothing. The tests wrap each one in Fig, which
+# validates it fully (tests/playground/charts/helpers.py), so a typo still fails there.
+
+
+class Fig(dict):
+    """{"data": [trace, ...], "layout": {...}} with the few Fig methods the builders use."""
+
+    def __init__(self, data: Any = None, layout: dict | None = None) -> None:
+        traces = [] if data is None else [data] if isinstance(data, dict) else list(data)
+        super().__init__(data=traces, layout=dict(layout or {}))
+
+    @property
+    def data(self) -> list[dict]:
+        return self["data"]
+
+    @property
+    def layout(self) -> dict:
+        return self["layout"]
+
+    def add_trace(self, trace: dict, row: int | None = None, col: int | None = None) -> Fig:
+        if row is not None and row > 1:  # one column of subplots: row r uses axes x<r>, y<r>
+            trace = {**trace, "xaxis": f"x{row}", "yaxis": f"y{row}"}
+        self.data.append(trace)
+        return self
+
+    def add_traces(self, traces: list[dict]) -> Fig:
+        self.data.extend(traces)
+        return self
+
+    def update_layout(self, **changes: Any) -> Fig:
+        _merge(self.layout, _nested(changes))
+        return self
+
+    def update_xaxes(self, row: int | None = None, col: int = 1, **changes: Any) -> Fig:
+        return self._update_axes("x", row, changes)
+
+    def update_yaxes(self, row: int | None = None, col: int = 1, **changes: Any) -> Fig:
+        return self._update_axes("y", row, changes)
+
+    def _update_axes(self, letter: str, row: int | None, changes: dict) -> Fig:
+        names = [k for k in self.layout if re.fullmatch(f"{letter}axis\\d*", k)] or [
+            f"{letter}axis"
+        ]
+        if row is not None:
+            names = [f"{letter}axis" if row == 1 else f"{letter}axis{row}"]
+        for name in names:
+            _merge(self.layout.setdefault(name, {}), _nested(changes))
+        return self
+
+    def add_annotation(self, **annotation: Any) -> Fig:
+        self.layout.setdefault("annotations", []).append(annotation)
+        return self
+
+    def add_vline(self, x: float, line: dict) -> Fig:
+        shape = dict(type="line", x0=x, x1=x, xref="x", y0=0, y1=1, yref="paper", line=line)
+        self.layout.setdefault("shapes", []).append(shape)
+        return self
+
+
+def _nested(changes: dict) -> dict:
+    """plotly's "magic underscores" for the containers the builders use: xaxis_title_text ->
+    {"xaxis": {"title": {"text": ...}}}."""
+    out: dict = {}
+    for key, value in changes.items():
+        head, _, rest = key.partition("_")
+        if rest and head in _CONTAINERS:
+            _merge(out, {head: _nested({rest: value})})
+        else:
+            _merge(out, {key: value})
+    return out
+
+
+_CONTAINERS = {"xaxis", "yaxis", "title", "legend", "scene", "margin", "font", "coloraxis"}
+
+
+def _merge(target: dict, changes: dict) -> None:
+    """Deep update: nested dicts are merged, anything else replaced."""
+    for key, value in changes.items():
+        if isinstance(value, dict) and isinstance(target.get(key), dict):
+            _merge(target[key], value)
+        else:
+            target[key] = dict(value) if isinstance(value, dict) else value
+
+
+def _trace(kind: str):
+    def make(**props: Any) -> dict:
+        return {"type": kind, **props}
+
+    make.__name__ = kind
+    make.__doc__ = f"A plotly {kind} trace as a dict."
+    return make
+
+
+scatter = _trace("scatter")
+scatter3d = _trace("scatter3d")
+heatmap = _trace("heatmap")
+bar = _trace("bar")
+histogram = _trace("histogram")
+
+
+@functools.cache
+def subplot_rows(rows: int, titles: tuple[str, ...], vertical_spacing: float) -> dict:
+    """The layout plotly's make_subplots gives one column of `rows` panels (axis domains, titles),
+    as a dict, made once per shape."""
+    from plotly.subplots import make_subplots
+
+    fig = make_subplots(
+        rows=rows,
+        cols=1,
+        shared_xaxes=True,
+        vertical_spacing=vertical_spacing,
+        subplot_titles=list(titles),
+    )
+    return fig.layout.to_plotly_json()
 
 
 # ---- small helpers -------------------------------------------------------------------------------
@@ -157,11 +280,11 @@ def cell_dash(name: str, index: int) -> str:
 
 
 def finish(
-    fig: go.Figure, key: str, title: str, x_title: str, y_title: str, height: int = HEIGHT, **layout
-) -> go.Figure:
+    fig: Fig, key: str, title: str, x_title: str, y_title: str, height: int = HEIGHT, **layout
+) -> Fig:
     """The shared look: slim template, short title, axis titles, and zoom kept across redraws."""
     fig.update_layout(
-        template=TEMPLATE,
+        template=TEMPLATE_JSON,
         title=dict(text=title),
         height=height,
         uirevision=key,
@@ -172,9 +295,9 @@ def finish(
     return fig
 
 
-def message_figure(key: str, title: str, message: str, x_title: str, y_title: str) -> go.Figure:
+def message_figure(key: str, title: str, message: str, x_title: str, y_title: str) -> Fig:
     """An empty chart with a sentence in the middle, for 'nothing to show yet'."""
-    fig = go.Figure()
+    fig = Fig()
     fig.add_annotation(
         text=message, showarrow=False, xref="paper", yref="paper", x=0.5, y=0.5, font=dict(size=13)
     )
@@ -192,10 +315,10 @@ def hline(
     yaxis: str = "y",
     hover: str = "",
     dash: str = "dash",
-) -> go.Scatter:
+) -> dict:
     """A horizontal reference line as a two-point trace: it has a legend entry and works on log
     axes, where shapes would need log-transformed coordinates. `hover` explains it."""
-    return go.Scatter(
+    return scatter(
         x=np.array([x0, x1], dtype=np.float32),
         y=np.array([y, y], dtype=np.float32),
         mode="lines",

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import math
 
-import plotly.graph_objects as go
-
 from core.tasks import Task
 from core.trainer import History
 from playground.charts.style import (
@@ -17,6 +15,7 @@ from playground.charts.style import (
     SOLVED_COLOR,
     TRAIN_COLOR,
     VAL_COLOR,
+    Fig,
     f32,
     finish,
     fmt,
@@ -24,13 +23,14 @@ from playground.charts.style import (
     i32,
     message_figure,
     positive,
+    scatter,
     smooth_log,
     thin,
 )
 
 
 # ---- loss and metric -----------------------------------------------------------------------------
-def reference_lines(task: Task, x0: float, x1: float, on_loss: bool) -> list[go.Scatter]:
+def reference_lines(task: Task, x0: float, x1: float, on_loss: bool) -> list[dict]:
     """Baseline and solved lines in the units of the chart they go on."""
     if on_loss and not task.metric_is_loss:
         if task.kind == "classification" and task.output_size > 1:
@@ -68,7 +68,7 @@ def reference_lines(task: Task, x0: float, x1: float, on_loss: bool) -> list[go.
 
 def loss_figure(
     history: History, task: Task, references: list[tuple[str, float]] | None = None
-) -> go.Figure:
+) -> Fig:
     """Train loss (raw, thin, and smoothed) and validation loss per step, log y, with the task's
     baseline and solved lines when its metric is the loss (else a uniform-guess line for
     classification; show `metric_figure` for the accuracy lines), and any more `references`
@@ -83,9 +83,9 @@ def loss_figure(
     keep = thin(len(steps), MAX_HISTORY_POINTS)
     val_steps, val_loss, _ = history.validations()
     keep_val = thin(len(val_steps), MAX_HISTORY_POINTS)
-    fig = go.Figure()
+    fig = Fig()
     fig.add_trace(
-        go.Scatter(
+        scatter(
             x=i32(steps[keep]),
             y=train[keep],
             name="train",
@@ -95,7 +95,7 @@ def loss_figure(
         )
     )
     fig.add_trace(
-        go.Scatter(
+        scatter(
             x=i32(steps[keep]),
             y=smooth[keep],
             name="smoothed",
@@ -104,7 +104,7 @@ def loss_figure(
         )
     )
     fig.add_trace(
-        go.Scatter(
+        scatter(
             x=i32(val_steps[keep_val]),
             y=positive(val_loss[keep_val]),
             name="validation",
@@ -122,7 +122,7 @@ def loss_figure(
     return finish(fig, "loss", "Loss", "training step", "loss (log scale)", yaxis=LOG_AXIS)
 
 
-def metric_figure(history: History, task: Task) -> go.Figure:
+def metric_figure(history: History, task: Task) -> Fig:
     """Validation metric per step with the baseline and solved lines; log y for errors (lower is
     better), linear from zero for scores like accuracy."""
     title = f"Validation {task.metric_name}"
@@ -134,8 +134,8 @@ def metric_figure(history: History, task: Task) -> go.Figure:
     keep = thin(len(steps), MAX_HISTORY_POINTS)
     log = not task.higher_is_better
     values = positive(metric[keep]) if log else f32(metric[keep])
-    fig = go.Figure(
-        go.Scatter(
+    fig = Fig(
+        scatter(
             x=i32(steps[keep]),
             y=values,
             name=task.metric_name,

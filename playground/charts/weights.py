@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import plotly.graph_objects as go
 
 from core.probes import Probe
 from core.trainer import ProbeRecord
@@ -16,22 +15,24 @@ from playground.charts.style import (
     MAX_HISTORY_POINTS,
     PALETTE,
     TRAIN_COLOR,
+    Fig,
     f32,
     finish,
     fmt,
     hline,
     i32,
     message_figure,
+    scatter,
     thin,
 )
 
 
 # ---- recurrent weights ---------------------------------------------------------------------------
-def spectrum_figure(probe: Probe) -> go.Figure:
+def spectrum_figure(probe: Probe) -> Fig:
     """Eigenvalues of each recurrent gate block on the complex plane, with the unit circle."""
     angle = np.linspace(0, 2 * np.pi, 97)
-    fig = go.Figure(
-        go.Scatter(
+    fig = Fig(
+        scatter(
             x=f32(np.cos(angle)),
             y=f32(np.sin(angle)),
             name="unit circle",
@@ -47,7 +48,7 @@ def spectrum_figure(probe: Probe) -> go.Figure:
         if values.size:
             reach = max(reach, float(np.abs(values).max()))
         fig.add_trace(
-            go.Scatter(
+            scatter(
                 x=f32(values.real),
                 y=f32(values.imag),
                 name=name.replace("_", " "),
@@ -72,15 +73,15 @@ def _spectral_radius(probe: Probe) -> float:
     return float(max(m.max() for m in finite)) if finite else math.nan
 
 
-def spectral_radius_figure(probe_log: list[ProbeRecord]) -> go.Figure:
+def spectral_radius_figure(probe_log: list[ProbeRecord]) -> Fig:
     """The recurrent weights' spectral radius at each probe over training, with a dashed line at 1."""
     title, x_title, y_title = "Spectral radius over training", "training step", "spectral radius"
     if not probe_log:
         return message_figure("spectral_radius", title, "No probes yet.", x_title, y_title)
     records = [probe_log[i] for i in thin(len(probe_log), MAX_HISTORY_POINTS)]
     steps = np.array([r.step for r in records])
-    fig = go.Figure(
-        go.Scatter(
+    fig = Fig(
+        scatter(
             x=i32(steps),
             y=f32([r.spectral_radius for r in records]),
             name="spectral radius",

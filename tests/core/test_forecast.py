@@ -250,7 +250,7 @@ def test_verdict_is_none_when_the_network_beats_persistence_and_advises_otherwis
 
 # ---- trained: the default beats persistence on every family ------------------------------------
 
-STEPS = 300  # the default config; a few seconds per run on one core
+STEPS = 600  # the default config, as long as the check on real series trains it
 
 
 @pytest.mark.slow

@@ -107,3 +107,21 @@ def test_reach_is_the_longest_value_solved_and_the_sentence_says_it():
         SweepPoint("rnn", 1, 0.0, False, 0.3, 4, 0.1)
     ]
     assert sweep.conclusion().endswith("RNN solved none of them.")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", range(5))
+def test_the_default_adding_sweep_orders_the_cells(seed):
+    """The page's default sweep shows the textbook picture on every seed: the vanilla RNN's reach
+    ends first, the LSTM and GRU solve every length, and no curve climbs back up by much."""
+    sweep = Sweep("adding", base_config=ExperimentConfig(hidden=32, lr=0.02, seed=seed))
+    list(sweep.run(workers=2))
+    reach, curves = sweep.reach(), sweep.curves()
+    print(f"\n[seed {seed}] {sweep.seconds:.1f}s reach {reach} curves {curves}")
+    assert not sweep.stopped_reason
+    assert reach["rnn"] is not None and reach["rnn"] < reach["lstm"] <= reach["gru"]
+    assert reach["lstm"] == reach["gru"] == max(sweep.values)
+    for cell in ("lstm", "gru"):
+        assert min(curves[cell][1]) >= 0.9
+    rnn = curves["rnn"][1]
+    assert rnn[-1] < 0.5 and all(b <= a + 0.2 for a, b in zip(rnn, rnn[1:], strict=False))

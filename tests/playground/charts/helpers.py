@@ -12,7 +12,7 @@ import pytest
 
 from core import Experiment, ExperimentConfig
 from core.trainer import History
-from playground import charts
+from playground import charts as _charts
 
 CELLS = ("rnn", "lstm", "gru")
 
@@ -115,3 +115,20 @@ def synthetic_history(steps: int, val_every: int = 10) -> History:
         history.val_loss.append(float(loss[step - 1]) if validated else math.nan)
         history.val_metric.append(float(loss[step - 1]) if validated else math.nan)
     return history
+
+
+SUFFIXES = ("_figure", "_heatmap", "_histogram")
+
+
+class _Validated:
+    """playground.charts with every builder's result (a plain-dict Fig) turned into a go.Figure:
+    plotly validates every property on the way in, so a typo in a builder fails here."""
+
+    def __getattr__(self, name: str):
+        value = getattr(_charts, name)
+        if callable(value) and name.endswith(SUFFIXES):
+            return lambda *args, **kwargs: go.Figure(value(*args, **kwargs))
+        return value
+
+
+charts = _Validated()

@@ -6,11 +6,11 @@ import math
 
 import numpy as np
 
-from playground import charts
 from playground.charts import style
 from tests.playground.charts.helpers import (
     CELLS,
     assert_clean,
+    charts,
 )
 
 

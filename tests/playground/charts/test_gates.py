@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from playground import charts
 from tests.playground.charts.helpers import (
+    charts,
     types,
 )
 

@@ -10,7 +10,6 @@ import pytest
 import torch
 
 from core.trainer import ProbeRecord
-from playground import charts
 from playground.charts.gradients import (
     GAIN_WINDOW,
     GRAD_LOG_RANGE,
@@ -21,6 +20,7 @@ from playground.words.captions import CAPTIONS
 from tests.playground.charts.helpers import (
     CELLS,
     assert_clean,
+    charts,
     named,
     run,
 )

@@ -8,11 +8,11 @@ import re
 import numpy as np
 import pytest
 
-from playground import charts
 from playground.charts import style
 from tests.playground.charts.helpers import (
     CELLS,
     assert_clean,
+    charts,
     run,
     types,
 )

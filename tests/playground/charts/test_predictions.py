@@ -10,12 +10,12 @@ import numpy as np
 import pytest
 
 from core import TASKS
-from playground import charts
 from playground.charts import style
 from tests.playground.charts.helpers import (
     KB,
     assert_clean,
     assert_titled,
+    charts,
     named,
     run,
     types,

@@ -6,7 +6,6 @@ import plotly.graph_objects as go
 import pytest
 
 from core.trainer import ProbeRecord
-from playground import charts
 from playground.charts import style
 from playground.words.captions import CAPTIONS
 from tests.playground.charts.helpers import (
@@ -15,6 +14,7 @@ from tests.playground.charts.helpers import (
     all_figures,
     assert_clean,
     assert_titled,
+    charts,
     run,
     synthetic_history,
 )

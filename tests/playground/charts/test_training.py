@@ -10,11 +10,11 @@ import pytest
 
 from core import TASKS, ExperimentConfig
 from core.trainer import History
-from playground import charts
 from playground.charts import style
 from tests.playground.charts.helpers import (
     KB,
     assert_clean,
+    charts,
     named,
     run,
     synthetic_history,

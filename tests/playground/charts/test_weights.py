@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 
 from core.trainer import ProbeRecord
-from playground import charts
 from tests.playground.charts.helpers import (
     CELLS,
     assert_clean,
+    charts,
 )
 
 
