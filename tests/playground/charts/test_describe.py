@@ -13,9 +13,8 @@ import pytest
 
 from core.forecast import Forecast
 from core.trainer import History
-from playground import charts
 from playground.charts import describe
-from tests.playground.charts.helpers import run, synthetic_history
+from tests.playground.charts.helpers import charts, run, synthetic_history
 
 
 def g3(value: float) -> str:
