@@ -13,17 +13,18 @@ import re
 import time
 
 from core import ConfigError, Experiment, ExperimentConfig
+from core.checkpoint import CheckpointError, load_checkpoint
 from core.config import COST_BUDGET
-from core.export import load_checkpoint
 from core.presets import config_for
 from core.tasks import DataError, load_csv
-from playground import live, state
+from playground import governor, live, state
 from playground.content import DEMOS
 
 LOG = logging.getLogger(__name__)
 
 # Settings a running experiment can take on between steps; any other change needs a Reset.
 LIVE_SETTINGS = ("lr", "clip", "max_steps")
+PLAYGROUND_SLOT = "playground"  # the session's memory reservation for its playground run
 
 
 _MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
@@ -47,13 +48,28 @@ def describe_error(error: Exception) -> str:
 
 
 def build(config: ExperimentConfig) -> bool:
-    """Make a fresh Experiment for `config` (with the uploaded table for csv)."""
+    """Make a fresh Experiment for `config` (with the uploaded table for csv), once the server's
+    memory governor has room for it; otherwise the session waits in its queue (`state.queued`)."""
     data = state.csv_table() if config.task == "csv" else None
+    state.set_experiment(None)  # the old run goes first: its memory counts for the new one
+    try:
+        admission = governor.admit(
+            state.owner(), PLAYGROUND_SLOT, [config], data, extra=governor.PAGE_BYTES
+        )
+    except Exception as error:  # noqa: BLE001 - an unusable config is reported like below
+        state.set_experiment(None, describe_error(error))
+        return False
+    if not admission.admitted:
+        smaller = governor.smaller_that_fits(config, admission.free, data, governor.PAGE_BYTES)
+        state.set_experiment(None, queued=governor.full_message(admission, smaller))
+        return False
     try:
         exp = Experiment(config, data=data)
     except Exception as error:  # noqa: BLE001 - any failure becomes a message on the page
+        governor.GOVERNOR.release(state.owner(), PLAYGROUND_SLOT)
         state.set_experiment(None, describe_error(error))
         return False
+    governor.GOVERNOR.hold(state.owner(), PLAYGROUND_SLOT, exp)
     state.set_experiment(exp)
     return True
 
@@ -78,10 +94,11 @@ def apply_settings(config: ExperimentConfig) -> list[str]:
     """
     exp = state.experiment()
     if exp is None:
-        # Retry a failed build only when its inputs changed (settings or uploaded table).
+        # Retry a failed build only when its inputs changed (settings or uploaded table); a
+        # build waiting for memory asks again at every run (its place in the queue is kept).
         attempt = (config, id(state.csv_table()))
-        if state.failed_build() != attempt and not build(config):
-            state.set_failed_build(attempt)
+        if (state.failed_build() != attempt or state.queued()) and not build(config):
+            state.set_failed_build(None if state.queued() else attempt)
         return []
     pending = pending_changes(exp, config)
     if pending and exp.steps_done == 0 and not state.running():
@@ -199,11 +216,21 @@ def upload_checkpoint(raw: bytes, name: str) -> None:
     Loaded with weights_only (no code runs), size-limited, shapes checked against its settings,
     and held to the same cost budget as any link; a bad file becomes a message."""
     data = state.csv_table()
+    owner = state.owner()
+
+    def reserve(config: ExperimentConfig) -> None:  # after every check, before the build
+        admission = governor.admit(owner, PLAYGROUND_SLOT, [config], data, governor.PAGE_BYTES)
+        if not admission.admitted:
+            raise CheckpointError(governor.full_message(admission) + " Upload the file again then.")
+
     try:
-        exp = load_checkpoint(raw, data=data, budget=COST_BUDGET)
+        exp = load_checkpoint(raw, data=data, budget=COST_BUDGET, reserve=reserve)
     except Exception as error:  # noqa: BLE001 - CheckpointError and anything a file can provoke
         state.flash("error", f"Could not use {plain_text(name)}: {describe_error(error)}")
+        if governor.GOVERNOR.reserved(owner, PLAYGROUND_SLOT) and state.experiment() is None:
+            governor.GOVERNOR.release(owner, PLAYGROUND_SLOT)
         return
+    governor.GOVERNOR.hold(owner, PLAYGROUND_SLOT, exp)
     state.set_config(exp.config)
     state.forget_widgets()
     state.set_preset(None)
@@ -212,8 +239,8 @@ def upload_checkpoint(raw: bytes, name: str) -> None:
     state.flash(
         "success",
         f"Loaded {plain_text(name)}: {config.cell} on {config.task}, {config.hidden} hidden units, "
-        f"at step {exp.steps_done:,}. Press Train to continue (the optimizer starts afresh, and "
-        "the loss history starts here).",
+        f"at step {exp.steps_done:,}. Press Train to continue (the optimizer starts afresh"
+        + (")." if len(exp.history) else ", and the loss history starts here)."),
     )
 
 

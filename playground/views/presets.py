@@ -17,9 +17,16 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from core import ConfigError
-from core.presets import FILL_IN_TEXT, TEXT_PROMPT, Preset, PresetResult, PresetRun
+from core.presets import (
+    FILL_IN_TEXT,
+    TEXT_PROMPT,
+    Preset,
+    PresetResult,
+    PresetRun,
+    get_preset,
+)
 from core.tasks import fill_in, generate_text, rollout
-from playground import actions, charts, live, state
+from playground import actions, charts, governor, live, state
 from playground.views import teaching_state as ts
 
 PLOTLY_CONFIG = {"displaylogo": False}
@@ -59,11 +66,18 @@ def preset_box(preset: Preset, active: bool, result: PresetResult | None) -> Non
 # ---- actions ------------------------------------------------------------------------------------
 @actions.button_action
 def start(key: str) -> None:
-    try:
+    ts.put("preset_run_run", None)  # the old run goes first: its memory counts for the new one
+    try:  # all of a preset's runs are built at once: room for all (playground/governor.py)
+        configs = get_preset(key).experiment_configs().values()
+        admission = governor.admit(state.owner(), "preset_run", configs)
+        if not admission.admitted:
+            state.flash("warning", governor.full_message(admission))
+            return
         run = PresetRun(key)
     except (ConfigError, ValueError) as error:
         state.flash("error", actions.describe_error(error))
         return
+    governor.GOVERNOR.hold(state.owner(), "preset_run", run)
     ts.put("preset_run_key", key)
     ts.put("preset_run_run", run)
     ts.put("preset_run_pace", live.Pace())

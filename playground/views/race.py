@@ -14,7 +14,7 @@ import streamlit as st
 
 from core import ConfigError, ExperimentConfig
 from core.race import CELLS, Race
-from playground import actions, charts, live
+from playground import actions, charts, governor, live, state
 from playground.views import teaching_state as ts
 
 TASKS = ("adding", "copy", "sine", "next_number")
@@ -32,6 +32,8 @@ def page() -> None:
     race = ts.get("race_race")
     stale = race is not None and config is not None and race.base_config != config
     buttons(config, race, stale)
+    if ts.get("race_queued"):
+        st.warning(ts.get("race_queued"))
     if stale:
         st.info("The settings changed: Train starts a new race with them.")
     st.fragment(run_every=live.TIMER_SECONDS if ts.get("race_running") else None)(race_panel)()
@@ -97,15 +99,24 @@ def buttons(config: ExperimentConfig | None, race: Race | None, stale: bool) -> 
 
 
 # ---- actions ------------------------------------------------------------------------------------
-def _race_for(config: ExperimentConfig) -> Race:
+def _race_for(config: ExperimentConfig) -> Race | None:
     race = ts.get("race_race")
     if race is None or race.base_config != config:
         race = new_race(config)
     return race
 
 
-def new_race(config: ExperimentConfig) -> Race:
+def new_race(config: ExperimentConfig) -> Race | None:
+    """A new race, once the server's memory governor has room for its three runs (else None,
+    and the page says how many are ahead: a later click asks again)."""
+    ts.forget("race_race")  # the old race goes first: its memory counts for the new one
+    admission = governor.admit(state.owner(), "race", [config.replace(cell=c) for c in CELLS])
+    ts.put("race_queued", "" if admission.admitted else governor.full_message(admission))
+    if not admission.admitted:
+        ts.put("race_running", False)
+        return None
     race = Race(config, CELLS, steps=config.max_steps)
+    governor.GOVERNOR.hold(state.owner(), "race", race)
     ts.put("race_race", race)
     ts.put("race_probes", None)
     ts.put("race_pace", live.Pace())
@@ -115,8 +126,8 @@ def new_race(config: ExperimentConfig) -> Race:
 
 @actions.button_action
 def start(config: ExperimentConfig) -> None:
-    _race_for(config)
-    ts.put("race_running", True)
+    if _race_for(config) is not None:
+        ts.put("race_running", True)
 
 
 @actions.button_action
@@ -130,6 +141,8 @@ def pause() -> None:
 @actions.button_action
 def step(config: ExperimentConfig, k: int) -> None:
     race = _race_for(config)
+    if race is None:
+        return
     with ts.Slot() as held:
         if not held:
             st.toast("The server is busy training for others; try again in a moment.")

@@ -12,7 +12,7 @@ import streamlit as st
 
 from core import ConfigError, ExperimentConfig, make_task
 from core.sweep import CELLS, DEFAULT_VALUES, SWEPT, Sweep
-from playground import actions, charts, live
+from playground import actions, charts, governor, live, state
 from playground.views import teaching_state as ts
 
 CHUNK = 25  # steps per Sweep.advance call inside a tick
@@ -93,6 +93,14 @@ def start(plan: dict | None) -> None:
     except (ConfigError, ValueError) as error:
         ts.put("sweep_error", actions.describe_error(error))
         return
+    ts.forget("sweep_sweep")  # the old sweep goes first: its memory counts for the new one
+    # One run at a time: room for the largest (playground/governor.py); a later click asks again.
+    configs = [sweep.config_for(cell, value) for cell, value in sweep.plan]
+    admission = governor.admit(state.owner(), "sweep", configs, one_at_a_time=True)
+    if not admission.admitted:
+        ts.put("sweep_error", governor.full_message(admission))
+        return
+    governor.GOVERNOR.hold(state.owner(), "sweep", sweep)
     ts.put("sweep_error", "")
     ts.put("sweep_sweep", sweep)
     ts.put("sweep_running", True)

@@ -21,7 +21,7 @@ import streamlit as st
 from core.presets import config_for
 from core.tasks import fill_in, generate_text, rollout
 from playground import actions, charts, content, live, state
-from playground.views import controls, downloads
+from playground.views import controls, downloads, waiting
 
 TABS = ("Training", "Memory", "Gradients", "Gates", "Weights", "Cell")
 PLOTLY_CONFIG = {"displaylogo": False}
@@ -48,6 +48,8 @@ def page() -> None:
     if usable(exp) != shown:
         st.rerun()  # the settings just made the run (un)usable: redraw the buttons to match
     messages(exp, pending)
+    if exp is None and state.queued():
+        waiting.waiting_room()  # the run waits for memory (playground/governor.py)
     if exp is not None:
         with st.expander(f"About the task: {exp.task.title}"):
             st.markdown(exp.task.explanation)
@@ -219,7 +221,9 @@ def status(exp, outcome: str) -> None:
     if metrics["solved"]:
         parts.append("✓ solved")
     st.markdown(" · ".join(parts))
-    st.progress(min(metrics["step"] / config.max_steps, 1.0))
+    # Clamped both ways: a checkpoint's step can be past this run's budget (st.progress raises
+    # outside 0..1).
+    st.progress(min(max(metrics["step"] / max(config.max_steps, 1), 0.0), 1.0))
 
 
 def number(value: float) -> str:
