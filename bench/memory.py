@@ -131,6 +131,7 @@ def child(spec: dict[str, Any]) -> dict[str, Any]:
 
         return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
+    import contextlib
     import ctypes
     import gc
 
@@ -148,10 +149,8 @@ def child(spec: dict[str, Any]) -> dict[str, Any]:
 
     def trim() -> None:
         gc.collect()
-        try:
+        with contextlib.suppress(OSError, AttributeError):  # glibc only
             ctypes.CDLL("libc.so.6").malloc_trim(0)
-        except (OSError, AttributeError):
-            pass
 
     out: dict[str, Any] = {"rss_import_mb": peak_mb()}
     steps, probes = spec.pop("_steps", STEPS), spec.pop("_probes", PROBES)

@@ -67,7 +67,8 @@ def _session_is_open(session_id: str) -> bool | None:
 
     if not Runtime.exists():
         return None
-    return Runtime.instance().is_active_session(session_id)
+    is_open = Runtime.instance().is_active_session(session_id)
+    return is_open if isinstance(is_open, bool) else None  # AppTest's runtime is a mock
 
 
 # ---- settings and URL ------------------------------------------------------------------------

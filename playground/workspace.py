@@ -6,7 +6,8 @@ empties a workspace when
 - its tab was closed: Streamlit keeps a disconnected session for 120 s in case the tab comes
   back, and frees it only when a garbage collection finds it. The sweep asks `session_is_open`
   (set by playground/state.py from Streamlit's runtime) and releases a workspace whose session
-  has been disconnected for CLOSED_GRACE_SECONDS (a reload or a network blip reconnects sooner);
+  has been disconnected for `PLAYGROUND_CLOSED_SECONDS` (default 15; a reload or a network blip
+  reconnects sooner);
 - or nobody used it for `PLAYGROUND_IDLE_SECONDS` (default 900; 0 turns this off): an open tab
   that nobody uses would otherwise hold its run forever.
 A release also ends the session's memory reservations (playground/governor.py), and a sweep that
@@ -36,6 +37,15 @@ DEFAULT_IDLE_SECONDS = 900.0
 SWEEP_SECONDS = 5.0
 CLOSED_GRACE_SECONDS = 15.0
 _owners = itertools.count(1)
+
+
+def closed_grace_from_env() -> float:
+    """PLAYGROUND_CLOSED_SECONDS: how long a disconnected session keeps its run (default 15)."""
+    try:
+        value = float(os.environ.get("PLAYGROUND_CLOSED_SECONDS", CLOSED_GRACE_SECONDS))
+    except ValueError:
+        return CLOSED_GRACE_SECONDS
+    return value if value >= 0 else CLOSED_GRACE_SECONDS
 
 
 def idle_seconds_from_env() -> float:
@@ -145,11 +155,12 @@ def watch_sessions(is_open: Callable[[str], bool | None]) -> None:
     _start_sweeper()
 
 
-def sweep(idle_seconds: float | None = None, grace: float = CLOSED_GRACE_SECONDS) -> int:
+def sweep(idle_seconds: float | None = None, grace: float | None = None) -> int:
     """Release every workspace of a closed session, or idle for `idle_seconds` (default: from
     the environment; 0: never for idleness). Returns how many were released; if any, collects
     garbage and trims the allocator so their memory goes back to the system now."""
     idle = idle_seconds_from_env() if idle_seconds is None else idle_seconds
+    grace = closed_grace_from_env() if grace is None else grace
     with _registry_lock:
         workspaces = list(_workspaces)
     released = 0
@@ -179,8 +190,9 @@ def _start_sweeper() -> None:
 
 def _sweep_forever() -> None:
     while True:
-        idle = idle_seconds_from_env()
-        time.sleep(min(SWEEP_SECONDS, max(idle / 4, 1.0)) if idle > 0 else SWEEP_SECONDS)
+        idle, grace = idle_seconds_from_env(), closed_grace_from_env()
+        every = min(SWEEP_SECONDS, max(grace / 2, 1.0))
+        time.sleep(min(every, max(idle / 4, 1.0)) if idle > 0 else every)
         try:
             sweep()
         except Exception:  # noqa: BLE001 - the sweeper must outlive any one bad workspace
