@@ -33,9 +33,10 @@ BENCHMARKS = {
     "gpu": "bench.gpu",
     "memory": "bench.memory",
     "packing": "bench.packing",
+    "hostile": "bench.hostile",
 }
-ORDER = ["throughput", "probe", "page", "visitors", "gpu", "memory", "packing"]
-BROWSER = {"page", "visitors"}
+ORDER = ["throughput", "probe", "page", "visitors", "gpu", "memory", "packing", "hostile"]
+BROWSER = {"page", "visitors", "hostile"}
 
 
 def run_benchmarks(
