@@ -40,6 +40,12 @@ def step1_enabled(page) -> bool:
     return button.count() > 0 and button.first.is_enabled()
 
 
+def click(page, name: str) -> None:
+    """A click that doesn't wait for the page to stop redrawing (as bench/browser.py's)."""
+    button = page.locator(MAIN).get_by_role("button", name=name, exact=True)
+    button.click(force=True, timeout=60_000)
+
+
 def no_exception(page) -> None:
     assert page.locator("[data-testid='stException']").count() == 0
 
@@ -49,11 +55,11 @@ def test_the_largest_runs_checkpoint_downloads_and_uploads_again(live_server, br
     page = context.new_page()
     page.goto(f"{live_server.url}/?cell=lstm&hidden=512&layers=3&batch_size=1&seq_len=113")
     assert until(page, lambda: step1_enabled(page), 180), main_text(page)[:500]
-    page.locator(MAIN).get_by_role("button", name="Step 1", exact=True).click()
+    click(page, "Step 1")
     assert until(page, lambda: "Step 1 /" in main_text(page), 180)
-    page.get_by_text("Take it home").click()
+    page.get_by_text("Take it home: checkpoint").click(force=True, timeout=60_000)
     with page.expect_download(timeout=120_000) as download:
-        page.get_by_role("button", name="Checkpoint (.pt)").click()
+        page.get_by_role("button", name="Checkpoint (.pt)").click(force=True, timeout=60_000)
     saved = tmp_path / "largest.pt"
     download.value.save_as(saved)
     size = saved.stat().st_size
@@ -100,7 +106,7 @@ def test_a_third_visitor_waits_then_gets_in_when_a_tab_closes(two_run_server, br
     assert "The server is full" in main_text(third) and not step1_enabled(third)
     contexts[0].close()  # the first visitor leaves
     assert until(third, lambda: step1_enabled(third), 60), main_text(third)[:500]
-    third.locator(MAIN).get_by_role("button", name="Step 1", exact=True).click()
+    click(third, "Step 1")
     assert until(third, lambda: "Step 1 /" in main_text(third), 60)
     for page in pages[1:]:
         no_exception(page)
