@@ -241,6 +241,7 @@ def visitors_run(count: int, link: str, env: dict[str, str]) -> dict[str, Any]:
             server.stop()
     text = log_path.read_text(errors="replace")
     result["tracebacks"] = text.count("Traceback")
+    result["ignored_values"] = text.count("ignored widget values")  # a real browser's: none
     result["log"] = str(log_path)
     return result
 
@@ -256,6 +257,8 @@ def first_waiter_gets_in(rows: list[dict[str, Any]], grace: float) -> float | No
     started = time.monotonic()
     page = queued[0]["page"]
     got_in = admitted_or_queued_until_admitted(page, timeout=grace + 120)
+    if not got_in:
+        log("the first queued visitor did not get in: " + main_area(page).inner_text()[:600])
     return time.monotonic() - started if got_in else None
 
 
@@ -333,6 +336,10 @@ def run(smoke: bool = False) -> dict[str, Any]:
         },
         {"measure": "exception boxes on the pages", "value": visitors["exceptions"]},
         {"measure": "tracebacks in the server log", "value": visitors["tracebacks"]},
+        {
+            "measure": "widget values the guard ignored (a real browser's: none)",
+            "value": visitors["ignored_values"],
+        },
     ]
     verdicts += [
         verdict("server peak RSS MB", visitors["peak_rss_mb"], "<=", TARGETS["rss_mb"]),
@@ -340,6 +347,7 @@ def run(smoke: bool = False) -> dict[str, Any]:
         verdict("queued visitors", visitors["queued"], ">=", 1),
         verdict("RSS after close / idle", after / idle, "<=", TARGETS["after_close_ratio"]),
         verdict("tracebacks", visitors["tracebacks"], "<=", 0),
+        verdict("widget values ignored", visitors["ignored_values"], "<=", 0),
         verdict("exception boxes", visitors["exceptions"], "<=", 0),
     ]
     notes = [

@@ -34,9 +34,10 @@ from core.memory import estimate
 
 MB = 2**20
 ENV = "PLAYGROUND_MEMORY_MB"
-# A 2 GB container: the idle server (Python, torch, Streamlit, plotly) holds ~700-800 MB; what is
-# left after some room for transients and the allocator's slack goes to resident runs.
-DEFAULT_MEMORY_MB = 1024
+# A 2 GB container: the idle server (Python, torch, Streamlit, plotly) holds 500-750 MB; what is
+# left after room for the allocator's slack goes to resident runs (bench/hostile.py: 20 visitors
+# of the largest run stay under 2 GB). The estimates are peaks, so resident runs take less.
+DEFAULT_MEMORY_MB = 1280
 WAIT_TTL_SECONDS = 30.0
 AGING_SECONDS = 60.0
 RECLAIM_EVERY_SECONDS = 5.0

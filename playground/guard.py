@@ -49,6 +49,10 @@ PURE_SERDES = {
     "_TabsSerde",
 }
 
+# A browser sends a whole-number box's value as int_value, though its widget registers
+# double_value; Streamlit reads either.
+NUMBERS = {"int_value", "double_value"}
+
 _install_lock = threading.Lock()
 _original = None
 
@@ -87,7 +91,7 @@ def problem_with(state, metadata) -> str | None:
     field = state.WhichOneof("value")
     if field is None:
         return None
-    if field != metadata.value_type:
+    if field != metadata.value_type and {field, metadata.value_type} != NUMBERS:
         return f"a {field} was sent, the widget takes a {metadata.value_type}"
     serde = getattr(metadata.deserializer, "__self__", None)
     if type(serde).__name__ not in PURE_SERDES:

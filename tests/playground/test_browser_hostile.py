@@ -114,3 +114,4 @@ def test_a_third_visitor_waits_then_gets_in_when_a_tab_closes(two_run_server, br
         context.close()
     log = two_run_server.log_path.read_text()
     assert "Traceback" not in log, log[-2000:]
+    assert "ignored widget values" not in log, "a real browser's values all fit their widgets"

@@ -56,6 +56,7 @@ CASES = [
     ("sine", "w_max_steps", "double_value", math.nan),
     ("sine", "w_max_steps", "double_value", 1e12),
     ("sine", "w_seed", "int_value", -5),
+    ("sine", "w_seed", "string_value", "5"),
 ]
 
 
@@ -79,8 +80,9 @@ def test_good_values_still_go_through():
     at.slider(key="w_seq_len").set_value(30).run()
     at.select_slider(key="w_hidden").set_value(64).run()
     at.number_input(key="w_seed").set_value(7).run()
+    send_raw(at, "w_max_steps", "int_value", 500)  # how Chromium sends a whole-number box
     config = at.session_state["config"]
-    assert (config.seq_len, config.hidden, config.seed) == (30, 64, 7)
+    assert (config.seq_len, config.hidden, config.seed, config.max_steps) == (30, 64, 7, 500)
     assert not at.warning
 
 
