@@ -31,6 +31,11 @@ import time
 from pathlib import Path
 from typing import Any
 
+try:
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+except ImportError:  # the visitors part then says it was skipped
+    PlaywrightTimeout = TimeoutError
+
 from bench.browser import CHROMIUM, Server, browser_available, launch
 from bench.common import ROOT, rss_mb, section, verdict
 
@@ -145,7 +150,10 @@ def main_area(page):
 
 
 def status_step(page) -> int | None:
-    text = main_area(page).inner_text(timeout=10_000)
+    try:
+        text = main_area(page).inner_text(timeout=10_000)
+    except PlaywrightTimeout:
+        return None
     match = STATUS.search(text)
     return int(match.group(1).replace(",", "")) if match else None
 
@@ -162,7 +170,10 @@ def wait_for(page, predicate, timeout: float, every: float = 0.5):
 
 def admitted_or_queued(page, timeout: float = 240) -> str | None:
     def which():
-        text = main_area(page).inner_text(timeout=10_000)
+        try:
+            text = main_area(page).inner_text(timeout=10_000)
+        except PlaywrightTimeout:  # not drawn yet: a busy server
+            return None
         if FULL in text:
             return "queued"
         step1 = main_area(page).get_by_role("button", name="Step 1")

@@ -19,6 +19,7 @@ No Streamlit here.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import os
 import threading
@@ -206,7 +207,17 @@ HIDDEN_STEPS = (512, 384, 256, 192, 128, 96, 64, 48, 32, 24, 16, 8, 4, 2, 1)
 
 def needed_bytes(configs: Iterable[ExperimentConfig], data: Any = None, extra: int = 0) -> int:
     """What runs of these configs need together (raises what `core.memory.estimate` raises)."""
-    return sum(estimate(config, data).total for config in configs) + extra
+    return sum(_estimate(config, data) for config in configs) + extra
+
+
+def _estimate(config: ExperimentConfig, data: Any) -> int:
+    # A waiting page asks again every few seconds: the built-in tasks' estimates are cached.
+    return estimate(config, data).total if data is not None else _cached_estimate(config)
+
+
+@functools.lru_cache(maxsize=512)
+def _cached_estimate(config: ExperimentConfig) -> int:
+    return estimate(config).total
 
 
 def admit(

@@ -58,7 +58,7 @@ def _watch_session(ws: Workspace) -> None:
     ctx = get_script_run_ctx()
     if ctx is not None:
         ws.session_id = ctx.session_id
-    watch_sessions(_session_is_open)
+    watch_sessions(_session_is_open, float(st.get_option("server.disconnectedSessionTTL")))
 
 
 def _session_is_open(session_id: str) -> bool | None:

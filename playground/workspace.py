@@ -72,6 +72,7 @@ class Workspace:
         self.session_id: str | None = None  # Streamlit's id for the session, when known
         self.seen_open = False  # the runtime has listed the session as connected
         self.closed_since: float | None = None
+        self.collected = False  # the collection after Streamlit dropped the closed session ran
         weakref.finalize(self, GOVERNOR.release, self.owner)
 
     def get(self, key: str, default: Any = None) -> Any:
@@ -144,14 +145,20 @@ def new_workspace() -> Workspace:
     return workspace
 
 
-# Set by playground/state.py: session id -> connected (True/False), or None when it can't tell.
+# Set by playground/state.py: session id -> connected (True/False), or None when it can't tell;
+# and how long Streamlit keeps a disconnected session (server.disconnectedSessionTTL).
 session_is_open: Callable[[str], bool | None] | None = None
+session_ttl = 120.0
 
 
-def watch_sessions(is_open: Callable[[str], bool | None]) -> None:
-    """Let the sweep release the workspaces of closed sessions (and start it, if it isn't yet)."""
-    global session_is_open
-    session_is_open = is_open
+def watch_sessions(is_open: Callable[[str], bool | None], ttl: float = 120.0) -> None:
+    """Let the sweep release the workspaces of closed sessions (and start it, if it isn't yet).
+
+    `ttl`: Streamlit drops a disconnected session after this many seconds; its remaining objects
+    (settings, widget states, cached messages) sit in reference cycles, so the sweep collects
+    garbage once more when that time has passed for a closed session."""
+    global session_is_open, session_ttl
+    session_is_open, session_ttl = is_open, ttl
     _start_sweeper()
 
 
@@ -167,9 +174,25 @@ def sweep(idle_seconds: float | None = None, grace: float | None = None) -> int:
     for workspace in workspaces:
         if _closed(workspace, grace) or (idle > 0 and workspace.release_if_idle(idle)):
             released += 1
-    if released:
+    if released or _dropped_by_streamlit(workspaces):
         reclaim_memory()
     return released
+
+
+def _dropped_by_streamlit(workspaces: list[Workspace]) -> bool:
+    """True once for closed sessions that Streamlit has stopped keeping by now."""
+    now = time.monotonic()
+    dropped = [
+        w
+        for w in workspaces
+        if w.reason == "closed"
+        and not w.collected
+        and w.closed_since is not None
+        and now - w.closed_since > session_ttl + SWEEP_SECONDS
+    ]
+    for workspace in dropped:
+        workspace.collected = True
+    return bool(dropped)
 
 
 def _closed(workspace: Workspace, grace: float) -> bool:

@@ -188,3 +188,19 @@ def test_closed_grace_from_the_environment(monkeypatch, value, expected):
     else:
         monkeypatch.setenv("PLAYGROUND_CLOSED_SECONDS", value)
     assert workspace.closed_grace_from_env() == expected
+
+
+def test_garbage_is_collected_again_once_streamlit_has_dropped_a_closed_session(monkeypatch):
+    collections = []
+    monkeypatch.setattr(workspace, "reclaim_memory", lambda: collections.append(1))
+    monkeypatch.setattr(workspace, "session_ttl", 30.0)
+    ws = workspace.new_workspace()
+    ws.session_id, ws.seen_open = "gone", True
+    ws._release("closed")
+    ws.closed_since = time.monotonic() - 20
+    workspace.sweep(idle_seconds=0, grace=10)
+    assert not collections, "Streamlit still keeps the session"
+    ws.closed_since = time.monotonic() - 30 - workspace.SWEEP_SECONDS - 1
+    workspace.sweep(idle_seconds=0, grace=10)
+    workspace.sweep(idle_seconds=0, grace=10)
+    assert collections == [1], "once"
