@@ -46,6 +46,7 @@ VISITORS = 20
 BOMB_MB = 1024
 CONTAINER_MB = 2048
 AFTER_CLOSE_SECONDS = 60.0
+SETTLE_SECONDS = 25.0  # after the closed-session grace: the sweep, and Streamlit's 30 s TTL
 TARGETS = {"bomb_mb": 50.0, "rss_mb": CONTAINER_MB, "after_close_ratio": 1.10}
 FULL = "The server is full"
 STATUS = re.compile(r"Step ([\d,]+) / ")
@@ -216,13 +217,18 @@ def visitors_run(count: int, link: str, env: dict[str, str]) -> dict[str, Any]:
             pid = server.process.pid
             sampler = RssSampler(pid)
             sampler.start()
-            # Warm-up: one small visit (imports torch, compiles the page), closed and released.
-            warm = visit(browser, server.url + SMALL)
-            warm["context"].close()
+            # Warm-up: one small visit (imports torch, compiles the page), closed and released;
+            # then one visit of the link itself (its kernels, caches and libraries load once).
             grace = float(env.get("PLAYGROUND_CLOSED_SECONDS", "15"))
-            time.sleep(grace + 10)
-            result["idle_rss_mb"] = rss_mb(pid)
-            log(f"idle RSS {result['idle_rss_mb']:.0f} MB; {count} visitors of {link}")
+            for name, url in (("cold_idle_rss_mb", SMALL), ("idle_rss_mb", link)):
+                warm = visit(browser, server.url + url)
+                warm["context"].close()
+                time.sleep(grace + SETTLE_SECONDS)
+                result[name] = rss_mb(pid)
+            log(
+                f"idle RSS {result['cold_idle_rss_mb']:.0f} MB, after one visit of the link "
+                f"{result['idle_rss_mb']:.0f} MB; {count} visitors of {link}"
+            )
             rows = []
             for index in range(count):
                 row = visit(browser, server.url + link)
@@ -243,9 +249,14 @@ def visitors_run(count: int, link: str, env: dict[str, str]) -> dict[str, Any]:
             for row in rows:
                 row["context"].close()
             closed_at = time.monotonic()
-            time.sleep(AFTER_CLOSE_SECONDS)
-            result["rss_after_close_mb"] = rss_mb(pid)
-            result["seconds_after_close"] = time.monotonic() - closed_at
+            after: list[tuple[float, float]] = []
+            while time.monotonic() - closed_at < 2 * AFTER_CLOSE_SECONDS:
+                time.sleep(5.0)
+                after.append((time.monotonic() - closed_at, rss_mb(pid)))
+            result["after_close"] = after
+            result["rss_after_close_mb"] = next(
+                rss for seconds, rss in after if seconds >= AFTER_CLOSE_SECONDS
+            )
             result["peak_rss_mb"] = sampler.stop()
         finally:
             browser.close()
@@ -324,8 +335,15 @@ def run(smoke: bool = False) -> dict[str, Any]:
 
     budget = budget_from_env() / 2**20
     idle, after = visitors["idle_rss_mb"], visitors["rss_after_close_mb"]
+    cold = visitors["cold_idle_rss_mb"]
+    curve = ", ".join(f"{t:.0f}: {rss:.0f}" for t, rss in visitors["after_close"])
     rows += [
-        {"measure": "idle server RSS MB (after one small visit, closed)", "value": idle},
+        {"measure": "idle server RSS MB, after one small visit (closed)", "value": cold},
+        {
+            "measure": "idle server RSS MB, after one visit of the largest link (closed)",
+            "value": idle,
+            "detail": "the baseline below: one-time costs (kernels, libraries) are in it",
+        },
         {
             "measure": f"{VISITORS} visitors of the largest link: admitted / queued / no answer",
             "value": f"{visitors['admitted']} / {visitors['queued']} / {visitors['unanswered']}",
@@ -343,7 +361,8 @@ def run(smoke: bool = False) -> dict[str, Any]:
         {
             "measure": f"server RSS {AFTER_CLOSE_SECONDS:.0f} s after every tab closed MB",
             "value": after,
-            "detail": f"{after / idle:.2f} x idle",
+            "detail": f"{after / idle:.2f} x idle after a visit of the link, {after / cold:.2f} "
+            f"x idle after a small visit; every 5 s after closing (s: MB): {curve}",
         },
         {"measure": "exception boxes on the pages", "value": visitors["exceptions"]},
         {"measure": "tracebacks in the server log", "value": visitors["tracebacks"]},
