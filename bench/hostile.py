@@ -104,6 +104,17 @@ print(json.dumps({"file_mb": len(data) / 2**20, "growth_mb": status("VmHWM") - b
 """
 
 
+def rss_parts(pid: int) -> dict[str, float]:
+    """RssAnon (the heap: what sessions hold) and RssFile (code and data pages of the libraries
+    in use) of `pid` in MB, from /proc/<pid>/status."""
+    parts = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        name, _, value = line.partition(":")
+        if name in ("RssAnon", "RssFile"):
+            parts[name] = int(value.split()[0]) / 1024
+    return parts
+
+
 def log(message: str) -> None:
     print(f"[bench] hostile: {message}", file=sys.stderr, flush=True)
 
@@ -225,6 +236,7 @@ def visitors_run(count: int, link: str, env: dict[str, str]) -> dict[str, Any]:
                 warm["context"].close()
                 time.sleep(grace + SETTLE_SECONDS)
                 result[name] = rss_mb(pid)
+                result[name.replace("rss_mb", "parts")] = rss_parts(pid)
             log(
                 f"idle RSS {result['cold_idle_rss_mb']:.0f} MB, after one visit of the link "
                 f"{result['idle_rss_mb']:.0f} MB; {count} visitors of {link}"
@@ -257,6 +269,7 @@ def visitors_run(count: int, link: str, env: dict[str, str]) -> dict[str, Any]:
             result["rss_after_close_mb"] = next(
                 rss for seconds, rss in after if seconds >= AFTER_CLOSE_SECONDS
             )
+            result["after_close_parts"] = rss_parts(pid)
             result["peak_rss_mb"] = sampler.stop()
         finally:
             browser.close()
@@ -363,6 +376,15 @@ def run(smoke: bool = False) -> dict[str, Any]:
             "value": after,
             "detail": f"{after / idle:.2f} x idle after a visit of the link, {after / cold:.2f} "
             f"x idle after a small visit; every 5 s after closing (s: MB): {curve}",
+        },
+        {
+            "measure": "of which heap (RssAnon) / library pages (RssFile) MB: idle, after close",
+            "value": f"{visitors['idle_parts'].get('RssAnon', 0):.0f} / "
+            f"{visitors['idle_parts'].get('RssFile', 0):.0f}, "
+            f"{visitors['after_close_parts'].get('RssAnon', 0):.0f} / "
+            f"{visitors['after_close_parts'].get('RssFile', 0):.0f}",
+            "detail": "code pages of kernels used for the first time stay mapped; the heap is "
+            "what sessions held",
         },
         {"measure": "exception boxes on the pages", "value": visitors["exceptions"]},
         {"measure": "tracebacks in the server log", "value": visitors["tracebacks"]},
