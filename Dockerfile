@@ -21,6 +21,9 @@ RUN pip install $TORCH_PIP_ARGS torch==2.13.0 \
 COPY core ./core
 COPY playground ./playground
 COPY .streamlit ./.streamlit
+# plotly.js from the plotly package into playground/static/ (served at /app/static/), now, while
+# the folder is writable: the server runs as a user that cannot write there.
+RUN python -m playground --assets-only
 
 RUN useradd --create-home --uid 10001 playground
 USER playground
@@ -29,4 +32,5 @@ EXPOSE 8501
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
   CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8501/_stcore/health', timeout=4)"
 
-CMD ["streamlit", "run", "playground/app.py", "--server.port=8501", "--server.address=0.0.0.0"]
+# = streamlit run playground/app.py, with PyTorch imported before the first visitor arrives.
+CMD ["python", "-m", "playground", "--server.port=8501", "--server.address=0.0.0.0"]

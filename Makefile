@@ -3,8 +3,10 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8501
+CLUSTER_PORT ?= 8500
+REPLICAS ?= 3
 
-.PHONY: run test lint format venv chromium bench bench-smoke soak clean
+.PHONY: run test lint format venv chromium nginx cluster bench bench-smoke soak clean
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -21,10 +23,22 @@ chromium:
 	  else echo "chromium missing: run 'sudo apt-get install -y chromium' (browser tests will be skipped)"; fi; \
 	fi
 
-run: venv
-	OMP_NUM_THREADS=1 $(BIN)/streamlit run playground/app.py --server.port $(PORT)
+# Debian's nginx and its brotli module front `make cluster`; tests/deploy runs `nginx -t` and routes
+# through it. Only the binary is used, with our own config. (On a host with systemd, Debian also
+# starts its stock site on port 80: `systemctl disable --now nginx` if that is not wanted.)
+nginx:
+	@if ! command -v nginx >/dev/null && [ ! -x /usr/sbin/nginx ]; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && \
+	    apt-get install -y -qq nginx libnginx-mod-http-brotli-filter >/dev/null; \
+	  else echo "nginx missing: run 'sudo apt-get install -y nginx libnginx-mod-http-brotli-filter' (its tests will be skipped)"; fi; \
+	fi
 
-test: venv chromium
+# python -m playground = streamlit run playground/app.py, with PyTorch imported before the server
+# takes visitors and plotly.js copied into playground/static/.
+run: venv
+	OMP_NUM_THREADS=1 $(BIN)/python -m playground --server.port $(PORT)
+
+test: venv chromium nginx
 	$(BIN)/ruff check .
 	OMP_NUM_THREADS=1 $(BIN)/python -m pytest -q
 
@@ -36,7 +50,11 @@ format: venv
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-bench: venv chromium
+# REPLICAS playground processes on loopback ports behind nginx on CLUSTER_PORT (docs/deploy.md).
+cluster: venv nginx
+	OMP_NUM_THREADS=1 $(BIN)/python -m deploy.cluster --replicas $(REPLICAS) --port $(CLUSTER_PORT)
+
+bench: venv chromium nginx
 	OMP_NUM_THREADS=1 $(BIN)/python -m bench.run
 
 bench-smoke: venv

@@ -103,7 +103,15 @@ class Server:
     the page. `log_path`: where its output goes (kept); default a temporary file removed by stop().
     """
 
-    def __init__(self, env: dict[str, str] | None = None, log_path: Path | None = None) -> None:
+    def __init__(
+        self,
+        env: dict[str, str] | None = None,
+        log_path: Path | None = None,
+        command: list[str] | None = None,
+    ) -> None:
+        # `command`: what starts the page, before the port and address flags; default
+        # `streamlit run playground/app.py`.
+        self.command = command or [streamlit_executable(), "run", APP]
         self.port = free_port()
         self.env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", **(env or {})}
         self.keep_log = log_path is not None
@@ -114,23 +122,20 @@ class Server:
             )
         else:
             self.log = log_path.open("w+")  # noqa: SIM115
+        self.process: subprocess.Popen | None = None
+        self.started = self.healthy = 0.0
 
     @property
     def log_path(self) -> Path:
         return Path(self.log.name)
-        self.process: subprocess.Popen | None = None
-        self.started = self.healthy = 0.0
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}/"
 
     def start(self, timeout: float = 120) -> Server:
-        streamlit = Path(sys.executable).with_name("streamlit")
         command = [
-            str(streamlit) if streamlit.exists() else "streamlit",
-            "run",
-            APP,
+            *self.command,
             "--server.port",
             str(self.port),
             "--server.address",
@@ -182,6 +187,11 @@ class Server:
 
     def __exit__(self, *exc) -> None:
         self.stop()
+
+
+def streamlit_executable() -> str:
+    streamlit = Path(sys.executable).with_name("streamlit")
+    return str(streamlit) if streamlit.exists() else "streamlit"
 
 
 def launch(playwright):

@@ -1,7 +1,8 @@
 """Run the benchmarks and write bench/RESULTS.md and bench/results.json.
 
-    python -m bench.run                       # everything (about 10 minutes on 2 cores)
+    python -m bench.run                       # everything (about 15 minutes on 2 cores)
     python -m bench.run --only throughput,probe
+    python -m bench.run --only cluster        # 3 replicas behind nginx, 6 visitors (needs nginx)
     python -m bench.run --smoke               # tiny sizes, core benchmarks only, < 60 s, for CI
 
 A full or `--only` run merges its sections into bench/results.json (sections not rerun keep their
@@ -29,14 +30,29 @@ BENCHMARKS = {
     "throughput": "bench.throughput",
     "probe": "bench.probe_cost",
     "page": "bench.page",
+    "liveview": "bench.liveview",
     "visitors": "bench.visitors",
     "gpu": "bench.gpu",
     "memory": "bench.memory",
     "packing": "bench.packing",
+    "cluster": "bench.cluster",
+    "forecast": "bench.forecast",
     "hostile": "bench.hostile",
 }
-ORDER = ["throughput", "probe", "page", "visitors", "gpu", "memory", "packing", "hostile"]
-BROWSER = {"page", "visitors", "hostile"}
+ORDER = [
+    "throughput",
+    "probe",
+    "page",
+    "liveview",
+    "visitors",
+    "gpu",
+    "memory",
+    "packing",
+    "cluster",
+    "forecast",
+    "hostile",
+]
+BROWSER = {"page", "liveview", "visitors", "cluster", "hostile"}
 
 
 def run_benchmarks(

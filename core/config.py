@@ -17,12 +17,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-CELL_NAMES = ("rnn", "rnn_relu", "lstm", "gru")
+from core.cells import CELL_NAMES, get_cell
+
 TASK_NAMES = ("next_number", "sine", "adding", "copy", "text", "speech", "csv")
 INIT_NAMES = ("default", "orthogonal", "identity", "scaled")
 OPTIMIZER_NAMES = ("adam", "sgd", "rmsprop")
 SEQUENCE_KINDS = ("arithmetic", "geometric", "fibonacci")
-NORMALISATIONS = ("zscore", "minmax", "none")
+NORMALISATIONS = ("auto", "zscore", "minmax", "none", "diff", "window", "relative")
 
 # batch x seq_len x gates x (hidden^2 + 64 hidden) x layers: rough multiply-adds of one forward step.
 # 400M keeps one training step near a quarter second on one CPU core and one session under 500 MB.
@@ -146,7 +147,13 @@ FIELDS: dict[str, Field] = {
         _f("sequence_kind", str, "arithmetic", choices=SEQUENCE_KINDS, help="next_number family"),
         _f("n_classes", int, 4, 2, 10, help="speech: number of words"),
         _f("csv_column", int, 0, 0, 1000, help="csv: which numeric column"),
-        _f("normalise", str, "zscore", choices=NORMALISATIONS, help="csv: scaling"),
+        _f(
+            "normalise",
+            str,
+            "auto",
+            choices=NORMALISATIONS,
+            help="csv: scaling (auto: chosen from the series)",
+        ),
         _f(
             "val_fraction",
             float,
@@ -194,7 +201,7 @@ class ExperimentConfig:
     sequence_kind: str = "arithmetic"
     n_classes: int = 4
     csv_column: int = 0
-    normalise: str = "zscore"
+    normalise: str = "auto"
     val_fraction: float = 0.2
     optimizer: str = "adam"
     lr: float = 0.01
@@ -230,7 +237,7 @@ class ExperimentConfig:
 
     def cost(self) -> int:
         """Rough multiply-adds of one training step; the budget keeps one step interactive."""
-        gates = {"rnn": 1, "rnn_relu": 1, "gru": 3, "lstm": 4}[self.cell]
+        gates = get_cell(self.cell).gate_count
         per_step = gates * (self.hidden * self.hidden + self.hidden * 64) * self.layers
         return self.batch_size * self.seq_len * per_step
 

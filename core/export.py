@@ -21,6 +21,7 @@ import numpy as np
 from core import model as model_module
 from core import tasks as task_module
 from core import trainer as trainer_module
+from core.cells import get_cell
 from core.checkpoint import (
     FORMAT,
     MAX_CHECKPOINT_BYTES,
@@ -33,9 +34,10 @@ from core.tasks import base as task_base
 
 # ---- standalone script -------------------------------------------------------------------------
 # The script is assembled from the engine's own source (inspect.getsource), so the data generator,
-# model and initialisation it contains are the code that trained the run, not a second copy. Only
-# the training loop below is written out again; tests/core/test_script_export.py runs the script
-# and checks its losses against Experiment's.
+# model, initialisation, optimizer and the optimizer step it contains are the code that trained the
+# run, not a second copy. Only the loop around `core.trainer.optimizer_step` and the command line
+# are written here, and the cell's registry entry is reduced to the facts the model reads;
+# tests/core/test_script_export.py runs the script and checks its losses against Experiment's.
 
 SCRIPT_HEADER = '''\
 from __future__ import annotations
@@ -68,7 +70,7 @@ class ConfigError(ValueError):
 
 SCRIPT_MAIN = '''
 
-# ---- training loop (mirrors core.trainer.Experiment._train_step) ----------------------------------
+# ---- training loop (as core.trainer.Experiment._train_step, around its optimizer_step) ------------
 
 
 def train(config, task, model, optimizer, steps: int, device: str) -> None:
@@ -76,19 +78,12 @@ def train(config, task, model, optimizer, steps: int, device: str) -> None:
     rng = np.random.default_rng([config.seed, 1])  # the trainer's training-data stream
     for step in range(1, steps + 1):
         batch = task.sample(config.batch_size, rng).to(device)
-        optimizer.zero_grad(set_to_none=True)
-        loss = task.loss(model(batch.inputs, batch.lengths), batch)
-        loss.backward()
-        grads = [p.grad for p in model.parameters() if p.grad is not None]
-        total_norm = get_total_norm(grads)
-        loss_value, norm_value = loss.item(), total_norm.item()
-        if not (math.isfinite(loss_value) and math.isfinite(norm_value)):
+        result = optimizer_step(model, optimizer, task, batch, config.clip)
+        if result.diverged:
             print(json.dumps({"step": step, "diverged": True}))
             return
-        if 0 < config.clip < norm_value:
-            clip_grads_with_norm_(model.parameters(), config.clip, total_norm)
-        optimizer.step()
-        print(json.dumps({"step": step, "loss": loss_value, "grad_norm": norm_value}), flush=True)
+        line = {"step": step, "loss": result.loss, "grad_norm": result.grad_norm}
+        print(json.dumps(line), flush=True)
 
 
 @torch.no_grad()
@@ -318,8 +313,10 @@ def standalone_script(config: ExperimentConfig, data: Any = None) -> str:
     }
     roots = [task_class.__name__, "Batch"] + (["CsvTable"] if config.task == "csv" else [])
     task_code = _collect(_task_modules(), roots, overrides, header_names)
-    model_code = _collect(model_module, ["build_model"], {}, header_names)
-    trainer_code = _collect(trainer_module, ["make_optimizer", "VAL_BATCH"], {}, header_names)
+    model_code = _collect(model_module, ["build_model"], _cell_override(config), header_names)
+    trainer_code = _collect(
+        trainer_module, ["make_optimizer", "optimizer_step", "VAL_BATCH"], {}, header_names
+    )
     return "\n".join(
         [
             _script_docstring(config),
@@ -331,11 +328,30 @@ def standalone_script(config: ExperimentConfig, data: Any = None) -> str:
             _embedded_data(config.task, data),
             "\n\n# ---- model: from core/model.py ------------------------------------------------\n",
             model_code,
-            "\n\n# ---- optimizer: from core/trainer.py ------------------------------------------\n",
+            "\n\n# ---- optimizer and step: from core/trainer.py ---------------------------------\n",
             trainer_code,
             SCRIPT_MAIN,
         ]
     )
+
+
+def _cell_override(config: ExperimentConfig) -> dict[str, str]:
+    """`get_cell` for the script: this run's registry entry (core/cells.py), reduced to the facts
+    the model reads, so the probe's machinery stays out of the script."""
+    cell = get_cell(config.cell)
+    facts = {
+        "name": cell.name,
+        "nonlinearity": cell.nonlinearity,
+        "gate_names": cell.gate_names,
+        "gate_count": cell.gate_count,
+        "has_cell_state": cell.has_cell_state,
+    }
+    arguments = "".join(f"        {name}={value!r},\n" for name, value in facts.items())
+    return {
+        "get_cell": "def get_cell(name: str) -> SimpleNamespace:\n"
+        '    """This run\'s cell, as core/cells.py\'s registry describes it."""\n'
+        f"    return SimpleNamespace(\n        module=nn.{cell.module.__name__},\n{arguments}    )"
+    }
 
 
 def _task_modules() -> list[ModuleType]:

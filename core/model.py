@@ -1,47 +1,27 @@
 """The recurrent model: a standard torch.nn.RNN/LSTM/GRU plus a linear readout.
 
 Shapes (batch first): N = batch, L = sequence length, I = input size, H = hidden size, O = output
-size. Only this module and `probes.py` know that LSTM's state is a pair (h, c).
+size. What differs between cells lives in `core.cells` (re-exported here: CELLS, Cell, get_cell).
+Only this module, `cells.py` and `probes.py` know that LSTM's state is a pair (h, c).
 """
 
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 import torch
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
+from core.cells import CELLS, Cell, get_cell
 
-@dataclass(frozen=True)
-class Cell:
-    """A recurrent cell type: which torch module holds it, and how its gate blocks are named."""
-
-    name: str
-    module: type[nn.RNNBase]
-    nonlinearity: str | None
-    gate_names: tuple[str, ...]  # the blocks of weight_ih/weight_hh, in PyTorch's order
-    title: str
-
-
-CELLS: dict[str, Cell] = {
-    "rnn": Cell("rnn", nn.RNN, "tanh", ("hidden",), "Vanilla RNN (tanh)"),
-    "rnn_relu": Cell("rnn_relu", nn.RNN, "relu", ("hidden",), "Vanilla RNN (ReLU)"),
-    "lstm": Cell("lstm", nn.LSTM, None, ("input", "forget", "cell_candidate", "output"), "LSTM"),
-    "gru": Cell("gru", nn.GRU, None, ("reset", "update", "candidate"), "GRU"),
-}
-
-
-def get_cell(name: str) -> Cell:
-    if name not in CELLS:
-        raise ValueError(f"unknown cell {name!r}; choose one of: {', '.join(CELLS)}")
-    return CELLS[name]
+__all__ = ["CELLS", "Cell", "SequenceModel", "build_model", "get_cell", "initialise"]
 
 
 class SequenceModel(nn.Module):
-    """Recurrent layers followed by a per-step linear readout.
+    """Recurrent layers followed by a linear readout.
 
-    forward(x (N, L, I), lengths (N,) or None) -> predictions (N, L, O). With `lengths`, the fused
+    forward(x (N, L, I), lengths (N,) or None) -> predictions (N, L, O), the readout at every step.
+    last_step(x, lengths) -> predictions (N, O), the readout at each sequence's last valid step only
+    (what a sequence-to-one loss reads; training uses it for those tasks). With `lengths`, the fused
     path runs on a packed sequence, so padding costs no recurrent compute and never enters the state;
     outputs past a sequence's end are zero.
     """
@@ -86,6 +66,17 @@ class SequenceModel(nn.Module):
             out, _ = pad_packed_sequence(out, batch_first=True, total_length=x.shape[1])
         return self.readout(out)
 
+    def last_step(self, x: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
+        """(N, O): the readout of the last layer's h at step lengths - 1 (L - 1 without lengths).
+
+        That h is the final state the module returns (for a packed batch, each sequence's own), so
+        the readout runs on N vectors instead of N x L, and no padded output is assembled."""
+        if lengths is not None:
+            x = pack_padded_sequence(x, lengths.cpu(), batch_first=True, enforce_sorted=False)
+        _, state = self.rnn(x)
+        final = state[0] if self.cell.has_cell_state else state  # LSTM: (h_n, c_n)
+        return self.readout(final[-1])
+
     def parameter_count(self, recurrent_only: bool = False) -> int:
         params = self.rnn.parameters() if recurrent_only else self.parameters()
         return sum(p.numel() for p in params)
@@ -118,7 +109,7 @@ def initialise(
     """
     rnn = model.rnn
     hidden = rnn.hidden_size
-    blocks = len(model.cell.gate_names)
+    blocks = model.cell.gate_count
     for layer in range(rnn.num_layers):
         weight_hh = getattr(rnn, f"weight_hh_l{layer}")
         for block in range(blocks):
@@ -136,7 +127,9 @@ def initialise(
         if init == "identity":
             getattr(rnn, f"bias_ih_l{layer}").zero_()
             getattr(rnn, f"bias_hh_l{layer}").zero_()
-        if model.cell.name == "lstm":
-            # The forget gate is the second block; its total bias is b_ih + b_hh.
-            getattr(rnn, f"bias_ih_l{layer}")[hidden : 2 * hidden].fill_(forget_bias)
-            getattr(rnn, f"bias_hh_l{layer}")[hidden : 2 * hidden].zero_()
+        if "forget" in model.cell.gate_names:
+            # The forget gate's total bias is b_ih + b_hh of its block (LSTM: the second).
+            block = model.cell.gate_names.index("forget")
+            part = slice(block * hidden, (block + 1) * hidden)
+            getattr(rnn, f"bias_ih_l{layer}")[part].fill_(forget_bias)
+            getattr(rnn, f"bias_hh_l{layer}")[part].zero_()

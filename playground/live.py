@@ -27,8 +27,8 @@ MIN_COMPUTE_SECONDS = 0.12  # on a busy machine, keep training at a fair pace ov
 MAX_STEPS_PER_TICK = 200
 JACOBIAN_EVERY_SECONDS = 2.0  # the Jacobian costs up to ~0.2 s (LSTM); refresh it rarely
 HEAVY_EVERY_REFRESHES = 3  # 3D trajectories and big heatmaps: every 3rd chart refresh
-# A new figure makes the browser rebuild the chart from scratch; on a slow or busy machine that
-# can take longer than a tick, and charts would then never finish drawing. The server can tell:
+# Charts are redrawn in place (playground/plotly_live.py) at every tick while the browser keeps
+# up; on a slow or busy machine a redraw can take longer than a tick. The server can tell:
 # the browser asks for the next tick only when it is idle again. When it keeps the server waiting
 # longer than BROWSER_BUSY_SECONDS, charts are refreshed every 2nd, 3rd... tick (up to
 # MAX_CHART_EVERY; the status line still updates every tick), and more often again once it
@@ -36,11 +36,6 @@ HEAVY_EVERY_REFRESHES = 3  # 3D trajectories and big heatmaps: every 3rd chart r
 BROWSER_BUSY_SECONDS = 0.4
 BROWSER_IDLE_SECONDS = 0.2
 MAX_CHART_EVERY = 4
-# Streamlit 1.67 gives a plotly chart a new element id for every new figure, and the browser
-# hides the new chart until Plotly has drawn it: refreshed at every tick, charts were hidden about
-# half the time in headless Chromium here. At most one refresh per CHART_MIN_SECONDS keeps them
-# on screen most of the time; the status line still changes at every tick.
-CHART_MIN_SECONDS = 1.0
 # A tick that finds every training slot taken waits this long for one before it draws "waiting":
 # asking again at once (every TIMER_SECONDS) kept waiting sessions redrawing their charts in a
 # loop, which took the CPU from the sessions that were training.
@@ -73,7 +68,6 @@ class Pace:
     chart_generation: int = 0  # bumped at each chart refresh; cached figures follow it
     ticks_since_charts: int = 0
     last_tick_end: float | None = None
-    last_chart_refresh: float = -math.inf
 
     def next_k(self, remaining: int) -> int:
         """Steps for the next tick: fill the compute budget left after the probe."""
@@ -102,11 +96,9 @@ class Pace:
             elif self.browser_wait < BROWSER_IDLE_SECONDS:
                 self.chart_every = max(self.chart_every - 1, 1)
         self.ticks_since_charts += 1
-        due = now - self.last_chart_refresh >= CHART_MIN_SECONDS
-        if self.ticks_since_charts >= self.chart_every and due:
+        if self.ticks_since_charts >= self.chart_every:
             self.ticks_since_charts = 0
             self.chart_generation += 1
-            self.last_chart_refresh = now
 
     def tick_ended(self, now: float) -> None:
         self.last_tick_end = now

@@ -72,6 +72,10 @@ class Task:
     params: ClassVar[tuple[str, ...]]  # the config fields this task reads, for the page's controls
     metric_name: ClassVar[str]
     higher_is_better: ClassVar[bool]
+    # Which steps the loss reads: "every" (the mask may select any steps) or "last" (the mask
+    # selects exactly each sequence's last valid step, a sequence-to-one task). Training applies
+    # the readout only where the loss reads (`core.trainer.training_loss`).
+    reads: ClassVar[str] = "every"
 
     input_size: int
     output_size: int
@@ -86,11 +90,16 @@ class Task:
         raise NotImplementedError
 
     def loss(self, predictions: torch.Tensor, batch: Batch) -> torch.Tensor:
-        """Mean loss over the masked steps: MSE for regression, cross-entropy for classification."""
+        """Mean loss over the masked steps: MSE for regression, cross-entropy for classification.
+        predictions (N, L, O)."""
         mask = batch.mask
+        return self.loss_on(predictions[mask], batch.targets[mask])
+
+    def loss_on(self, predictions: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+        """The loss of predictions (M, O) at M chosen steps against their targets (M, O) or (M,)."""
         if self.kind == "classification":
-            return F.cross_entropy(predictions[mask], batch.targets[mask])
-        return F.mse_loss(predictions[mask], batch.targets[mask])
+            return F.cross_entropy(predictions, targets)
+        return F.mse_loss(predictions, targets)
 
     def metric(self, predictions: torch.Tensor, batch: Batch) -> float:
         """MSE for regression, accuracy over masked steps for classification."""

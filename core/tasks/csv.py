@@ -43,13 +43,23 @@ class CsvTable:
 
 
 MAX_CSV_COLUMNS = 1000  # matches csv_column's bound; wider files cost minutes in pandas
+# rows x columns pandas may be asked to parse: a full 2 MB file of one-character cells, parsed in
+# about half a second (bench/forecast.py, worst CSV); larger `max_bytes` stay bounded by it.
+MAX_CSV_CELLS = 1_000_000
+SNIFF_CHARS = 20_000
+# One cell may be long (its row is dropped later); the csv module's default limit is 128 KB.
+csv.field_size_limit(max(csv.field_size_limit(), 1 << 26))
 
 
 def load_csv(raw: bytes, max_bytes: int = 2_000_000, max_rows: int = 200_000) -> CsvTable:
-    """Read an uploaded CSV (comma, semicolon or tab separated; UTF-8 or Latin-1) into a CsvTable.
+    """Read an uploaded CSV (comma, semicolon or tab separated; UTF-8 or Latin-1; LF, CRLF or CR
+    line ends) into a CsvTable.
 
     Keeps the numeric columns, drops rows with a missing or non-numeric value in them (with a note),
-    and raises DataError with a readable message when nothing usable is left.
+    and raises DataError with a readable message when nothing usable is left. The parse cost is
+    bounded before pandas runs: the first record's width (read by the csv module, so a quoted line
+    break can't hide columns) and rows x columns are checked against MAX_CSV_COLUMNS and
+    MAX_CSV_CELLS.
     """
     if len(raw) == 0:
         raise DataError("the file is empty")
@@ -58,20 +68,84 @@ def load_csv(raw: bytes, max_bytes: int = 2_000_000, max_rows: int = 200_000) ->
     text = _decode(raw)
     if not text.strip():
         raise DataError("the file is empty")
-    _check_width(text)
-    table = _read_table(text, max_rows)
+    if "\r" in text:  # CRLF (Windows) and CR-only (old Mac) line ends read as LF
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    separator = _separator(text)
+    _check_size(text, separator, max_rows)
+    table = _read_table(text, separator, max_rows)
     return _numeric_part(table)
 
 
-def _check_width(text: str) -> None:
-    """Refuse very wide files before parsing: a separator count on the first line bounds the columns."""
-    first_line = text.lstrip().split("\n", 1)[0]
-    width = 1 + max(first_line.count(separator) for separator in ",;\t")
+def _separator(text: str) -> str:
+    """The separator (comma, semicolon or tab) that splits the first records of the file into the
+    same number of fields, more than one; else the one giving the most fields most often; else a
+    comma. Reads at most SNIFF_CHARS characters (csv.Sniffer's regular expressions take seconds on
+    some 20 KB heads, such as a run of quote-comma pairs)."""
+    head = text[:SNIFF_CHARS]
+    cut = len(text) > len(head)
+    best, best_key = ",", (False, 1)
+    for separator in ",;\t":
+        counts = _field_counts(head, separator, drop_last=cut)
+        if not counts:
+            continue
+        typical = max(set(counts), key=counts.count)
+        key = (len(set(counts)) == 1, typical)
+        if typical > 1 and key > best_key:
+            best, best_key = separator, key
+    return best
+
+
+def _field_counts(head: str, separator: str, drop_last: bool) -> list[int]:
+    """Fields per non-blank record in `head` (the last one dropped when the head was cut)."""
+    reader = csv.reader(io.StringIO(head), delimiter=separator)
+    counts = []
+    try:
+        for record in reader:
+            if len(record) > 1 or (record and record[0].strip()):
+                counts.append(len(record))
+            if len(counts) > 50:
+                break
+    except csv.Error:  # an unclosed quote or an over-long field inside the head
+        pass
+    return counts[:-1] if drop_last and len(counts) > 1 else counts
+
+
+def _check_size(text: str, separator: str, max_rows: int) -> None:
+    """Refuse files that would cost pandas too long, before it runs. The csv module reads the
+    records pandas will read (a quoted field may hold line breaks and separators, so physical lines
+    can't be trusted): too many fields in the header or in any row, or too many cells."""
+    width, widest, row, rows = _record_shape(text, separator, max_rows + 1)
+    limit = f"the limit is {MAX_CSV_COLUMNS:,}. Keep the time-series columns and save again"
     if width > MAX_CSV_COLUMNS:
+        raise DataError(f"the file has {width:,} columns; {limit}")
+    if widest > MAX_CSV_COLUMNS:
+        raise DataError(f"row {row:,} of the file has {widest:,} fields; {limit}")
+    if rows * widest > MAX_CSV_CELLS:
         raise DataError(
-            f"the file has about {width:,} columns; the limit is {MAX_CSV_COLUMNS:,}. "
-            "Keep the time-series columns and save again"
+            f"the file has {rows:,} rows of up to {widest:,} columns; the limit is "
+            f"{MAX_CSV_CELLS:,} cells. Keep the time-series columns and save again"
         )
+
+
+def _record_shape(text: str, separator: str, max_records: int) -> tuple[int, int, int, int]:
+    """(fields in the first record, fields in the widest record, its row number, records) over
+    the first `max_records` non-blank records, as the csv module reads them."""
+    reader = csv.reader(io.StringIO(text), delimiter=separator, skipinitialspace=True)
+    width = widest = row = rows = 0
+    try:
+        for record in reader:
+            if len(record) <= 1 and not (record and record[0].strip()):
+                continue  # blank lines are skipped, by pandas too
+            rows += 1
+            if rows == 1:
+                width = len(record)
+            if len(record) > widest:
+                widest, row = len(record), rows
+            if rows >= max_records or widest > MAX_CSV_COLUMNS:
+                break
+    except csv.Error as error:
+        raise DataError(f"could not read the file as CSV: {str(error)[:200]}") from None
+    return width, widest, row, rows
 
 
 def _size(n_bytes: int) -> str:
@@ -91,11 +165,7 @@ def _decode(raw: bytes) -> str:
         return raw.decode("latin-1")
 
 
-def _read_table(text: str, max_rows: int) -> pd.DataFrame:
-    try:
-        separator = csv.Sniffer().sniff(text[:20_000], delimiters=",;\t").delimiter
-    except csv.Error:
-        separator = ","  # one column, or nothing the sniffer can tell apart
+def _read_table(text: str, separator: str, max_rows: int) -> pd.DataFrame:
     try:
         table = _read_with(text, separator, max_rows, header=0)
         if all(_is_number(name) for name in table.columns):  # the first row is data, not names
@@ -116,7 +186,6 @@ def _read_with(text: str, separator: str, max_rows: int, header: int | None) -> 
         io.StringIO(text),
         sep=separator,
         header=header,
-        dtype=str,
         nrows=max_rows + 1,
         skipinitialspace=True,
         skip_blank_lines=True,
@@ -133,6 +202,9 @@ def _is_number(text: Any) -> bool:
 
 def _to_numbers(column: pd.Series) -> np.ndarray:
     """float64 values; decimal commas (1,5) are accepted; anything else becomes NaN."""
+    if pd.api.types.is_numeric_dtype(column.dtype) and not pd.api.types.is_bool_dtype(column.dtype):
+        values = column.to_numpy(dtype=np.float64)
+        return np.where(np.isfinite(values), values, np.nan)
     text = column.astype(str).str.strip().str.replace(",", ".", regex=False)
     values = pd.to_numeric(text, errors="coerce").to_numpy(dtype=np.float64)
     return np.where(np.isfinite(values), values, np.nan)
@@ -184,7 +256,13 @@ def demo_series() -> CsvTable:
 
 
 class CsvTask(Task):
-    """A column of the user's table (or a demo series); predict the next value at every step."""
+    """A column of the user's table (or a demo series); predict the next value at every step.
+
+    How values reach the network depends on `normalise` (see `Scaling`); whatever the method, each
+    target is the window's next value (or, with "diff", its change, whose error is the next value's
+    error), and `real_next`, `real_ahead` and `real_inputs` map model units back to the series' own
+    units.
+    """
 
     name = "csv"
     title = "Your own time series (CSV)"
@@ -193,9 +271,12 @@ class CsvTask(Task):
         "network reads a window of the series and after each value predicts the next one. It is "
         "trained on the earlier part of the series and checked on the last part (val_fraction), "
         "which it never sees while training, the honest way to judge a forecast. Values are "
-        "rescaled with statistics of the training part only. Repeating the last value is the "
-        "trivial forecast to beat. Without an upload, a made-up year of hourly weather is used. "
-        "With a shortest length set, each window has its own length between that and seq_len."
+        "rescaled with statistics of the training part only; for a series that trends out of the "
+        "range seen in training, each window is measured from its own first value instead, or the "
+        "network predicts the change. Repeating the last value, and a straight-line (linear "
+        "autoregressive) forecast, are the references to beat. Without an upload, a made-up year "
+        "of hourly weather is used. With a shortest length set, each window has its own length "
+        "between that and seq_len."
     )
     kind = "regression"
     params = ("csv_column", "normalise", "seq_len", "min_len", "val_fraction", "horizon")
@@ -217,59 +298,148 @@ class CsvTask(Task):
             f"(0 to {len(table.columns) - 1}: {', '.join(table.columns)[:200]})",
         )
         self.column_name = table.columns[config.csv_column]
-        raw = table.values[:, config.csv_column]
-        self.split_at = len(raw) - int(round(len(raw) * config.val_fraction))
+        self.raw = np.ascontiguousarray(table.values[:, config.csv_column], dtype=np.float64)
+        self.split_at = len(self.raw) - int(round(len(self.raw) * config.val_fraction))
         _check_min_len(config, self.shortest)
-        self._check_room(len(raw))
-        self.shift, self.scale = _normaliser(raw[: self.split_at], config.normalise)
-        self.series = (raw - self.shift) / self.scale
+        self._check_room(len(self.raw))
+        self.scaling = choose_scaling(self.raw, self.split_at, config.seq_len, config.normalise)
+        self.method = self.scaling.method
+        self.normalisation_note = self.scaling.note
+        self.shift, self.scale = self.scaling.shift, self.scaling.scale
+        self.first_start = 1 if self.method == "diff" else 0  # a change needs the value before
         self.baseline = self._window_baseline()
         self.solved_at = 0.5 * self.baseline  # half the error of repeating the last value
 
     def _check_room(self, rows: int) -> None:
-        """Both parts need at least one window of seq_len + 1 values."""
-        need = self.config.seq_len + 1
+        """Both parts need at least one window of seq_len + 1 values (one more for "diff")."""
+        need = self.config.seq_len + 1 + (self.config.normalise == "diff")
         smaller = min(self.split_at, rows - self.split_at)
         _require(
             smaller >= need,
             f"the series has {rows} values; with val_fraction={self.config.val_fraction:g} the "
             f"{'validation' if smaller < self.split_at else 'training'} part has {smaller}, "
-            f"fewer than seq_len + 1 = {need}; lower seq_len to at most {max(smaller - 1, 1)}"
+            f"fewer than seq_len + {need - self.config.seq_len} = {need}; lower seq_len to at "
+            f"most {max(smaller - need + self.config.seq_len, 1)}"
             + (" or raise val_fraction" if smaller < self.split_at else ""),
         )
 
     def _window_baseline(self) -> float:
-        """Repeat-the-last-value MSE averaged exactly over every validation window."""
+        """Repeat-the-last-value MSE, in model units, averaged exactly over every validation
+        window: a window's error is its mean squared change over its own squared scale."""
         length = self.config.seq_len
-        squared = np.diff(self.series[self.split_at :]) ** 2
-        sums = np.concatenate([[0.0], np.cumsum(squared)])
-        return float(np.mean(sums[length:] - sums[:-length]) / length)
+        part = self.raw[self.split_at :]
+        sums = np.concatenate([[0.0], np.cumsum(np.diff(part) ** 2)])
+        per_window = (sums[length:] - sums[:-length]) / length
+        anchors = part[: len(per_window)]
+        return float(np.mean(per_window / self.scaling.window_scale(anchors) ** 2))
 
     def sample(self, batch_size: int, rng: np.random.Generator, split: str = "train") -> Batch:
-        """inputs (N, L, 1) normalised values; targets (N, L, 1) the next value; every real step
+        """inputs (N, L, 1) scaled values; targets (N, L, 1) the next value; every real step
         counts. With min_len > 0 each window has its own length in [min_len, L] (batch.lengths;
         zero padding after it). Windows lie wholly in the training part or (split="val") the
-        validation part. meta: starts (N,) row offsets, shift and scale (real = value * scale +
-        shift)."""
+        validation part; a training window is blended with another one (`_blend`), so its values
+        and meta no longer match: meta describes the first of the two. meta: starts (N,) row offsets; levels (N, L + 1) the window's real values
+        (rows start .. start + L, the last one repeated past the series' end); shift and scale,
+        numbers or (N,) arrays, with real = value * scale + shift for every method but "diff"."""
         _check_split(split)
         length = self.config.seq_len
         lengths = _ragged_lengths(rng, batch_size, self.config, self.shortest)
         spans = np.full(batch_size, length) if lengths is None else lengths
-        low, high = (0, self.split_at) if split == "train" else (self.split_at, len(self.series))
-        starts = rng.integers(low, high - spans)
+        low, high = (0, self.split_at) if split == "train" else (self.split_at, len(self.raw))
+        starts = rng.integers(max(low, self.first_start), high - spans)
         # A short window near the end would index past the series: clip, the padding is zeroed.
-        rows = np.minimum(starts[:, None] + np.arange(length + 1), len(self.series) - 1)
-        windows = self.series[rows]
+        rows = np.minimum(starts[:, None] + np.arange(length + 1), len(self.raw) - 1)
+        levels = self.raw[rows]
+        values = self._to_model(levels, self.raw[np.maximum(starts - 1, 0)])
+        if split == "train":  # validation windows are the series itself
+            values = _blend(values, spans, rng)
         mask = _length_mask(lengths, batch_size, length)
-        meta = {"starts": starts, "shift": self.shift, "scale": self.scale}
-        return _make_batch(windows[:, :length, None], windows[:, 1:, None], mask, lengths, meta)
+        shift, scale = self._affine(levels[:, 0])
+        meta = {"starts": starts, "levels": levels, "shift": shift, "scale": scale}
+        return _make_batch(values[:, :length, None], values[:, 1:, None], mask, lengths, meta)
+
+    def _to_model(self, levels: np.ndarray, previous: np.ndarray) -> np.ndarray:
+        """(N, K) real values of windows -> model units; `previous` (N,) the value before each
+        window (used by "diff" only)."""
+        if self.method == "diff":
+            return np.diff(np.concatenate([previous[:, None], levels], axis=1), axis=1) / self.scale
+        shift, scale = self._affine(levels[:, 0])
+        return (levels - np.reshape(shift, (-1, 1))) / np.reshape(scale, (-1, 1))
+
+    def _affine(self, anchors: np.ndarray) -> tuple[Any, Any]:
+        """Per-window (shift, scale) for the affine methods: numbers for the global ones."""
+        if self.method in ("window", "relative"):
+            return anchors.copy(), self.scaling.window_scale(anchors)
+        return self.shift, self.scale
+
+    # ---- model units <-> real units -------------------------------------------------------
+
+    def real_inputs(self, batch: Batch) -> np.ndarray:
+        """(N, L) the real values the network read."""
+        return batch.meta["levels"][:, :-1].copy()
+
+    def real_next(self, batch: Batch, values: np.ndarray) -> np.ndarray:
+        """values (N, L) per-step outputs (predictions or targets) in model units -> (N, L) the
+        real next values they stand for."""
+        values = np.asarray(values, dtype=np.float64)
+        if self.method == "diff":
+            return batch.meta["levels"][:, :-1] + values * self.scale
+        return values * _column(batch.meta["scale"]) + _column(batch.meta["shift"])
+
+    def model_next(self, batch: Batch, real: np.ndarray) -> np.ndarray:
+        """The inverse of `real_next`: (N, L) real next values -> model units."""
+        real = np.asarray(real, dtype=np.float64)
+        if self.method == "diff":
+            return (real - batch.meta["levels"][:, :-1]) / self.scale
+        return (real - _column(batch.meta["shift"])) / _column(batch.meta["scale"])
+
+    def real_ahead(self, batch: Batch, values: np.ndarray) -> np.ndarray:
+        """values (N, H) a rollout or `future` in model units -> (N, H) real values of the H
+        steps after each window's last input."""
+        values = np.asarray(values, dtype=np.float64)
+        if self.method == "diff":
+            last = self.real_inputs(batch)[np.arange(batch.size), _ends(batch) - 1]
+            return last[:, None] + np.cumsum(values, axis=1) * self.scale
+        return values * _column(batch.meta["scale"]) + _column(batch.meta["shift"])
+
+    def real_future(self, batch: Batch, horizon: int) -> np.ndarray:
+        """(N, horizon) the series' real values after each window's last input; NaN past the end."""
+        index = batch.meta["starts"][:, None] + _ends(batch)[:, None] + np.arange(horizon)
+        return np.concatenate([self.raw, np.full(horizon, np.nan)])[index]
 
     def future(self, batch: Batch, horizon: int) -> np.ndarray:
-        """(N, horizon) the true normalised values that `rollout` forecasts; NaN past the end."""
-        ends = batch.inputs.shape[1] if batch.lengths is None else batch.lengths.cpu().numpy()
-        index = batch.meta["starts"][:, None] + np.reshape(ends, (-1, 1)) + np.arange(horizon)
-        padded = np.concatenate([self.series, np.full(horizon, np.nan)])
-        return padded[index]
+        """(N, horizon) the true values, in model units, that `rollout` forecasts; NaN past the
+        end."""
+        real = self.real_future(batch, horizon)
+        if self.method == "diff":
+            last = self.real_inputs(batch)[np.arange(batch.size), _ends(batch) - 1]
+            return np.diff(np.concatenate([last[:, None], real], axis=1), axis=1) / self.scale
+        return (real - _column(batch.meta["shift"])) / _column(batch.meta["scale"])
+
+
+def _blend(values: np.ndarray, spans: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Mix each training window with another one of the batch (mixup): weight ~ U(0, 1), inputs
+    and targets alike, over the steps both windows cover. A weighted sum of two stretches of a
+    series is a plausible stretch of it (exactly so for linear dynamics), so the network sees new
+    windows every step instead of memorising the few hundred a short series has.
+    values: (N, L + 1) model units; spans: (N,) real lengths."""
+    partner = rng.permutation(len(values))
+    weight = rng.uniform(0.0, 1.0, (len(values), 1))
+    blended = weight * values + (1.0 - weight) * values[partner]
+    covered = np.arange(values.shape[1])[None, :] <= spans[partner][:, None]
+    return np.where(covered, blended, values)
+
+
+def _ends(batch: Batch) -> np.ndarray:
+    """(N,) each window's length: its last input is at ends - 1."""
+    if batch.lengths is None:
+        return np.full(batch.size, batch.inputs.shape[1])
+    return batch.lengths.cpu().numpy().astype(np.int64)
+
+
+def _column(value: Any) -> Any:
+    """A per-window (N,) array as (N, 1), so it broadcasts over steps; numbers stay numbers."""
+    return np.reshape(value, (-1, 1)) if np.ndim(value) else value
 
 
 def _as_table(data: CsvTable | np.ndarray) -> CsvTable:
@@ -285,12 +455,132 @@ def _as_table(data: CsvTable | np.ndarray) -> CsvTable:
     return CsvTable([f"column {i + 1}" for i in range(values.shape[1])], values)
 
 
-def _normaliser(train: np.ndarray, method: str) -> tuple[float, float]:
-    """(shift, scale) from the training part; a flat series keeps scale 1 to avoid dividing by 0."""
+# ---- scaling ------------------------------------------------------------------------------------
+
+METHOD_NAMES = {
+    "zscore": "z-score with the training part's mean and spread",
+    "minmax": "min-max with the training part's range",
+    "none": "no scaling",
+    "diff": "predict the change from one value to the next",
+    "window": "each window measured from its own first value",
+    "relative": "each window as a ratio to its own first value",
+}
+OUTSIDE_SHARE = 0.1  # auto: more validation values than this outside the training range
+RANGE_SLACK = 0.05  # ... widened by this share of the range on each side
+TREND_R2 = 0.9  # auto: a straight line explains this much of the training part's variance
+GROWTH_RATIO = 3.0  # auto: a positive series whose training part grows this many times
+
+
+@dataclass(frozen=True)
+class Scaling:
+    """How a csv task scales its values for the network, and why.
+
+    method: the method in use ("auto" already resolved). Global methods (zscore, minmax, none) use
+    real = value * scale + shift; "window" uses real = value * scale + the window's first value;
+    "relative" uses real = first value * (1 + value * scale); "diff" gives changes, real change =
+    value * scale. note: one plain sentence for the page saying what was used and why.
+    """
+
+    method: str
+    shift: float
+    scale: float
+    note: str
+
+    def window_scale(self, anchors: np.ndarray) -> np.ndarray:
+        """(N,) the scale of windows whose first real values are `anchors` (N,)."""
+        if self.method == "relative":
+            return self.scale * anchors
+        return np.full(len(anchors), self.scale)
+
+
+def choose_scaling(raw: np.ndarray, split_at: int, seq_len: int, method: str) -> Scaling:
+    """Fit the scaling `method` on the training part raw[:split_at]; "auto" picks one from the
+    series' shape: z-score unless the validation part leaves the training range or a straight line
+    explains most of the training part; then each window relative to its first value (as a ratio
+    for a positive series that grows several times over, else as a difference)."""
+    train = raw[:split_at]
+    if method != "auto":
+        shift, scale = _fit(raw, split_at, seq_len, method)
+        return Scaling(method, shift, scale, f"Scaling: {METHOD_NAMES[method]} (your choice).")
+    outside = _outside_share(train, raw[split_at:])
+    trend = _trend_r2(train)
+    growth = _growth(train)
+    if outside <= OUTSIDE_SHARE and trend < TREND_R2:
+        chosen, why = (
+            "zscore",
+            (
+                f"the validation part stays inside the training range ({outside:.0%} of its values "
+                f"outside) and a straight line explains only {trend:.0%} of the training part"
+            ),
+        )
+    else:
+        chosen = "relative" if growth >= GROWTH_RATIO else "window"
+        reasons = []
+        if outside > OUTSIDE_SHARE:
+            reasons.append(f"{outside:.0%} of the validation values lie outside the training range")
+        if trend >= TREND_R2:
+            reasons.append(f"a straight line explains {trend:.0%} of the training part")
+        why = " and ".join(reasons) + (
+            ", so values scaled by the training part would leave the range the network learned"
+        )
+        if chosen == "relative":
+            why += f"; the series grows {growth:.0f}-fold, so changes are taken as ratios"
+    shift, scale = _fit(raw, split_at, seq_len, chosen)
+    return Scaling(chosen, shift, scale, f"Scaling: {METHOD_NAMES[chosen]} (auto): {why}.")
+
+
+def _fit(raw: np.ndarray, split_at: int, seq_len: int, method: str) -> tuple[float, float]:
+    """(shift, scale) from the training part; a flat part keeps scale 1 to avoid dividing by 0."""
+    train = raw[:split_at]
+    shift, scale = 0.0, 1.0
     if method == "zscore":
         shift, scale = float(train.mean()), float(train.std())
     elif method == "minmax":
         shift, scale = float(train.min()), float(train.max() - train.min())
-    else:
-        shift, scale = 0.0, 1.0
-    return shift, scale if scale > 0 else 1.0
+    elif method == "diff":
+        scale = float(np.sqrt(np.mean(np.diff(train) ** 2)))
+    elif method == "window":
+        scale = _window_rms(train, seq_len, lambda later, first: later - first)
+    elif method == "relative":
+        _require(
+            bool(np.all(raw > 0) or np.all(raw < 0)),
+            "normalise='relative' needs a series that stays above zero (or below it): "
+            "choose 'window' or 'diff' instead",
+        )
+        scale = _window_rms(train, seq_len, lambda later, first: later / first - 1.0)
+    return shift, scale if np.isfinite(scale) and scale > 0 else 1.0
+
+
+def _window_rms(train: np.ndarray, seq_len: int, offset: Any) -> float:
+    """Root mean square of offset(value k steps in, first value) over every training window and
+    every k in 1..seq_len: the typical size of what a window shows the network."""
+    starts = len(train) - seq_len  # windows start at 0 .. len - seq_len - 1
+    squares = [
+        np.mean(offset(train[k : k + starts], train[:starts]) ** 2) for k in range(1, seq_len + 1)
+    ]
+    return float(np.sqrt(np.mean(squares)))
+
+
+def _outside_share(train: np.ndarray, val: np.ndarray) -> float:
+    low, high = float(train.min()), float(train.max())
+    slack = RANGE_SLACK * (high - low)
+    return float(np.mean((val < low - slack) | (val > high + slack)))
+
+
+def _trend_r2(train: np.ndarray) -> float:
+    """Share of the training part's variance a least-squares straight line explains."""
+    if np.ptp(train) == 0:
+        return 0.0
+    time = np.arange(len(train), dtype=np.float64)
+    slope, intercept = np.polyfit(time, train, 1)
+    residual = train - (slope * time + intercept)
+    return float(1.0 - residual.var() / train.var())
+
+
+def _growth(train: np.ndarray) -> float:
+    """How many times the training part's level grows (1 unless it stays above zero)."""
+    if not np.all(train > 0):
+        return 1.0
+    edge = max(len(train) // 10, 1)
+    first, last = float(np.mean(train[:edge])), float(np.mean(train[-edge:]))
+    return max(last / first, first / last)

@@ -5,8 +5,8 @@ asks for it every `live.TIMER_SECONDS` and Streamlit merges requests that arrive
 ticks run back to back. Each tick runs a bounded number of steps plus one probe (`actions.tick`,
 about `live.TICK_COMPUTE_SECONDS`), then redraws the status and the open tab only (tabs are lazy).
 Figures are rebuilt at the chart refresh rate (`live.Pace`: every tick while the browser keeps
-up, less often when it doesn't; heavy ones every few refreshes) and re-sent unchanged in between,
-which the browser does not redraw.
+up, less often when it doesn't; heavy ones every few refreshes) and drawn in place by
+`plotly_live`, which sends an unchanged figure as its hash only.
 """
 
 from __future__ import annotations
@@ -21,13 +21,14 @@ import streamlit as st
 from core.presets import config_for
 from core.tasks import fill_in, generate_text, rollout
 from playground import actions, charts, content, live, state
+from playground.plotly_live import plotly_live, steady_container
 from playground.views import controls, downloads, waiting
 
 TABS = ("Training", "Memory", "Gradients", "Gates", "Weights", "Cell")
+# The same config while training and paused: charts are redrawn in place, so zoom, hover and the
+# 3D camera survive redraws (layout.uirevision). plotly's staticPlot, used here before, drew 3D
+# scenes blank in headless Chromium.
 PLOTLY_CONFIG = {"displaylogo": False}
-# While training, each chart is replaced several times a second, so hover and zoom would vanish
-# at the next redraw anyway; a static plot skips building its interaction layers and draws faster.
-LIVE_PLOTLY_CONFIG = {"staticPlot": True}
 
 
 def page() -> None:
@@ -179,17 +180,18 @@ def live_panel() -> None:
     outcome = actions.tick(exp) if state.running() else "paused"
     probe = actions.current_probe(exp)
     drawing = time.perf_counter()
-    status(exp, outcome)
-    if outcome == "stopped":
-        st.rerun()  # the whole page: the timer stops and the button says Train again
-    drawers = (training_tab, memory_tab, gradients_tab, gates_tab, weights_tab, cell_tab)
-    for tab, draw in zip(st.tabs(TABS, key="view", on_change="rerun"), drawers, strict=True):
-        if tab.open is not False:  # lazy: only the open tab is computed and sent
-            with tab:
-                if probe is None:
-                    st.info("Nothing to show yet: press Step 1 or Train.")
-                else:
-                    draw(exp, probe)
+    with steady_container("live"):  # no stale fade on the status line and charts
+        status(exp, outcome)
+        if outcome == "stopped":
+            st.rerun()  # the whole page: the timer stops and the button says Train again
+        drawers = (training_tab, memory_tab, gradients_tab, gates_tab, weights_tab, cell_tab)
+        for tab, draw in zip(st.tabs(TABS, key="view", on_change="rerun"), drawers, strict=True):
+            if tab.open is not False:  # lazy: only the open tab is computed and sent
+                with tab:
+                    if probe is None:
+                        st.info("Nothing to show yet: press Step 1 or Train.")
+                    else:
+                        draw(exp, probe)
     if state.running():
         state.pace().record_draw(time.perf_counter() - drawing)
         state.pace().tick_ended(time.perf_counter())
@@ -239,8 +241,8 @@ def chart(name: str, build, probe, *extra, key: str | None = None, heavy: bool =
     """Draw the figure `build()` makes, with its caption (`name` in charts.CAPTIONS).
 
     The figure is rebuilt only when it can have changed (a new probe, or `extra` such as the
-    example) and, while training, at the chart refresh rate (`heavy`: every few refreshes). In
-    between the same figure is sent again, which the browser does not have to redraw.
+    example) and, while training, at the chart refresh rate (`heavy`: every few refreshes).
+    `plotly_live` redraws it in place and sends an unchanged figure as its hash only.
     A failing builder becomes a notice on the page, never a traceback.
     """
     key = key or f"chart_{name}"
@@ -249,8 +251,7 @@ def chart(name: str, build, probe, *extra, key: str | None = None, heavy: bool =
     except Exception as error:  # noqa: BLE001
         st.warning(f"This chart could not be drawn: {actions.describe_error(error)}")
         return
-    config = LIVE_PLOTLY_CONFIG if state.running() else PLOTLY_CONFIG
-    st.plotly_chart(figure, theme=None, key=key, config=config)
+    plotly_live(figure, key=key, config=PLOTLY_CONFIG)
     st.caption(charts.CAPTIONS[name])
 
 

@@ -211,6 +211,26 @@ CORPUS: list[Upload] = [
     bad("too_many_columns", b"1," * 99_999 + b"1\n", "100,000 columns", "limit is 1,000"),
     bad("one_column_over_the_limit", b",".join([b"c"] * 1001) + b"\n" + b"1\n" * 12, "limit"),
     bad("many_semicolons", b";" * 5000 + b"\n1\n", "5,001 columns"),
+    # ---- shapes that cost pandas seconds to minutes (issue 13): refused before it runs
+    bad(
+        "quoted_newline_hides_header_columns",
+        b'"a\nb",' + b"c," * 20_000 + b"c\n" + b"1," * 20_000 + b"1\n",
+        "20,002 columns",
+        "limit is 1,000",
+    ),
+    bad("quoted_newline_then_100k_columns", b'"a\nb",' + b"c," * 100_000 + b"\n1\n", "100,002"),
+    bad("narrow_header_then_a_huge_row", b"a\n" + b"1," * 999_000, "row 2", "999,001 fields"),
+    bad("two_megabytes_of_commas", b"," * 1_999_999, "2,000,000 columns"),
+    bad("quote_comma_pairs", b'",' * 999_999, "columns", "limit is 1,000"),
+    bad("one_huge_quoted_field", b'"' + b"a" * 1_999_990 + b'"', "header but no data rows"),
+    bad("only_carriage_returns", b"\r" * 100_000, *EMPTY),
+    good("cr_only_two_columns_1200_rows", b"a,b\r" + b"1,2\r" * 1200, ["a", "b"], 1200),
+    good("mixed_line_ends", b"a,b\r\n1,2\r3,4\n" + b"5,6\r\n" * TWELVE, ["a", "b"], TWELVE + 2),
+    good(
+        "widest_allowed_two_megabytes",
+        (",".join(["1"] * 999) + "\n").encode() * 1000,
+        rows=1000,
+    ),
     good(
         "exactly_the_column_limit",
         (",".join(f"{i}.5" for i in range(1000)) + "\n").encode() * TWELVE,
@@ -298,9 +318,17 @@ def test_the_million_row_file_is_refused_quickly():
     assert time.perf_counter() - started < 30  # about half a second on an idle core
 
 
+def test_a_cell_budget_bounds_larger_files():
+    """With a higher byte limit, rows x columns still bounds what pandas is asked to parse."""
+    wide = (",".join(["1"] * 900) + "\n").encode() * 1200
+    with pytest.raises(DataError, match="1,000,000 cells"):
+        load_csv(wide, max_bytes=10_000_000)
+    assert load_csv(wide[: len(wide) // 2], max_bytes=10_000_000).values.shape == (600, 900)
+
+
 def test_a_very_wide_file_is_refused_before_parsing():
-    """Parsing cost grows with the column count (minutes for 100,000 columns), so the width is
-    checked on the first line before pandas sees the file."""
+    """Parsing cost grows with the column count (minutes for 100,000 columns), so the csv module
+    counts the fields of every record before pandas sees the file."""
     started = time.perf_counter()
     with pytest.raises(DataError, match=f"columns; the limit is {MAX_CSV_COLUMNS:,}"):
         load_csv(b"1," * 99_999 + b"1\n")

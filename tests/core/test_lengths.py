@@ -58,3 +58,18 @@ def test_packed_batch_equals_each_sequence_alone(cell, layers):
 
 def _states(state):
     return state if isinstance(state, tuple) else (state,)
+
+
+@pytest.mark.parametrize("layers", [1, 2])
+@pytest.mark.parametrize("cell", CELLS)
+def test_last_step_of_a_packed_batch_equals_each_sequence_alone(cell, layers):
+    torch.manual_seed(2)
+    model = SequenceModel(cell, 3, 7, 2, num_layers=layers)
+    x, _, lengths = ragged_batch(seed=1)
+    garbage = x.clone()
+    for i, n in enumerate(lengths.tolist()):
+        garbage[i, n:] = 50.0  # padding content must not matter
+    last = model.last_step(garbage, lengths)
+    for i, n in enumerate(lengths.tolist()):
+        alone = model.readout(model.rnn(x[i : i + 1, :n])[0][:, -1])
+        torch.testing.assert_close(last[i : i + 1], alone, atol=1e-5, rtol=0)

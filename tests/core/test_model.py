@@ -80,3 +80,17 @@ def test_lstm_forget_bias(bias):
     model = build_model(ExperimentConfig(cell="lstm", forget_bias=bias, hidden=5), 2, 1)
     total = model.rnn.bias_ih_l0 + model.rnn.bias_hh_l0
     torch.testing.assert_close(total[5:10], torch.full((5,), bias))
+
+
+@pytest.mark.parametrize("cell", list(CELLS))
+@pytest.mark.parametrize("ragged", [False, True])
+def test_last_step_is_the_readout_at_each_last_valid_step(cell, ragged):
+    torch.manual_seed(0)
+    model = SequenceModel(cell, 3, 6, 2, num_layers=2, dropout=0.5)  # training mode: dropout on
+    x = torch.randn(4, 9, 3)
+    lengths = torch.tensor([9, 2, 5, 7]) if ragged else None
+    ends = lengths - 1 if ragged else torch.full((4,), 8)
+    torch.manual_seed(1)  # the same dropout masks for both calls
+    full = model(x, lengths)[torch.arange(4), ends]
+    torch.manual_seed(1)
+    torch.testing.assert_close(model.last_step(x, lengths), full, atol=1e-6, rtol=0)

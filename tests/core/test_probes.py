@@ -8,7 +8,7 @@ from torch import nn
 
 from core.config import ExperimentConfig
 from core.model import build_model
-from core.probes import JACOBIAN_EXAMPLES, probe, unroll
+from core.probes import JACOBIAN_EXAMPLES, probe, replay_pass, unroll
 from core.tasks import make_task
 
 CELLS = ["rnn", "rnn_relu", "lstm", "gru"]
@@ -146,7 +146,77 @@ def test_grad_norm_with_lengths_averages_over_sequences_that_reach_each_step():
         per_sequence.append(norms + [np.nan] * (batch.inputs.shape[1] - len(norms)))
     expected = np.nanmean(np.array(per_sequence), axis=0)
     np.testing.assert_allclose(result.grad_norm, expected, rtol=1e-5, atol=1e-12)
-    assert np.isnan(result.hidden[1:, -1]).any() or (lengths == lengths[0]).all()
+    assert len(set(lengths.tolist())) > 1, "the test needs ragged lengths"
+    past_end = np.arange(batch.inputs.shape[1]) >= lengths.numpy()[:, None]
+    np.testing.assert_array_equal(np.isnan(result.hidden).all(axis=-1), past_end)
+
+
+def per_sequence_grad_norms(model, batch, lengths):
+    """(N, L) ||dLoss/dh_t|| of each sequence alone through an nn.*Cell loop (NaN past its end);
+    the batch loss is the mean over its N masked steps, one per sequence."""
+    rows = []
+    for i in range(batch.size):
+        hs, _ = oracle_states(model, batch.inputs[i : i + 1, : lengths[i]])
+        target = batch.targets[i : i + 1, lengths[i] - 1]
+        (nn.functional.mse_loss(model.readout(hs[-1]), target) / batch.size).backward()
+        norms = [h.grad.norm().item() for h in hs]
+        rows.append(norms + [np.nan] * (batch.inputs.shape[1] - len(norms)))
+    return np.array(rows, dtype=np.float64)
+
+
+@pytest.mark.parametrize("cell", CELLS)
+def test_grad_gain_is_the_geometric_mean_of_per_sequence_norm_ratios(cell):
+    model, task, batch = make(cell, init="orthogonal", seq_len=12)
+    lengths = random_lengths(batch, seed=5)
+    batch.lengths = lengths
+    batch.mask[:] = False
+    batch.mask[torch.arange(batch.size), lengths - 1] = True
+    result = probe(model, batch, task, jacobian=False)
+    norms = per_sequence_grad_norms(model, batch, lengths)
+    ratios = norms[:, :-1] / norms[:, 1:]  # NaN where a sequence does not reach t + 1
+    expected = np.exp(np.nanmean(np.log(ratios), axis=0))
+    assert result.grad_gain.shape == (batch.inputs.shape[1] - 1,)
+    np.testing.assert_allclose(result.grad_gain, expected, rtol=1e-4)
+    # The last step is reached by one sequence only: its gain is that sequence's ratio.
+    assert (lengths == lengths.max()).sum() == 1 or np.isfinite(result.grad_gain[-1])
+
+
+def test_grad_gain_is_nan_where_the_gradient_is_zero():
+    model, task, batch = make("rnn_relu", seq_len=6)
+    with torch.no_grad():
+        model.rnn.weight_hh_l0.zero_()  # nothing flows back: dLoss/dh_t = 0 before the last step
+    result = probe(model, batch, task, jacobian=False)
+    assert np.isnan(result.grad_gain[:-1]).all()
+    assert result.grad_gain[-1] == 0 or np.isnan(result.grad_gain[-1])
+
+
+@pytest.mark.parametrize("ragged", [False, True])
+@pytest.mark.parametrize("layers", [1, 2])
+@pytest.mark.parametrize("cell", CELLS)
+def test_replay_pass_equals_the_step_by_step_unroll(cell, layers, ragged):
+    model, _, batch = make(cell, layers)
+    lengths = random_lengths(batch) if ragged else None
+    model.eval()
+    with torch.no_grad():
+        fast, slow = replay_pass(model, batch.inputs, lengths), unroll(model, batch.inputs, lengths)
+    valid = torch.ones(batch.inputs.shape[:2]) if lengths is None else _valid(batch, lengths)
+    real = valid.unsqueeze(-1).bool()
+    torch.testing.assert_close(fast.outputs, slow.outputs, atol=1e-5, rtol=0)
+    torch.testing.assert_close(fast.layer_inputs, slow.layer_inputs, atol=1e-5, rtol=0)
+    for name in ("hidden", "cell"):
+        a, b = getattr(fast, name), getattr(slow, name)
+        assert (a is None) == (b is None) == (name == "cell" and cell != "lstm")
+        if a is not None:
+            torch.testing.assert_close(a * real, b * real, atol=1e-5, rtol=0)
+    assert list(fast.gates) == list(slow.gates)
+    for name in fast.gates:
+        torch.testing.assert_close(
+            fast.gates[name] * real, slow.gates[name] * real, atol=1e-5, rtol=0
+        )
+
+
+def _valid(batch, lengths):
+    return (torch.arange(batch.inputs.shape[1]) < lengths.unsqueeze(1)).float()
 
 
 @pytest.mark.parametrize("cell", ["lstm", "gru"])
@@ -239,3 +309,13 @@ def test_probe_changes_no_weights_grads_or_rng():
     assert torch.equal(torch.get_rng_state(), rng_before)
     for name, value in model.state_dict().items():
         assert torch.equal(value, before[name]), name
+
+
+def test_a_probe_without_the_spectrum_is_the_same_probe_without_eigenvalues():
+    model, task, batch = make("lstm")
+    full = probe(model, batch, task, jacobian=False)
+    lean = probe(model, batch, task, jacobian=False, spectrum=False)
+    assert lean.spectrum == {} and np.isnan(lean.spectral_radius)
+    assert full.spectrum and np.isfinite(full.spectral_radius)
+    for name in ("hidden", "cell", "grad_norm", "grad_norm_cell", "grad_gain", "predictions"):
+        np.testing.assert_array_equal(getattr(lean, name), getattr(full, name), err_msg=name)

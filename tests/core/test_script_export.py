@@ -147,3 +147,14 @@ def test_a_parse_that_hits_the_thread_race_is_retried_and_kept(monkeypatch):
     source, tree = export._parse(adding)
     assert len(calls) == 3 and "class AddingTask" in source
     assert export._parse(adding)[1] is tree and len(calls) == 3  # parsed once per process
+
+
+def test_script_runs_the_trainers_own_optimizer_step():
+    import inspect
+
+    from core.trainer import optimizer_step, training_loss
+
+    source = standalone_script(ExperimentConfig(cell="gru", task="adding"))
+    assert inspect.getsource(optimizer_step) in source
+    assert inspect.getsource(training_loss) in source
+    assert "loss.backward()" not in source.split("def train(")[1]  # no hand-written copy

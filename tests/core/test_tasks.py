@@ -375,22 +375,28 @@ def test_ragged_rollout_equals_each_window_alone(tasks, cell):
         )
         assert np.allclose(forecast[i], rollout(model, alone, 4)[0], atol=1e-5)
         start = batch.meta["starts"][i]
-        assert np.allclose(truth[i], task.series[start + n : start + n + 4])
+        assert np.allclose(truth[i], scaled(task)[start + n : start + n + 4])
         assert truth[i, 0] == pytest.approx(float(batch.targets[i, n - 1, 0]), abs=1e-6)
 
 
 def test_csv_ragged_windows_stay_inside_their_part(tasks):
     task = tasks["csv_ragged"]
-    for split, low, high in [("train", 0, task.split_at), ("val", task.split_at, len(task.series))]:
+    series = scaled(task)
+    for split, low, high in [("train", 0, task.split_at), ("val", task.split_at, len(series))]:
         batch = sample(task, size=400, seed=1, split=split)
         lengths, starts = batch.lengths.numpy(), batch.meta["starts"]
         assert lengths.min() >= 4 and lengths.max() <= 16 and len(set(lengths)) > 5
         assert (starts >= low).all() and (starts + lengths < high).all()
         for i in range(0, 400, 37):
             n, start = lengths[i], starts[i]
-            assert np.allclose(
-                batch.inputs[i, :n, 0].numpy(), task.series[start : start + n], atol=1e-6
-            )
+            assert np.allclose(batch.meta["levels"][i, : n + 1], task.raw[start : start + n + 1])
+            if split == "val":
+                window = series[start : start + n]
+                assert np.allclose(batch.inputs[i, :n, 0].numpy(), window, atol=1e-6)
+        if split == "train":  # blends of two training windows: never a validation value
+            part = series[: task.split_at]
+            real = batch.inputs[..., 0].numpy()[batch.mask.numpy()]
+            assert part.min() - 1e-6 <= real.min() and real.max() <= part.max() + 1e-6
 
 
 def test_csv_min_len_must_fit_seq_len():
@@ -400,21 +406,31 @@ def test_csv_min_len_must_fit_seq_len():
 
 def test_csv_splits_windows_by_time_and_normalises_on_training_part(tasks):
     task = tasks["csv"]
+    assert task.method == "zscore", "auto keeps z-scores for the stationary demo"
     length = task.config.seq_len
+    series = scaled(task)
     train, val = sample(task, size=500, split="train"), sample(task, size=500, split="val")
     assert (train.meta["starts"] + length < task.split_at).all()
     assert (val.meta["starts"] >= task.split_at).all()
-    assert (val.meta["starts"] + length < len(task.series)).all()
-    assert task.split_at == len(task.series) - round(0.2 * len(task.series))
-    part = task.series[: task.split_at]
+    assert (val.meta["starts"] + length < len(series)).all()
+    assert task.split_at == len(series) - round(0.2 * len(series))
+    part = series[: task.split_at]
     assert part.mean() == pytest.approx(0.0, abs=1e-9) and part.std() == pytest.approx(1.0)
     real = val.inputs[0, :, 0].double().numpy() * val.meta["scale"] + val.meta["shift"]
     start = val.meta["starts"][0]
-    assert np.allclose(real, task_raw(task)[start : start + length], atol=1e-4)
+    assert np.allclose(real, task.raw[start : start + length], atol=1e-4)
+    # Validation windows are the series itself; training windows are blends of two (mixup).
+    assert np.allclose(
+        val.inputs[:, :, 0].numpy(),
+        series[val.meta["starts"][:, None] + np.arange(length)],
+        atol=1e-6,
+    )
 
 
-def task_raw(task: CsvTask) -> np.ndarray:
-    return task.series * task.scale + task.shift
+def scaled(task: CsvTask) -> np.ndarray:
+    """The series in model units for the global scalings: (raw - shift) / scale."""
+    assert task.method in ("zscore", "minmax", "none")
+    return (task.raw - task.shift) / task.scale
 
 
 @pytest.mark.parametrize("method", ["minmax", "none"])
@@ -422,12 +438,13 @@ def test_csv_normalisations(method):
     series = np.sin(np.arange(200) / 5.0) * 3 + 10
     data = np.stack([np.arange(200.0), series], axis=1)
     task = CsvTask(ExperimentConfig(task="csv", normalise=method, csv_column=1), data)
-    part = task.series[: task.split_at]
+    part = scaled(task)[: task.split_at]
     if method == "minmax":
         assert part.min() == pytest.approx(0.0) and part.max() == pytest.approx(1.0)
     else:
-        assert np.array_equal(task.series, series)
+        assert np.array_equal(scaled(task), series)
     assert task.columns == ["column 1", "column 2"]
+    assert task.normalisation_note.endswith("(your choice).")
 
 
 def test_csv_task_reads_a_loaded_table():

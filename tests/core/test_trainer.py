@@ -7,7 +7,9 @@ import pytest
 import torch
 
 from core.config import ConfigError, ExperimentConfig
-from core.trainer import Experiment
+from core.model import build_model
+from core.tasks import TASKS, make_task
+from core.trainer import Experiment, make_optimizer, optimizer_step, training_loss
 
 
 def small(**changes):
@@ -174,3 +176,116 @@ def test_lstm_solves_next_number_within_a_small_budget():
     )
     assert metrics["solved"] and metrics["step"] <= 1000
     assert metrics["val_metric"] <= exp.task.solved_at < exp.task.baseline
+
+
+# ---- the readout only where the loss reads ------------------------------------------------------
+
+
+def ragged_adding_batch(task, seed=0):
+    """An adding batch whose sequences end early, the sum read at each one's last real step."""
+    batch = task.sample(6, np.random.default_rng(seed))
+    length = batch.inputs.shape[1]
+    batch.lengths = torch.tensor([length, 3, length - 2, 5, 2, length])
+    batch.inputs *= (torch.arange(length) < batch.lengths[:, None]).unsqueeze(-1)
+    batch.mask[:] = False
+    batch.mask[torch.arange(6), batch.lengths - 1] = True
+    return batch
+
+
+@pytest.mark.parametrize("case", ["adding", "adding_ragged", "speech"])
+@pytest.mark.parametrize("cell", ["rnn", "rnn_relu", "lstm", "gru"])
+def test_last_step_readout_gives_the_full_readout_loss_and_gradients(cell, case):
+    task_name = case.split("_")[0]
+    config = ExperimentConfig(cell=cell, task=task_name, seq_len=11, hidden=7, layers=2)
+    task = make_task(config)
+    assert task.reads == "last"
+    torch.manual_seed(0)
+    model = build_model(config, task.input_size, task.output_size)
+    model.eval()  # no dropout: both passes see the same network
+    if case == "adding_ragged":
+        batch = ragged_adding_batch(task)
+    else:
+        batch = task.sample(6, np.random.default_rng(1))
+    params = list(model.parameters())
+    fast = training_loss(model, task, batch)
+    fast_grads = torch.autograd.grad(fast, params)
+    full = task.loss(model(batch.inputs, batch.lengths), batch)  # readout at every step
+    full_grads = torch.autograd.grad(full, params)
+    torch.testing.assert_close(fast, full, atol=1e-6, rtol=0)
+    for a, b in zip(fast_grads, full_grads, strict=True):
+        torch.testing.assert_close(a, b, atol=1e-6, rtol=1e-5)
+
+
+@pytest.mark.parametrize("name", list(TASKS))
+def test_each_task_declares_which_steps_its_loss_reads(name):
+    """A sequence-to-one task's mask is exactly each sequence's last valid step; the others'
+    readout runs everywhere, so their masks may be anything."""
+    task = make_task(ExperimentConfig(task=name, seq_len=30, min_len=12))
+    assert task.reads in ("every", "last")
+    expected_last = {"adding", "speech"}
+    assert (task.reads == "last") == (name in expected_last)
+    for seed in range(3):
+        batch = task.sample(16, np.random.default_rng(seed))
+        if task.reads == "last":
+            length = batch.inputs.shape[1]
+            ends = batch.lengths if batch.lengths is not None else torch.full((16,), length)
+            want = torch.arange(length) == (ends - 1)[:, None]
+            assert torch.equal(batch.mask, want)
+
+
+# ---- one optimizer step -------------------------------------------------------------------------
+
+
+def test_optimizer_step_is_the_experiments_step():
+    """Driving optimizer_step by hand on the training stream reproduces Experiment.step exactly."""
+    exp = Experiment(small(seed=2))
+    model = build_model(exp.config, exp.task.input_size, exp.task.output_size)
+    model.load_state_dict(exp.model.state_dict())
+    optimizer = make_optimizer(model, exp.config)
+    rng = np.random.default_rng([exp.config.seed, 1])
+    exp.step(5)
+    results = [
+        optimizer_step(model, optimizer, exp.task, exp.task.sample(8, rng), exp.config.clip)
+        for _ in range(5)
+    ]
+    assert [r.loss for r in results] == exp.history.train_loss
+    assert [r.grad_norm for r in results] == exp.history.grad_norm
+    assert [r.clipped for r in results] == exp.history.clipped
+
+
+def test_optimizer_step_leaves_the_weights_alone_when_the_loss_is_not_finite():
+    exp = Experiment(small())
+    batch = exp.task.sample(8, np.random.default_rng(0))
+    batch.inputs[0, 0, 0] = float("nan")
+    before = [p.detach().clone() for p in exp.model.parameters()]
+    result = optimizer_step(exp.model, exp.optimizer, exp.task, batch, clip=1.0)
+    assert result.diverged and not result.clipped and not math.isfinite(result.loss)
+    for p, b in zip(exp.model.parameters(), before, strict=True):
+        assert torch.equal(p, b)
+    assert not exp.optimizer.state  # Adam never stepped
+
+
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+def test_fused_adam_follows_the_single_tensor_adam(cell):
+    """Adam's fused implementation is faster on one CPU thread (bench/throughput.py) and gives
+    the same training within float tolerance."""
+    config = small(cell=cell, task="next_number", seq_len=15, clip=0.0, weight_decay=0.01)
+    runs = []
+    for fused in (True, False):
+        exp = Experiment(config)
+        if not fused:
+            exp.optimizer = torch.optim.Adam(
+                exp.model.parameters(),
+                lr=config.lr,
+                weight_decay=config.weight_decay,
+                foreach=False,
+            )
+        else:
+            assert exp.optimizer.defaults["fused"]
+        exp.step(30)
+        runs.append(exp)
+    np.testing.assert_allclose(
+        runs[0].history.train_loss, runs[1].history.train_loss, rtol=1e-4, atol=1e-6
+    )
+    for a, b in zip(runs[0].model.parameters(), runs[1].model.parameters(), strict=True):
+        torch.testing.assert_close(a, b, atol=1e-5, rtol=1e-4)

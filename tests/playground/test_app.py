@@ -15,7 +15,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from core import ExperimentConfig
-from playground import content
+from playground import content, plotly_live
 
 APP = str(Path(__file__).resolve().parents[2] / "playground" / "app.py")
 
@@ -35,11 +35,7 @@ def status_text(at: AppTest) -> str:
 
 def charts_by_key(at: AppTest) -> dict[str, dict]:
     """Plotly figures on the page, by the chart key the page gave them."""
-    figures = {}
-    for element in at.get("plotly_chart"):
-        key = element.proto.id.rsplit("-", 1)[-1]
-        figures[key] = json.loads(element.proto.spec)
-    return figures
+    return {key: json.loads(text) for key, text in plotly_live.page_figures(at).items()}
 
 
 def trace_names(figure: dict) -> list[str]:

@@ -19,6 +19,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from playground import plotly_live
+
 APP = str(Path(__file__).resolve().parents[2] / "playground" / "app.py")
 DIVERGING = dict(
     cell="rnn", task="adding", init="scaled", init_gain="10", lr="10", clip="0", optimizer="sgd"
@@ -34,10 +36,9 @@ def status_text(at: AppTest) -> str:
 def chart_specs(at: AppTest) -> list[tuple[str, dict]]:
     """(key, figure) of every Plotly chart, failing on any NaN or Infinity in its JSON."""
     specs = []
-    for element in at.get("plotly_chart"):
+    for key, text in plotly_live.page_figures(at).items():
         bad: list[str] = []
-        figure = json.loads(element.proto.spec, parse_constant=bad.append)
-        key = element.proto.id.rsplit("-", 1)[-1]
+        figure = json.loads(text, parse_constant=bad.append)
         assert not bad, f"{key} holds {bad}"
         specs.append((key, figure))
     return specs

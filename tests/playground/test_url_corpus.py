@@ -28,6 +28,7 @@ from streamlit.testing.v1 import AppTest
 
 from core.config import COST_BUDGET, FIELDS, ConfigError, ExperimentConfig
 from core.links import config_from_link
+from playground import plotly_live
 from playground.actions import plain_text
 
 APP = str(Path(__file__).resolve().parents[2] / "playground" / "app.py")
@@ -294,7 +295,7 @@ def test_a_link_opens_the_page_with_notices_and_valid_settings(link: Link):
     at = open_page(link.params, tab="Cell" if repeat else None)
     assert not at.exception, [e.value for e in at.exception]
     if not repeat and at.session_state["workspace"].get("experiment") is not None:
-        assert at.get("plotly_chart"), "the Training tab draws its charts"
+        assert plotly_live.page_figures(at), "the Training tab draws its charts"
         _DRAWN.add(expected_config)
     shown = [w.value for w in at.warning if w.value.startswith(NOTICE_PREFIX)]
     # Shown literally: Markdown in text the link controls is escaped (plain_text).

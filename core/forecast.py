@@ -1,0 +1,311 @@
+"""Reference forecasters for the next-value tasks (sine, csv), the forecast a page draws, and a
+verdict when the network does worse than the simplest forecast.
+
+Two references, both given exactly what the network is given:
+- persistence: the next value equals the last one seen;
+- a linear autoregression: the next value as a least-squares straight-line function (numpy) of the
+  last k values seen, k up to the window length (`LinearAR`). At step t of a window it reads the
+  t + 1 values the network has read so far, so neither reference sees anything the network doesn't.
+
+`references(experiment)` scores all three one step ahead on the experiment's own validation batch,
+in the task's model units (the units of the loss chart). `forecast_example(experiment, i)` returns one
+example's context, the network's free-running forecast, the truth and both references' forecasts,
+in the series' own units (levels, also when the csv task predicts changes internally).
+
+Shapes: N = batch, L = window length, H = horizon, K = AR order.
+"""
+
+from __future__ import annotations
+
+import math
+import weakref
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from core.tasks import BASELINE_BATCH, BASELINE_SEED, Batch, Task, rollout
+from core.tasks.csv import CsvTask
+
+MAX_ORDER = 128  # longer windows still get a 128-lag line: enough to follow any season here
+MAX_ROWS = 20_000  # the most recent training rows the line is fitted on; bounds the fit's cost
+PERSISTENCE_NAME = "repeat the last value"
+
+
+# ---- the linear reference --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LinearAR:
+    """Linear autoregressions AR(1) .. AR(K), each with an intercept, fitted by least squares on
+    the same rows. coefficients[k - 1] (k + 1,): the intercept, then the weights of the latest k
+    values, latest first, in units standardised by `mean` and `std` (real = z * std + mean)."""
+
+    coefficients: tuple[np.ndarray, ...]
+    mean: float
+    std: float
+
+    @property
+    def order(self) -> int:
+        return len(self.coefficients)
+
+    def predict(self, recent: np.ndarray) -> np.ndarray:
+        """recent (N, k) real values, oldest first -> (N,) the next value, from AR(min(k, K))."""
+        k = min(recent.shape[1], self.order)
+        latest_first = (recent[:, ::-1][:, :k] - self.mean) / self.std
+        weights = self.coefficients[k - 1]
+        return (weights[0] + latest_first @ weights[1:]) * self.std + self.mean
+
+    def one_step(self, inputs: np.ndarray) -> np.ndarray:
+        """inputs (N, L) real values -> (N, L): at step t, the next value from inputs[:, : t + 1]
+        (what the network has read by then). Steps past a window's length are ignored later."""
+        return np.stack([self.predict(inputs[:, : t + 1]) for t in range(inputs.shape[1])], axis=1)
+
+    def rollout(self, context: np.ndarray, horizon: int) -> np.ndarray:
+        """context (n,) real values -> (H,) forecast, each step fed back as the latest value."""
+        values = list(np.asarray(context, dtype=np.float64)[-self.order :])
+        for _ in range(horizon):
+            values.append(float(self.predict(np.asarray(values)[None, -self.order :])[0]))
+        return np.asarray(values[-horizon:])
+
+
+def fit_linear_ar(lags: np.ndarray, targets: np.ndarray) -> LinearAR:
+    """Fit AR(1) .. AR(K) on the same rows. lags (M, K) real values, latest first; targets (M,).
+
+    One QR factorisation serves every order: with the columns ordered intercept, latest, next
+    latest, ..., the least-squares fit on the first k + 1 columns comes from the leading block of
+    R. Rank-deficient blocks (fewer rows than weights) fall back to numpy's minimum-norm lstsq."""
+    mean = float(np.mean(targets))
+    std = float(np.std(targets)) or 1.0
+    design = np.column_stack([np.ones(len(lags)), (lags - mean) / std])
+    goal = (targets - mean) / std
+    q, r = np.linalg.qr(design)
+    projected = q.T @ goal
+    coefficients = []
+    for k in range(1, lags.shape[1] + 1):
+        block = r[: k + 1, : k + 1]
+        if len(lags) > k and np.all(np.abs(np.diag(block)) > 1e-9 * np.abs(r[0, 0])):
+            coefficients.append(np.linalg.solve(block, projected[: k + 1]))
+        else:
+            coefficients.append(np.linalg.lstsq(design[:, : k + 1], goal, rcond=None)[0])
+    return LinearAR(tuple(coefficients), mean, std)
+
+
+_FITTED: weakref.WeakKeyDictionary[Task, LinearAR] = weakref.WeakKeyDictionary()
+
+
+def linear_reference(task: Task) -> LinearAR:
+    """The task's linear reference, fitted once on its training data (cached per task).
+
+    csv: every run of K + 1 consecutive training values (the latest MAX_ROWS), K = min(seq_len,
+    MAX_ORDER). sine: the last step of BASELINE_BATCH training windows from a fixed seed, reading
+    the noisy inputs and predicting the clean next value, as the network does."""
+    if task not in _FITTED:
+        order = min(task.config.seq_len, MAX_ORDER)
+        if isinstance(task, CsvTask):
+            lags, targets = _series_rows(task.raw[: task.split_at], order)
+        else:
+            batch = task.sample(BASELINE_BATCH, np.random.default_rng(BASELINE_SEED), "train")
+            inputs = _real_inputs(task, batch)
+            lags = inputs[:, ::-1][:, :order]
+            targets = _real_next(task, batch, batch.targets[..., 0].numpy())[:, -1]
+        _FITTED[task] = fit_linear_ar(lags, targets)
+    return _FITTED[task]
+
+
+def _series_rows(train: np.ndarray, order: int) -> tuple[np.ndarray, np.ndarray]:
+    """(M, order) lags latest first and (M,) targets: every order + 1 consecutive values."""
+    count = min(len(train) - order, MAX_ROWS)
+    first = len(train) - order - count
+    index = first + np.arange(count)[:, None] + np.arange(order - 1, -1, -1)[None, :]
+    return train[index], train[first + order + np.arange(count)]
+
+
+# ---- units ----------------------------------------------------------------------------------
+# Csv tasks know how their scaling maps back (it may be per window, or changes); other tasks keep
+# an optional scale and shift in their batch's meta (real = value * scale + shift).
+
+
+def _affine(batch: Batch) -> tuple[Any, Any]:
+    scale = np.reshape(batch.meta.get("scale", 1.0), (-1, 1))
+    shift = np.reshape(batch.meta.get("shift", 0.0), (-1, 1))
+    return scale, shift
+
+
+def _real_inputs(task: Task, batch: Batch) -> np.ndarray:
+    if isinstance(task, CsvTask):
+        return task.real_inputs(batch)
+    scale, shift = _affine(batch)
+    return batch.inputs[..., 0].cpu().numpy().astype(np.float64) * scale + shift
+
+
+def _real_next(task: Task, batch: Batch, values: np.ndarray) -> np.ndarray:
+    if isinstance(task, CsvTask):
+        return task.real_next(batch, values)
+    scale, shift = _affine(batch)
+    return np.asarray(values, dtype=np.float64) * scale + shift
+
+
+def _model_next(task: Task, batch: Batch, real: np.ndarray) -> np.ndarray:
+    if isinstance(task, CsvTask):
+        return task.model_next(batch, real)
+    scale, shift = _affine(batch)
+    return (np.asarray(real, dtype=np.float64) - shift) / scale
+
+
+def _real_ahead(task: Task, batch: Batch, values: np.ndarray) -> np.ndarray:
+    if isinstance(task, CsvTask):
+        return task.real_ahead(batch, values)
+    return _real_next(task, batch, values)
+
+
+def _real_future(task: Task, batch: Batch, horizon: int) -> np.ndarray:
+    if isinstance(task, CsvTask):
+        return task.real_future(batch, horizon)
+    return _real_next(task, batch, task.future(batch, horizon))
+
+
+# ---- one-step scores --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class References:
+    """One-step validation MSE, in the task's model units (those of the loss chart), on the
+    experiment's validation batch, every scored step: the network's and both references'."""
+
+    network: float
+    persistence: float
+    linear: float
+    order: int
+
+    @property
+    def linear_name(self) -> str:
+        return f"straight line through the last {self.order} values (linear AR)"
+
+    def baselines(self) -> list[tuple[str, float]]:
+        """(name, MSE) of the references, for horizontal lines on the loss chart."""
+        return [(PERSISTENCE_NAME, self.persistence), (self.linear_name, self.linear)]
+
+
+def reference_predictions(task: Task, batch: Batch) -> dict[str, np.ndarray]:
+    """(N, L) one-step predictions in model units: "persistence" and "linear"."""
+    inputs = _real_inputs(task, batch)
+    linear = linear_reference(task).one_step(inputs)
+    return {
+        "persistence": _model_next(task, batch, inputs),
+        "linear": _model_next(task, batch, linear),
+    }
+
+
+def references(experiment: Any) -> References:
+    """Score the network, persistence and the linear reference on experiment.val_batch."""
+    task, batch = experiment.task, experiment.val_batch
+    with experiment.lock:
+        network = experiment.validate()[0] if experiment.steps_done else math.nan
+    mask = batch.mask.cpu().numpy()
+    truth = batch.targets[..., 0].cpu().numpy().astype(np.float64)
+    scores = {
+        name: float(np.mean((guess - truth)[mask] ** 2))
+        for name, guess in reference_predictions(task, batch).items()
+    }
+    order = linear_reference(task).order
+    return References(float(network), scores["persistence"], scores["linear"], order)
+
+
+# ---- forecast assembly --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Forecast:
+    """One example's forecast, in the series' own units. Steps count from the context's start:
+    the context covers 0 .. n - 1, every forecast n .. n + H - 1. truth is NaN past the data."""
+
+    context: np.ndarray  # (n,)
+    network: np.ndarray  # (H,)
+    truth: np.ndarray  # (H,)
+    persistence: np.ndarray  # (H,)
+    linear: np.ndarray  # (H,)
+    linear_order: int
+
+
+def forecast_example(experiment: Any, example: int, batch: Batch | None = None) -> Forecast:
+    """Example `example` of `batch` (default: the experiment's probe batch): what the network read,
+    its rollout over config.horizon steps, the truth, and both references' rollouts. Works for
+    ragged windows: each context ends at its own length."""
+    task, horizon = experiment.task, experiment.config.horizon
+    batch = experiment.probe_batch if batch is None else batch
+    one = _single(batch, example)
+    with experiment.lock:
+        network = _real_ahead(task, one, rollout(experiment.model, one, horizon))[0]
+    length = int(one.inputs.shape[1] if one.lengths is None else one.lengths[0])
+    context = _real_inputs(task, one)[0, :length]
+    linear = linear_reference(task)
+    return Forecast(
+        context=context,
+        network=network,
+        truth=_real_future(task, one, horizon)[0],
+        persistence=np.full(horizon, context[-1]),
+        linear=linear.rollout(context, horizon),
+        linear_order=linear.order,
+    )
+
+
+def _single(batch: Batch, example: int) -> Batch:
+    """Example `example` as a batch of one, its per-example meta sliced along."""
+    if not 0 <= example < batch.size:
+        raise IndexError(f"example {example} is out of range: the batch has {batch.size}")
+    pick = slice(example, example + 1)
+    meta = {
+        key: value[pick] if isinstance(value, np.ndarray) and len(value) == batch.size else value
+        for key, value in batch.meta.items()
+    }
+    lengths = None if batch.lengths is None else batch.lengths[pick]
+    return Batch(batch.inputs[pick], batch.targets[pick], batch.mask[pick], lengths, meta)
+
+
+# ---- verdict ------------------------------------------------------------------------------------
+
+
+def verdict(experiment: Any, scores: References | None = None) -> str | None:
+    """None while the network beats repeating the last value on validation (or before it has
+    trained); otherwise one or two plain sentences saying so and what to try."""
+    scores = scores or references(experiment)
+    if not math.isfinite(scores.network) or scores.network < scores.persistence:
+        return None
+    times = scores.network / scores.persistence
+    text = (
+        f"On the validation part the network's error ({scores.network:.3g}) is "
+        f"{times:.1f} times that of repeating the last value ({scores.persistence:.3g}); the "
+        f"{scores.linear_name} gets {scores.linear:.3g}."
+    )
+    return f"{text} {_advice(experiment, scores)}"
+
+
+def _advice(experiment: Any, scores: References) -> str:
+    task, config = experiment.task, experiment.config
+    if scores.linear >= scores.persistence:
+        return (
+            "Even the straight line does no better: the series may change like a random walk, "
+            "where repeating the last value is the best forecast there is."
+        )
+    if isinstance(task, CsvTask) and task.method in ("zscore", "minmax", "none"):
+        outside = _outside(task)
+        if outside > 0.1 and config.normalise != "auto":
+            return (
+                f"{outside:.0%} of the validation values lie outside the training range: try "
+                "Scaling 'auto' (or 'window'), which measures each window from its own start."
+            )
+    if experiment.steps_done < 300:
+        return "Try more training steps."
+    train = float(np.mean(experiment.history.train_loss[-50:]))
+    if train < 0.5 * scores.network:
+        return (
+            "Its training error is far lower, so it is memorising the training part: try a "
+            "shorter window (seq_len), fewer hidden units or some weight decay."
+        )
+    return "Try a lower learning rate, a shorter window (seq_len) or more training steps."
+
+
+def _outside(task: CsvTask) -> float:
+    train, val = task.raw[: task.split_at], task.raw[task.split_at :]
+    return float(np.mean((val < train.min()) | (val > train.max())))

@@ -1,0 +1,109 @@
+// Draws the charts of playground/plotly_live.py: one div per chart, redrawn in place with
+// Plotly.react, so a chart is never replaced (and never blank) while the model trains.
+//
+// A payload is <u32 header length, little-endian><JSON header><binary arrays>. The header is
+// {key, hash, figure: {data, layout, config}}; in the figure a typed array is
+// {dtype, bdata: [start, end], shape?}, a byte range of the binary part. Without `figure` the
+// server means "the figure you last got for this key" (it skips unchanged figures).
+
+const version = new URL(import.meta.url).search;
+const received = new Map(); // key -> the last full payload received for it
+let plotly = null;
+
+// Charts never fade while a rerun is pending (Streamlit fades stale elements to 0.33).
+const style = document.createElement("style");
+style.textContent =
+  ".stElementContainer[data-stale='true']:has(.plotly-live)" +
+  "{opacity:1 !important;transition:none !important}";
+document.head.appendChild(style);
+
+function loadPlotly() {
+  plotly ??= new Promise((resolve, reject) => {
+    const script = document.createElement("script");
+    script.src = new URL("plotly.min.js" + version, import.meta.url).href;
+    script.onload = () => resolve(window.Plotly);
+    script.onerror = () => {
+      plotly = null;
+      reject(new Error("plotly.js did not load from " + script.src));
+    };
+    document.head.appendChild(script);
+  });
+  return plotly;
+}
+
+function parse(bytes) {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const length = view.getUint32(0, true);
+  const header = JSON.parse(new TextDecoder().decode(bytes.subarray(4, 4 + length)));
+  return { header, body: bytes.subarray(4 + length) };
+}
+
+// Typed-array placeholders -> one ArrayBuffer each, which plotly.js decodes itself.
+function attach(node, body) {
+  if (Array.isArray(node)) {
+    node.forEach((item) => attach(item, body));
+  } else if (node && typeof node === "object") {
+    if (typeof node.dtype === "string" && Array.isArray(node.bdata)) {
+      node.bdata = body.slice(node.bdata[0], node.bdata[1]).buffer;
+    } else {
+      for (const key in node) attach(node[key], body);
+    }
+  }
+}
+
+function chartDiv(parent) {
+  let div = parent.querySelector(":scope > .plotly-live");
+  if (!div) {
+    div = document.createElement("div");
+    div.className = "plotly-live";
+    div.style.width = "100%";
+    parent.appendChild(div);
+    // Column widths change without a window resize (sidebar, layout): follow the div itself.
+    div.observer = new ResizeObserver(() => {
+      if (div._fullLayout && window.Plotly) window.Plotly.Plots.resize(div);
+    });
+    div.observer.observe(div);
+  }
+  return div;
+}
+
+// Streamlit calls a component's cleanup when it unmounts, and also when an update arrived while
+// the previous draw was still loading the module: only the first case may free the chart.
+function cleanupFor(div) {
+  return () => {
+    if (div.isConnected) return;
+    div.observer.disconnect();
+    if (window.Plotly) window.Plotly.purge(div); // frees the WebGL context of 3D charts
+  };
+}
+
+export function draw({ data, parentElement, setTriggerValue }) {
+  const div = chartDiv(parentElement);
+  const cleanup = cleanupFor(div);
+  let { header, body } = parse(data);
+  div.dataset.key = header.key;
+  if (header.figure) {
+    received.set(header.key, data.slice());
+  } else {
+    const kept = received.get(header.key);
+    const last = kept && parse(kept);
+    if (!last || last.header.hash !== header.hash) {
+      setTriggerValue("missing", header.hash); // the server sends it in full next run
+      return cleanup;
+    }
+    ({ header, body } = last);
+  }
+  if (div.dataset.hash === header.hash) return cleanup; // drawn already
+  div.dataset.hash = header.hash;
+  const figure = header.figure;
+  attach(figure, body);
+  div.style.height = (figure.layout.height || 450) + "px";
+  loadPlotly()
+    .then((Plotly) => Plotly.react(div, figure.data, figure.layout, figure.config))
+    .catch((error) => {
+      delete div.dataset.hash; // the next update tries again
+      div.title = "This chart could not be drawn: " + error.message;
+      console.error("plotly_live", header.key, error);
+    });
+  return cleanup;
+}
