@@ -8,8 +8,10 @@ materialises no tensor until the archive has passed:
 
 1. size of the file (MAX_CHECKPOINT_BYTES) and of its zip directory;
 2. the directory, read with `zipfile`: every record stored (not compressed), each name once;
-3. the config and step, read from the pickle's opcodes (`pickletools`; nothing is executed), the
-   cost budget, and the tensor shapes the config needs (built on the meta device);
+3. the pickle's opcodes (`pickletools`; nothing is executed): it may call only what this page's
+   checkpoints call (torch's weights-only unpickler still allows bytearray(n), for one); the
+   config and step read from them, the cost budget, and the tensor shapes the config needs
+   (built on the meta device);
 4. the records' total size against what those tensors and a history of that many steps take, plus
    a small slack;
 5. only then `torch.load(weights_only=True)` of a copy of exactly the checked records, and checks
@@ -47,6 +49,15 @@ MAX_DIRECTORY_BYTES = 64 * 1024  # a real checkpoint's zip directory is ~2 KB
 MAX_PICKLE_BYTES = 256 * 1024  # the pickle holds names, shapes and the config: ~3 KB
 SLACK_BYTES = 512 * 1024  # pickle, version records and alignment padding
 _KEYS = {"format", "config", "step", "state_dict", "history"}
+# What the pickle of a checkpoint calls: GLOBAL's arguments, "module name". Anything else (and
+# STACK_GLOBAL or the extension registry, which torch.save never writes) is refused unread.
+ALLOWED_GLOBALS = {
+    "torch._utils _rebuild_tensor_v2",
+    "torch FloatStorage",
+    "torch DoubleStorage",
+    "collections OrderedDict",
+}
+CALLABLE_OPCODES = {"GLOBAL", "STACK_GLOBAL", "INST", "EXT1", "EXT2", "EXT4"}
 # History columns every step fills (validation columns are NaN between validations).
 ALWAYS_SET = ("step", "train_loss", "grad_norm", "clipped", "lr", "seconds")
 
@@ -192,9 +203,18 @@ def _read_header(raw: bytes, records: list[zipfile.ZipInfo]) -> dict[str, Any]:
         for opcode, arg, _ in pickletools.genops(data):
             if opcode.name in ("BINPUT", "LONG_BINPUT", "PUT", "MEMOIZE"):
                 continue
+            # torch's weights-only unpickler still calls a few builtins (bytearray(10**10) would
+            # allocate 10 GB): only the callables a checkpoint of this page uses may appear.
+            if opcode.name in CALLABLE_OPCODES and arg not in ALLOWED_GLOBALS:
+                raise CheckpointError(
+                    f"not a playground checkpoint (it calls {str(arg)[:60]!r}, which checkpoints "
+                    "of this page never do)"
+                )
             if key is not None and key not in found and isinstance(arg, wanted[key]):
                 found[key] = arg
             key = arg if isinstance(arg, str) and arg in wanted else None
+    except CheckpointError:
+        raise
     except (ValueError, EOFError, UnicodeDecodeError) as error:
         raise CheckpointError(f"not a playground checkpoint ({error})") from None
     if found.get("format") != FORMAT:

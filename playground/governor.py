@@ -109,7 +109,7 @@ class Governor:
         if now - self._reclaimed_at < RECLAIM_EVERY_SECONDS:
             return admission
         self._reclaimed_at = now
-        self._reclaim()  # outside the lock: finalizers it runs call release()
+        self._reclaim()  # outside the lock: a collection may take a while
         return self._try(owner, slot, needed)
 
     def _try(self, owner: Hashable, slot: str, needed: int) -> Admission:

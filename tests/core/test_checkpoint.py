@@ -102,11 +102,23 @@ def test_a_pickle_that_would_run_code_is_refused(tmp_path):
         os.remove("/tmp/rnn-playground-pwned")
     payload = payload_of(checkpoint_bytes(trained()))
     payload["evil"] = RunsCode()
-    with pytest.raises(CheckpointError, match="not a playground checkpoint, or it holds code"):
+    with pytest.raises(CheckpointError, match=r"it calls '\w+ system'"):
         load_checkpoint(saved(payload))
     assert not os.path.exists("/tmp/rnn-playground-pwned")
     with pytest.raises(CheckpointError):
         load_checkpoint(pickle.dumps(RunsCode()))
+
+
+class Allocates:
+    def __reduce__(self):
+        return (bytearray, (10**12,))  # allowed by torch's weights-only unpickler: 1 TB
+
+
+def test_a_pickle_that_would_allocate_is_refused_before_it_is_unpickled():
+    payload = payload_of(checkpoint_bytes(trained()))
+    payload["state_dict"]["readout.bias"] = Allocates()
+    with pytest.raises(CheckpointError, match=r"it calls '\w+ bytearray'"):
+        load_checkpoint(saved(payload))
 
 
 @pytest.mark.parametrize("raw", [b"", b"garbage" * 10, b"PK\x03\x04" + b"\x00" * 50])
