@@ -59,7 +59,9 @@ def test_the_largest_runs_checkpoint_downloads_and_uploads_again(live_server, br
     assert until(page, lambda: "Step 1 /" in main_text(page), 180)
     page.get_by_text("Take it home: checkpoint").click(force=True, timeout=60_000)
     with page.expect_download(timeout=120_000) as download:
-        page.get_by_role("button", name="Checkpoint (.pt)").click(force=True, timeout=60_000)
+        page.get_by_role("button", name="Checkpoint (.pt)", exact=True).click(
+            force=True, timeout=60_000
+        )
     saved = tmp_path / "largest.pt"
     download.value.save_as(saved)
     size = saved.stat().st_size
