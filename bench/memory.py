@@ -1,12 +1,18 @@
-"""Benchmark 6: peak memory of one session at the largest configurations the cost budget allows.
+"""Benchmark 6: peak memory of one session at the largest configurations the cost budget allows,
+and the calibration of `core.memory.estimate` (what the server's memory governor reserves per run).
 
 Each configuration runs in its own fresh Python process (`python -m bench.memory --child JSON`):
-import core, build `Experiment(config)` (the page's default budget, `core.config.COST_BUDGET`), run
-20 optimizer steps and 3 probes with the Jacobian on, then report its peak resident set (VmHWM from
-/proc/self/status, the per-process high-water mark; `resource.getrusage` ru_maxrss is inherited
-across fork + exec on Linux, so a child of a large parent would report the parent's peak).
-The shapes sit on the budget's edge in different directions: the widest and deepest net with a
-batch of 1, long sequences with a wide batch, and so on.
+import core, warm up with a tiny run, build `Experiment(config)` (the page's default budget,
+`core.config.COST_BUDGET`), run 20 optimizer steps and 3 probes with the Jacobian on, then report
+its peak resident set (VmHWM from /proc/self/status, the per-process high-water mark;
+`resource.getrusage` ru_maxrss is inherited across fork + exec on Linux, so a child of a large
+parent would report the parent's peak).
+The first shapes sit on the budget's edge in different directions: the widest and deepest net with
+a batch of 1, long sequences with a wide batch, and so on. The calibration shapes add ordinary
+runs of every cell and task. For each, "run growth" (peak minus the warmed-up RSS before the build)
+is what the run added, "kept" what it still held at the end, "live" what it held after
+`malloc_trim(0)` returned the allocator's free pages, and the estimate is `core.memory.estimate`.
+The notes give the factors a least-squares refit of the estimate's terms would choose.
 """
 
 from __future__ import annotations
@@ -81,7 +87,34 @@ def configs(smoke: bool) -> list[dict[str, Any]]:
         edge("lstm", 64, layers=1, seq_len=400),  # longest sequence
         edge("rnn", 64, layers=1, seq_len=400),
     ]
-    return [c for c in candidates if c]
+    return [c for c in candidates if c] + CALIBRATION
+
+
+def _shape(cell, hidden, layers, batch, seq_len, task="adding", **extra) -> dict[str, Any]:
+    return {
+        "cell": cell,
+        "hidden": hidden,
+        "layers": layers,
+        "batch_size": batch,
+        "seq_len": seq_len,
+        "task": task,
+        **extra,
+    }
+
+
+# Ordinary runs for the estimate's fit: every cell and task, small to large, Jacobian on and off.
+CALIBRATION = [
+    _shape("lstm", 32, 1, 32, 20, "next_number"),
+    _shape("lstm", 16, 1, 64, 100, "sine"),
+    _shape("gru", 128, 2, 32, 50, "copy"),
+    _shape("rnn", 512, 3, 4, 113),
+    _shape("lstm", 256, 2, 4, 100, "text"),
+    _shape("gru", 96, 1, 64, 60, "speech"),
+    _shape("rnn_relu", 256, 1, 16, 200, "adding"),
+    _shape("lstm", 128, 3, 8, 100, "adding", optimizer="sgd"),
+    _shape("gru", 256, 2, 4, 100, "adding"),
+    _shape("lstm", 384, 2, 2, 120, "copy"),
+]
 
 
 def child(spec: dict[str, Any]) -> dict[str, Any]:
@@ -98,16 +131,40 @@ def child(spec: dict[str, Any]) -> dict[str, Any]:
 
         return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
+    import contextlib
+    import ctypes
+    import gc
+
     import torch
 
     torch.set_num_threads(1)
     from core import Experiment, ExperimentConfig
+    from core.memory import estimate
+
+    def rss_mb() -> float:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+        return float("nan")
+
+    def trim() -> None:
+        gc.collect()
+        with contextlib.suppress(OSError, AttributeError):  # glibc only
+            ctypes.CDLL("libc.so.6").malloc_trim(0)
 
     out: dict[str, Any] = {"rss_import_mb": peak_mb()}
     steps, probes = spec.pop("_steps", STEPS), spec.pop("_probes", PROBES)
     # val_every=1000: validation still runs after step 1 (so its memory counts) and is timed once
     # on its own below, instead of at steps 10 and 20 too, which at batch 1 took most of the time.
     config = ExperimentConfig(**spec, val_every=1000)
+    # A tiny run of the same cell and task first: a server has its kernels and libraries warm.
+    warm = Experiment(config.replace(hidden=4, layers=1, seq_len=8, batch_size=2))
+    warm.step(2)
+    warm.probe()
+    del warm
+    trim()
+    out["rss_warm_mb"] = rss_mb()
+    out["estimate_mb"] = estimate(config).total_mb
     clock = time.process_time  # CPU seconds: two children share the cores, other jobs too
     start = clock()
     exp = Experiment(config)
@@ -128,6 +185,9 @@ def child(spec: dict[str, Any]) -> dict[str, Any]:
     out["probe_s"] = (clock() - start) / max(1, probes)
     out["jacobian_computed"] = jacobian is not None
     out["peak_mb"] = peak_mb()
+    out["kept_mb"] = rss_mb() - out["rss_warm_mb"]
+    trim()
+    out["live_mb"] = rss_mb() - out["rss_warm_mb"]
     out["params"] = exp.parameter_count()
     out["cost_m"] = config.cost() / 1e6
     return out
@@ -156,6 +216,8 @@ def measure(spec: dict[str, Any], timeout: float = 300) -> dict[str, Any]:
     row.update(json.loads(done.stdout.strip().splitlines()[-1]))
     row["over_mb"] = max(0.0, row["peak_mb"] - TARGET_MB)
     row["session_mb"] = row["peak_mb"] - row["rss_import_mb"]
+    row["growth_mb"] = row["peak_mb"] - row["rss_warm_mb"]
+    row["estimate_ratio"] = row["estimate_mb"] / max(row["growth_mb"], 1.0)
     return row
 
 
@@ -169,6 +231,11 @@ COLUMNS = [
     ("peak_mb", "peak (after 3 probes) MB"),
     ("over_mb", "over 500 MB by"),
     ("session_mb", "session (peak - import) MB"),
+    ("growth_mb", "run growth (peak - warm) MB"),
+    ("kept_mb", "kept at end MB"),
+    ("live_mb", "live after trim MB"),
+    ("estimate_mb", "core.memory estimate MB"),
+    ("estimate_ratio", "estimate / growth"),
     ("step_s", "CPU s per step"),
     ("validate_s", "CPU s per validation"),
     ("probe_s", "CPU s per probe (jacobian on)"),
@@ -185,6 +252,7 @@ def run(smoke: bool = False) -> dict[str, Any]:
     # Two at a time on the two cores (one torch thread each); peak RSS is per process.
     with ThreadPoolExecutor(max_workers=1 if smoke else 2) as pool:
         rows = list(pool.map(measure, specs))
+    edges = rows[: len(rows) - (0 if smoke else len(CALIBRATION))]
     verdicts = [
         verdict(
             f"peak RSS MB, {r['shape']}",
@@ -193,8 +261,18 @@ def run(smoke: bool = False) -> dict[str, Any]:
             TARGET_MB,
             f"over by {r['over_mb']:.0f} MB" if r.get("over_mb") else "",
         )
-        for r in rows
+        for r in edges
     ]
+    measured = [r for r in rows if "growth_mb" in r]
+    if measured:
+        verdicts.append(
+            verdict(
+                "smallest estimate / measured run growth (the governor never under-reserves)",
+                min(r["estimate_ratio"] for r in measured),
+                ">=",
+                1.0,
+            )
+        )
     from core.config import COST_BUDGET
     from core.trainer import PROBE_BATCH, VAL_BATCH
 
@@ -209,6 +287,7 @@ def run(smoke: bool = False) -> dict[str, Any]:
         "per probe columns (one page tick waits for a whole probe). The child runs with "
         "val_every=1000: validation still runs after step 1, so its memory is in the peak, and is "
         "timed once on its own; the step time excludes it.",
+        calibration_note(measured),
     ]
     return section(
         "memory",
@@ -219,6 +298,55 @@ def run(smoke: bool = False) -> dict[str, Any]:
         notes,
         seconds=time.perf_counter() - started,
     )
+
+
+def calibration_note(rows: list[dict[str, Any]]) -> str:
+    """The factors a non-negative least-squares fit of the estimate's terms to the measured run
+    growth would choose, scaled so that no shape is under-estimated."""
+    import numpy as np
+
+    from core import ExperimentConfig
+    from core.memory import FIXED_BYTES, MB, raw_terms
+    from core.tasks import make_task
+
+    names = ["weights", "evaluation", "training", "jacobian"]
+    features, targets = [], []
+    for row in rows:
+        spec = {k: row[k] for k in ("cell", "hidden", "layers", "batch_size", "seq_len", "task")}
+        spec.update({k: row[k] for k in ("optimizer",) if k in row})
+        config = ExperimentConfig(**spec)
+        task = make_task(config)
+        raw = raw_terms(config, task.input_size, task.output_size)
+        features.append([raw[n] / MB for n in names] + [1.0])
+        targets.append(row["growth_mb"])
+    if len(rows) < len(names) + 1:
+        return "Calibration: too few shapes measured for a fit."
+    factors = _nonnegative_lstsq(np.array(features), np.array(targets))
+    fitted = np.array(features) @ factors
+    scale = max(1.0, float(np.max(np.array(targets) / np.maximum(fitted, 1e-9))))
+    factors = factors * scale
+    parts = ", ".join(f"{n} x{f:.2f}" for n, f in zip(names, factors[:-1], strict=True))
+    return (
+        f"Calibration: a non-negative least-squares fit of run growth to the estimate's terms, "
+        f"scaled by {scale:.2f} so that no shape is under-estimated, gives {parts}, fixed "
+        f"{factors[-1]:.0f} MB (core/memory.py uses its own factors, fixed "
+        f"{FIXED_BYTES / MB:.0f} MB: compare the 'estimate / growth' column)."
+    )
+
+
+def _nonnegative_lstsq(a, b):
+    """Least squares with every coefficient >= 0: refit without the negative ones until none is."""
+    import numpy as np
+
+    keep = np.ones(a.shape[1], dtype=bool)
+    coefficients = np.zeros(a.shape[1])
+    while keep.any():
+        solution, *_ = np.linalg.lstsq(a[:, keep], b, rcond=None)
+        if (solution >= 0).all():
+            coefficients[keep] = solution
+            break
+        keep[np.flatnonzero(keep)[solution < 0]] = False
+    return coefficients
 
 
 if __name__ == "__main__":

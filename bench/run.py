@@ -52,7 +52,7 @@ ORDER = [
     "cluster",
     "forecast",
 ]
-BROWSER = {"page", "liveview", "visitors", "claims", "cluster"}
+BROWSER = {"page", "liveview", "visitors", "claims", "cluster", "hostile"}
 
 
 def run_benchmarks(

@@ -1,17 +1,15 @@
 """Taking a run home: checkpoints (state_dict + config as JSON), history as CSV, and a standalone
 training script.
 
-Checkpoints load with `torch.load(..., weights_only=True)`, so a file that tries to run code is
-refused, and every tensor is checked against the model the config describes. `standalone_script`
-writes a torch-and-numpy-only script that reproduces the run from its config.
+Checkpoints live in core/checkpoint.py (re-exported here, so `core.export.load_checkpoint` keeps
+working). `standalone_script` writes a torch-and-numpy-only script that reproduces the run from
+its config.
 """
 
 from __future__ import annotations
 
 import ast
 import inspect
-import io
-import json
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -19,88 +17,20 @@ from types import ModuleType
 from typing import Any
 
 import numpy as np
-import torch
 
 from core import model as model_module
 from core import tasks as task_module
 from core import trainer as trainer_module
 from core.cells import get_cell
+from core.checkpoint import (
+    FORMAT,
+    MAX_CHECKPOINT_BYTES,
+    CheckpointError,
+    checkpoint_bytes,
+    load_checkpoint,
+)
 from core.config import ConfigError, ExperimentConfig
 from core.tasks import base as task_base
-from core.trainer import Experiment
-
-MAX_CHECKPOINT_BYTES = 50_000_000
-FORMAT = "rnn-playground-checkpoint/1"
-
-
-class CheckpointError(ValueError):
-    """The checkpoint can't be used; the message says why."""
-
-
-def checkpoint_bytes(experiment: Experiment) -> bytes:
-    """Serialise weights, config (JSON text) and step count."""
-    with experiment.lock:
-        payload = {
-            "format": FORMAT,
-            "config": json.dumps(experiment.config.to_dict(), sort_keys=True),
-            "step": experiment.steps_done,
-            "state_dict": {k: v.detach().cpu() for k, v in experiment.model.state_dict().items()},
-        }
-    buffer = io.BytesIO()
-    torch.save(payload, buffer)
-    return buffer.getvalue()
-
-
-def load_checkpoint(
-    raw: bytes, data: Any = None, device: str | None = None, budget: int | None = None
-) -> Experiment:
-    """Rebuild an Experiment from `checkpoint_bytes` output. Raises CheckpointError, never runs code.
-
-    `budget`: the cost limit the rebuilt run must meet (None, the default for notebooks: none; the
-    page passes COST_BUDGET, so an uploaded file can't start a run larger than a link could)."""
-    if len(raw) > MAX_CHECKPOINT_BYTES:
-        raise CheckpointError(
-            f"checkpoint is {len(raw) / 1e6:.1f} MB; the limit is {MAX_CHECKPOINT_BYTES / 1e6:.0f} MB"
-        )
-    try:
-        payload = torch.load(io.BytesIO(raw), map_location="cpu", weights_only=True)
-    except Exception as error:  # unpickling refuses anything but tensors and plain containers
-        raise CheckpointError(
-            f"not a playground checkpoint, or it holds code: {error}".split("\n")[0]
-        ) from None
-    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
-        raise CheckpointError(f"not a playground checkpoint (expected format {FORMAT!r})")
-    try:
-        config = ExperimentConfig(**json.loads(payload["config"]))
-    except (TypeError, ValueError, KeyError) as error:
-        raise CheckpointError(f"the checkpoint's config is invalid: {error}") from None
-    try:
-        experiment = Experiment(config, data=data, device=device, budget=budget)
-    except ConfigError as error:
-        raise CheckpointError(f"the checkpoint's settings can't be used here: {error}") from None
-    _load_state(experiment, payload.get("state_dict"))
-    experiment.steps_done = int(payload.get("step", 0))
-    return experiment
-
-
-def _load_state(experiment: Experiment, state: Any) -> None:
-    expected = experiment.model.state_dict()
-    if not isinstance(state, dict) or set(state) != set(expected):
-        raise CheckpointError(
-            "the checkpoint's weights do not match its config (different tensor names)"
-        )
-    for name, tensor in state.items():
-        if not isinstance(tensor, torch.Tensor) or tensor.shape != expected[name].shape:
-            shape = (
-                tuple(tensor.shape) if isinstance(tensor, torch.Tensor) else type(tensor).__name__
-            )
-            raise CheckpointError(
-                f"weight {name} has shape {shape}, but the config needs {tuple(expected[name].shape)}"
-            )
-        if not torch.isfinite(tensor).all():
-            raise CheckpointError(f"weight {name} holds NaN or infinite values")
-    experiment.model.load_state_dict(state)
-
 
 # ---- standalone script -------------------------------------------------------------------------
 # The script is assembled from the engine's own source (inspect.getsource), so the data generator,
@@ -463,6 +393,8 @@ def _script_docstring(config: ExperimentConfig) -> str:
 
 
 __all__ = [
+    "FORMAT",
+    "MAX_CHECKPOINT_BYTES",
     "CheckpointError",
     "ConfigError",
     "ScriptError",

@@ -41,8 +41,9 @@ COOKIE = "rnnpg_replica"
 NGINX = "nginx"
 MODULES = Path("/usr/lib/nginx/modules")  # Debian's libnginx-mod-* packages put them here
 BROTLI_MODULE = MODULES / "ngx_http_brotli_filter_module.so"
-# Streamlit's maxUploadSize is 5 MB (.streamlit/config.toml); leave room for the multipart frame.
-MAX_BODY = "8m"
+# Streamlit's maxUploadSize is 32 MiB (.streamlit/config.toml: the largest checkpoint the page
+# writes must upload again); leave room for the multipart frame.
+MAX_BODY = "40m"
 # Compressed on the way out; images and fonts (woff2) are compressed already.
 COMPRESSED_TYPES = (
     "text/css text/plain text/javascript application/javascript application/json "

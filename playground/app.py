@@ -23,7 +23,7 @@ with st.spinner("Starting the playground: loading PyTorch..."):
     import torch
     import torch._dynamo  # noqa: F401 - torch.optim imports it on first use; pay for it here, once
 
-    from playground import live, state, workspace
+    from playground import actions, live, state, workspace
     from playground.views import learn, race, sweep, train
 
 # One thread per training: sessions share the cores instead of fighting over them.
@@ -31,11 +31,20 @@ torch.set_num_threads(1)
 live.freeze_startup_objects()
 
 state.start_session()
-if state.pop_released():
+for notice in state.pop_rejected_widgets():  # a modified browser (playground/guard.py)
+    st.warning(f"Ignored a value sent for {actions.plain_text(notice)}; kept the last good one.")
+released = state.pop_released()
+if released == "idle":
     minutes = round(workspace.idle_seconds_from_env() / 60)
     st.info(
         f"This page sat unused for over {minutes} minutes, so its model was let go to make room "
         "for other visitors. Your settings are kept: press Train or Step to start a fresh run."
+    )
+elif released:
+    st.info(
+        "This page lost its connection to the server for a while, so its model was let go to "
+        "make room for other visitors. Your settings are kept: press Train or Step to start a "
+        "fresh run."
     )
 
 playground_page = st.Page(train.page, title="Playground", default=True)

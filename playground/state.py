@@ -14,9 +14,10 @@ from typing import Any
 import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from core import ExperimentConfig
+from core import FIELDS, ConfigError, ExperimentConfig
 from core.links import link_params, read_link, share_link
-from playground.workspace import Workspace, new_workspace
+from playground import guard
+from playground.workspace import Workspace, new_workspace, watch_sessions
 
 WIDGET_PREFIX = "w_"  # session keys of the settings widgets; cleared when a demo is loaded
 PAGES = ("playground", "race", "sweep", "claim")  # the runs a session can have, one each
@@ -32,7 +33,10 @@ _DEFAULTS: dict[str, Any] = {
 
 
 def start_session() -> None:
-    """On a session's first run, read the settings (and classroom mode) from the URL."""
+    """On a session's first run, read the settings (and classroom mode) from the URL.
+
+    Also makes sure every widget value a browser sends is checked (playground/guard.py)."""
+    guard.install()
     ss = st.session_state
     if "config" in ss:
         return
@@ -41,8 +45,27 @@ def start_session() -> None:
     ss.classroom = link.classroom
     ss.url_notices = link.notices
     ss.workspace = new_workspace()
+    _watch_session(ss.workspace)
     for key, value in _DEFAULTS.items():
         ss[key] = value.copy() if isinstance(value, dict | list) else value
+
+
+def _watch_session(ws: Workspace) -> None:
+    """Let the workspace sweep release this session's runs soon after its tab is closed."""
+    ctx = get_script_run_ctx()
+    if ctx is not None:
+        ws.session_id = ctx.session_id
+    watch_sessions(_session_is_open, float(st.get_option("server.disconnectedSessionTTL")))
+
+
+def _session_is_open(session_id: str) -> bool | None:
+    """Whether Streamlit lists the session as connected (thread-safe; None without a runtime)."""
+    from streamlit.runtime import Runtime
+
+    if not Runtime.exists():
+        return None
+    is_open = Runtime.instance().is_active_session(session_id)
+    return is_open if isinstance(is_open, bool) else None  # AppTest's runtime is a mock
 
 
 # ---- settings and URL ------------------------------------------------------------------------
@@ -86,8 +109,21 @@ def widget_key(name: str) -> str:
 
 
 def seed_widget(name: str, value: Any) -> str:
-    """Give a settings widget its starting value (once; then it keeps the visitor's choice)."""
+    """Give a settings widget its starting value (once; then it keeps the visitor's choice).
+
+    A stored value that its config field would refuse (a wrong type, out of range: something
+    other code put in the session state) is replaced by `value`, with a notice. Values from the
+    browser were checked against the widget itself on arrival (playground/guard.py)."""
     key = widget_key(name)
+    field = FIELDS.get(name)
+    if key in st.session_state and field is not None:
+        try:
+            field.check(st.session_state[key])
+        except ConfigError as error:
+            from playground.actions import plain_text  # actions imports this module
+
+            flash("warning", plain_text(f"{str(error)[:200]}; using {field.format(value)}."))
+            del st.session_state[key]
     if key not in st.session_state:
         st.session_state[key] = value
     return key
@@ -95,6 +131,11 @@ def seed_widget(name: str, value: Any) -> str:
 
 def widget_value(name: str) -> Any:
     return st.session_state[widget_key(name)]
+
+
+def pop_rejected_widgets() -> list[str]:
+    """Notices about widget values the browser sent that didn't fit their widget (once each)."""
+    return st.session_state.pop(guard.REJECTED_KEY, [])
 
 
 def forget_widgets() -> None:
@@ -111,9 +152,15 @@ def workspace() -> Workspace:
     return ss.workspace
 
 
-def pop_released() -> bool:
-    """True once after the workspace was emptied for being idle."""
-    return workspace().pop_released()
+def pop_released() -> str:
+    """Once after the workspace was emptied: why ("idle" or "closed"); otherwise ""."""
+    ws = workspace()
+    return ws.reason if ws.pop_released() else ""
+
+
+def owner() -> int:
+    """This session's name for its memory reservations (playground/governor.py)."""
+    return workspace().owner
 
 
 def run(page: str) -> Any:

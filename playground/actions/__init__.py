@@ -5,7 +5,8 @@ the page instead of a traceback. Views import actions, never core (type hints as
 - `training`: the playground's run: build, Train/Pause/Step/Reset, uploads, asking the model;
 - `teaching`: the Learn page's claims, the Race and the Sweep.
 
-Shared here: turning errors and visitor text into safe page text, and `button_action`.
+Shared here: turning errors and visitor text into safe page text, `button_action`, and asking
+the server's memory governor for room before a run is built (`make_room`, `keep`).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import re
 
 from core import ConfigError
 from core.tasks import DataError
-from playground import state
+from playground import governor, state
 
 LOG = logging.getLogger(__name__)
 
@@ -65,3 +66,30 @@ def attempt(action, *args, fallback=None, prefix: str = ""):
     except Exception as error:  # noqa: BLE001 - any failure becomes a message on the page
         state.flash("error", prefix + describe_error(error))
         return fallback
+
+
+def make_room(page: str, configs, data=None, extra: int = 0, one_at_a_time: bool = False) -> str:
+    """Ask the memory governor (playground/governor.py) for room for the page's next run.
+
+    The page's old run goes first, since its memory counts for the new one. Returns "" when
+    admitted, else what the visitor is told (the request keeps its place in the queue; asking
+    again later either gets in or keeps waiting). Raises what `core.memory.estimate` raises for
+    settings it can't use."""
+    state.set_run(page, None)
+    admission = governor.admit(state.owner(), page, configs, data, extra, one_at_a_time)
+    return "" if admission.admitted else governor.full_message(admission)
+
+
+def keep(page: str, run) -> None:
+    """Make `run` the page's run; its memory reservation ends when the run is dropped (at once
+    for None: a build that failed)."""
+    if run is None:
+        give_back(page)
+    else:
+        governor.GOVERNOR.hold(state.owner(), page, run)
+    state.set_run(page, run)
+
+
+def give_back(page: str) -> None:
+    """End the page's reservation at once (a build that failed after it was admitted)."""
+    governor.GOVERNOR.release(state.owner(), page)

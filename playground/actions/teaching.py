@@ -15,7 +15,7 @@ from core.tasks import fill_in, generate_text
 from core.teaching import ClaimResult, ClaimRun, Race, Sweep, get_claim
 from core.teaching.applications import TEXT_PROMPT
 from playground import live, state
-from playground.actions import attempt, button_action, describe_error
+from playground.actions import attempt, button_action, describe_error, keep, make_room
 from playground.drivers import ClaimDriver, RaceDriver, SweepDriver
 
 RACE_CELLS = ("rnn", "lstm", "gru")
@@ -24,10 +24,18 @@ RACE_CELLS = ("rnn", "lstm", "gru")
 # ---- Learn: check a claim ---------------------------------------------------------------------
 @button_action
 def start_claim(key: str) -> None:
-    run = attempt(lambda: ClaimRun(get_claim(key)))
+    claim = attempt(get_claim, key)
+    waiting = (
+        None if claim is None else attempt(make_room, "claim", claim.experiment_configs().values())
+    )
+    if waiting:
+        state.flash("warning", waiting)
+    if waiting != "":
+        return
+    run = attempt(lambda: ClaimRun(claim))
     if run is None:
         return
-    state.set_run("claim", ClaimDriver(run))
+    keep("claim", ClaimDriver(run))
     state.set_page_value("claim", "key", key)
     results = claim_results()
     results.pop(key, None)
@@ -109,10 +117,22 @@ def race_driver() -> RaceDriver | None:
 
 
 def new_race(config: ExperimentConfig) -> RaceDriver | None:
+    """A new race, once the memory governor has room for its three runs (else None, and the
+    page says how many are ahead: a later click asks again)."""
+    configs = [config.replace(cell=cell) for cell in RACE_CELLS]
+    waiting = attempt(make_room, "race", configs)
+    state.set_page_value("race", "queued", waiting or "")
+    if waiting is None or waiting:
+        return None
     race = attempt(lambda: Race(config, RACE_CELLS, steps=config.max_steps))
     driver = None if race is None else RaceDriver(race)
-    state.set_run("race", driver)
+    keep("race", driver)
     return driver
+
+
+def race_queued() -> str:
+    """Why a new race waits for memory, or "" when it doesn't."""
+    return state.page_value("race", "queued", "")
 
 
 def _race_for(config: ExperimentConfig) -> RaceDriver | None:
@@ -165,8 +185,14 @@ def start_sweep(plan: dict[str, Any] | None) -> None:
     except (ConfigError, ValueError) as error:
         state.set_page_value("sweep", "error", describe_error(error))
         return
+    # One run at a time: room for the largest; a later click asks again.
+    configs = [sweep.config_for(cell, value) for cell, value in sweep.plan]
+    waiting = attempt(make_room, "sweep", configs, None, 0, True)
+    if waiting is None or waiting:
+        state.set_page_value("sweep", "error", waiting or "")
+        return
     state.set_page_value("sweep", "error", "")
-    state.set_run("sweep", SweepDriver(sweep))
+    keep("sweep", SweepDriver(sweep))
     state.set_running("sweep", True)
 
 

@@ -12,14 +12,21 @@ import dataclasses
 import numpy as np
 
 from core import ConfigError, Experiment, ExperimentConfig
+from core.checkpoint import CheckpointError, load_checkpoint
 from core.config import COST_BUDGET
-from core.export import load_checkpoint
 from core.forecast import Forecast, forecast_example, references
 from core.forecast import verdict as forecast_verdict
 from core.tasks import fill_in, generate_text, load_csv
 from core.teaching import config_for
-from playground import live, state
-from playground.actions import attempt, button_action, describe_error, plain_text
+from playground import governor, live, state
+from playground.actions import (
+    attempt,
+    button_action,
+    describe_error,
+    give_back,
+    keep,
+    plain_text,
+)
 from playground.drivers import TrainingDriver
 from playground.words.learn import DEMOS
 
@@ -38,17 +45,41 @@ def experiment() -> Experiment | None:
 
 
 def build(config: ExperimentConfig) -> bool:
-    """Make a fresh run for `config` (with the uploaded table for csv)."""
+    """Make a fresh run for `config` (with the uploaded table for csv), once the server's memory
+    governor has room for it; otherwise the session waits in its queue (`queued()`)."""
     data = state.csv_table() if config.task == "csv" else None
     try:
+        waiting = _room_for(config, data)
+        if waiting:
+            state.set_page_value(PAGE, "queued", waiting)
+            return False
         exp = Experiment(config, data=data)
     except Exception as error:  # noqa: BLE001 - any failure becomes a message on the page
-        state.set_run(PAGE, None)
+        give_back(PAGE)
         state.set_page_value(PAGE, "error", describe_error(error))
+        state.set_page_value(PAGE, "queued", "")
         return False
-    state.set_run(PAGE, TrainingDriver(exp, config.max_steps))
+    keep(PAGE, TrainingDriver(exp, config.max_steps))
     state.set_page_value(PAGE, "error", "")
+    state.set_page_value(PAGE, "queued", "")
     return True
+
+
+def _room_for(config: ExperimentConfig, data) -> str:
+    """Empty once the governor reserved room for the run; else the queue message, with the largest
+    hidden size that would fit now."""
+    state.set_run(PAGE, None)  # the old run goes first: its memory counts for the new one
+    owner = state.owner()
+    admission = governor.admit(owner, PAGE, [config], data, extra=governor.PAGE_BYTES)
+    if admission.admitted:
+        return ""
+    smaller = governor.smaller_that_fits(config, admission.free, data, governor.PAGE_BYTES)
+    return governor.full_message(admission, smaller)
+
+
+def queued() -> str:
+    """Why the playground's run waits for memory, or "" when it doesn't."""
+    return state.page_value(PAGE, "queued", "")
 
 
 def build_error() -> str:
@@ -76,10 +107,12 @@ def apply_settings(config: ExperimentConfig) -> list[str]:
     """
     current = driver()
     if current is None:
-        # Retry a failed build only when its inputs changed (settings or uploaded table).
+        # Retry a failed build only when its inputs changed (settings or uploaded table); a
+        # build waiting for memory asks again at every run (its place in the queue is kept).
         attempt_key = (config, id(state.csv_table()))
-        if state.page_value(PAGE, "failed_build") != attempt_key and not build(config):
-            state.set_page_value(PAGE, "failed_build", attempt_key)
+        retry = state.page_value(PAGE, "failed_build") != attempt_key or queued()
+        if retry and not build(config):
+            state.set_page_value(PAGE, "failed_build", None if queued() else attempt_key)
         return []
     exp = current.experiment
     pending = pending_changes(exp, config)
@@ -186,23 +219,34 @@ def upload_checkpoint(raw: bytes, name: str) -> None:
     """Continue from an uploaded checkpoint: its settings and weights replace the current run.
 
     Loaded with weights_only (no code runs), size-limited, shapes checked against its settings,
-    and held to the same cost budget as any link; a bad file becomes a message."""
+    held to the same cost budget as any link, and given room by the memory governor before any
+    tensor is read; a bad file becomes a message."""
+    data = state.csv_table()
+    owner = state.owner()
+
+    def reserve(config: ExperimentConfig) -> None:  # after every check, before the build
+        admission = governor.admit(owner, PAGE, [config], data, governor.PAGE_BYTES)
+        if not admission.admitted:
+            raise CheckpointError(governor.full_message(admission) + " Upload the file again then.")
+
     exp = attempt(
-        lambda: load_checkpoint(raw, data=state.csv_table(), budget=COST_BUDGET),
+        lambda: load_checkpoint(raw, data=data, budget=COST_BUDGET, reserve=reserve),
         prefix=f"Could not use {plain_text(name)}: ",
     )
     if exp is None:
+        if experiment() is None:
+            give_back(PAGE)
         return
     state.set_config(exp.config)
     state.forget_widgets()
     state.set_demo(None)
-    state.set_run(PAGE, TrainingDriver(exp, exp.config.max_steps))
+    keep(PAGE, TrainingDriver(exp, exp.config.max_steps))
     config = exp.config
     state.flash(
         "success",
         f"Loaded {plain_text(name)}: {config.cell} on {config.task}, {config.hidden} hidden units, "
-        f"at step {exp.steps_done:,}. Press Train to continue (the optimizer starts afresh, and "
-        "the loss history starts here).",
+        f"at step {exp.steps_done:,}. Press Train to continue (the optimizer starts afresh"
+        + (")." if len(exp.history) else ", and the loss history starts here)."),
     )
 
 

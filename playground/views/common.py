@@ -83,6 +83,12 @@ def chart(
     st.caption(CAPTIONS[name])
 
 
+def flashes() -> None:
+    """The one-shot messages the last click queued (state.flash), on whichever page is open."""
+    for kind, text in state.pop_flash():
+        getattr(st, kind)(text)
+
+
 def live_area(key: str = "live"):
     """The container of a page's live part (status line, charts): it never fades while the
     next tick is pending."""

@@ -16,7 +16,8 @@ import weakref
 import streamlit as st
 
 from core import ExperimentConfig
-from core.export import MAX_CHECKPOINT_BYTES, ScriptError, checkpoint_bytes, standalone_script
+from core.checkpoint import MAX_CHECKPOINT_BYTES, checkpoint_bytes
+from core.export import ScriptError, standalone_script
 from playground import state
 from playground.actions import describe_error
 from playground.actions import training as actions
@@ -64,8 +65,8 @@ def render_downloads(experiment) -> None:
         return
     stem = file_stem(experiment)
     st.markdown(
-        "**Take it home.** The checkpoint holds the weights and the settings as JSON "
-        "(`core.export.load_checkpoint` reads it). The script needs only PyTorch and NumPy and "
+        "**Take it home.** The checkpoint holds the weights, the settings as JSON and the "
+        "history (`core.checkpoint.load_checkpoint` reads it). The script needs only PyTorch and NumPy and "
         "rebuilds the data, model and training loop from these settings: "
         "`python run.py --steps 200`. The CSV has one row per training step."
     )
@@ -108,15 +109,30 @@ def render_downloads(experiment) -> None:
     )
 
 
+UPLOAD_GENERATION = "checkpoint_upload_generation"
+
+
+def uploader_key() -> str:
+    """The checkpoint uploader's key: a new one after each file, so Streamlit drops the file's
+    bytes (up to MAX_CHECKPOINT_BYTES per session) once it has been read."""
+    return f"checkpoint_upload_{st.session_state.get(UPLOAD_GENERATION, 0)}"
+
+
 def render_checkpoint_upload() -> None:
     """Continue from a checkpoint downloaded earlier (its settings and weights replace this run)."""
+    key = uploader_key()
     upload = st.file_uploader(
         "Continue from a checkpoint (.pt)",
         type=["pt"],
-        key="checkpoint_upload",
-        help="A checkpoint downloaded from this page. Only weights and settings are read "
-        f"(never code), up to {MAX_CHECKPOINT_BYTES // 1_000_000} MB.",
+        key=key,
+        # The same MiB figure as .streamlit/config.toml's server.maxUploadSize, which the
+        # browser's own uploader shows (tests/core/test_checkpoint.py checks they agree).
+        help="A checkpoint downloaded from this page (with its weights, settings and history). "
+        f"Only those are read, never code; up to {MAX_CHECKPOINT_BYTES // 2**20} MB.",
     )
-    if state.is_new_upload("checkpoint_upload", upload):
-        actions.upload_checkpoint(upload.getvalue(), upload.name)
-        st.rerun()  # the sidebar was drawn with the old settings
+    if state.is_new_upload(key, upload):
+        raw, name = upload.getvalue(), upload.name
+        st.session_state[UPLOAD_GENERATION] = st.session_state.get(UPLOAD_GENERATION, 0) + 1
+        actions.upload_checkpoint(raw, name)
+        del raw
+        st.rerun()  # the sidebar was drawn with the old settings; the uploader starts empty

@@ -12,6 +12,7 @@ import streamlit as st
 from core.teaching import CLAIMS
 from playground.actions import training as actions
 from playground.views import claims
+from playground.views.common import flashes
 from playground.words.learn import CONCEPTS, DEMOS, Concept
 
 INTRO = (
@@ -25,6 +26,7 @@ INTRO = (
 
 def page() -> None:
     with st.container(width=900):  # prose reads better in a column than across a wide page
+        flashes()
         concepts()
 
 

@@ -16,7 +16,7 @@ from core import TASKS
 from playground import charts, live, state
 from playground.actions import teaching as actions
 from playground.charts import describe
-from playground.views.common import chart, live_area, progress_bar
+from playground.views.common import chart, flashes, live_area, progress_bar
 
 PAGE = "race"
 RACE_TASKS = tuple(name for name, task in TASKS.items() if task.raceable)
@@ -37,6 +37,9 @@ def page() -> None:
     driver = actions.race_driver()
     stale = driver is not None and config is not None and driver.race.base_config != config
     buttons(config)
+    flashes()
+    if actions.race_queued():
+        st.warning(actions.race_queued())
     if stale:
         st.info("The settings changed: Train starts a new race with them.")
     st.fragment(run_every=live.TIMER_SECONDS if state.running(PAGE) else None)(race_panel)()

@@ -17,7 +17,7 @@ from core.teaching.sweep import CELLS, STEPS_PER_RUN
 from playground import charts, live, state
 from playground.actions import teaching as actions
 from playground.charts import describe
-from playground.views.common import chart, focus_button, live_area, progress_bar
+from playground.views.common import chart, flashes, focus_button, live_area, progress_bar
 
 PAGE = "sweep"
 SWEEP_TASKS = tuple(name for name, task in TASKS.items() if task.memory_setting)
@@ -46,6 +46,7 @@ def page() -> None:
     )
     columns[1].button("Cancel", key="sweep_cancel", on_click=cancel, disabled=not running)
     hand_focus(running)
+    flashes()
     if actions.sweep_error():
         st.error(actions.sweep_error())
     if actions.sweep_driver() is not None:

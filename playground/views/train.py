@@ -15,8 +15,15 @@ import streamlit as st
 from playground import live, state
 from playground.actions import plain_text
 from playground.actions import training as actions
-from playground.views import controls, downloads, tabs
-from playground.views.common import clock, focus_button, live_area, number, progress_bar
+from playground.views import controls, downloads, tabs, waiting
+from playground.views.common import (
+    clock,
+    flashes,
+    focus_button,
+    live_area,
+    number,
+    progress_bar,
+)
 from playground.words.learn import DEMOS, INTRO
 
 PAGE = "playground"
@@ -41,6 +48,8 @@ def page() -> None:
         st.rerun()  # the settings just made the run (un)usable: redraw the buttons to match
     messages(pending)
     exp = actions.experiment()
+    if exp is None and actions.queued():
+        waiting.waiting_room()  # the run waits for memory (playground/governor.py)
     if exp is None:
         return
     with st.expander(f"About the task: {exp.task.title}"):
@@ -101,8 +110,7 @@ def buttons() -> bool:
 def messages(pending: list[str]) -> None:
     for notice in state.pop_url_notices():
         st.warning(f"From the link: {plain_text(notice)}.")
-    for kind, text in state.pop_flash():
-        getattr(st, kind)(text)
+    flashes()
     if actions.build_error():
         st.error(f"These settings can't be used: {actions.build_error()}")
     driver = actions.driver()

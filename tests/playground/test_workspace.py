@@ -137,3 +137,70 @@ def test_download_callables_do_not_keep_a_run_alive():
     del exp
     gc.collect()
     assert data() == downloads.GONE
+
+
+def test_a_closed_session_is_released_after_the_grace_and_its_memory_reservation_ends(
+    monkeypatch,
+):
+    from playground import governor
+
+    connected = {"s1"}
+    monkeypatch.setattr(workspace, "session_is_open", lambda sid: sid in connected)
+    ws = workspace.new_workspace()
+    ws.session_id = "s1"
+    exp = Experiment(ExperimentConfig(task="adding", seq_len=10, hidden=8))
+    exp.step(2)
+    assert governor.GOVERNOR.request(ws.owner, "playground", 10 * governor.MB).admitted
+    governor.GOVERNOR.hold(ws.owner, "playground", exp)
+    ws.put("experiment", exp)
+    alive = weakref.ref(exp)
+    del exp
+    assert workspace.sweep(idle_seconds=0, grace=10) == 0, "connected: kept"
+    connected.clear()  # the tab is closed
+    assert workspace.sweep(idle_seconds=0, grace=10) == 0, "within the grace: kept"
+    connected.add("s1")  # a reload reconnects in time
+    assert workspace.sweep(idle_seconds=0, grace=10) == 0 and ws.closed_since is None
+    connected.clear()
+    workspace.sweep(idle_seconds=0, grace=10)
+    ws.closed_since -= 11
+    assert workspace.sweep(idle_seconds=0, grace=10) >= 1 and ws.released
+    assert alive() is None, "the sweep collected the garbage itself"
+    assert ws.pop_released() and ws.reason == "closed"
+    assert governor.GOVERNOR.reserved(ws.owner, "playground") == 0
+
+
+def test_a_session_never_seen_connected_is_not_taken_for_closed(monkeypatch):
+    monkeypatch.setattr(workspace, "session_is_open", lambda sid: False)  # AppTest's sessions
+    ws = workspace.new_workspace()
+    ws.session_id = "test session id"
+    ws.put("experiment", object())
+    ws.closed_since = None
+    workspace.sweep(idle_seconds=0, grace=0)
+    assert ws.get("experiment") is not None and not ws.released
+
+
+@pytest.mark.parametrize(
+    "value, expected", [(None, 15.0), ("1", 1.0), ("0", 0.0), ("x", 15.0), ("-1", 15.0)]
+)
+def test_closed_grace_from_the_environment(monkeypatch, value, expected):
+    if value is None:
+        monkeypatch.delenv("PLAYGROUND_CLOSED_SECONDS", raising=False)
+    else:
+        monkeypatch.setenv("PLAYGROUND_CLOSED_SECONDS", value)
+    assert workspace.closed_grace_from_env() == expected
+
+
+def test_garbage_is_collected_again_once_streamlit_has_dropped_a_closed_session(monkeypatch):
+    collections = []
+    monkeypatch.setattr(workspace, "reclaim_memory", lambda: collections.append(1))
+    monkeypatch.setattr(workspace, "session_ttl", 30.0)
+    ws = workspace.new_workspace()
+    ws.session_id, ws.seen_open = "gone", True
+    ws._release("closed")
+    ws.closed_since = time.monotonic() - 20
+    workspace.sweep(idle_seconds=0, grace=10)
+    assert not collections, "Streamlit still keeps the session"
+    ws.closed_since = time.monotonic() - 30 - workspace.SWEEP_SECONDS - 1
+    workspace.sweep(idle_seconds=0, grace=10)
+    workspace.sweep(idle_seconds=0, grace=10)
+    assert collections == [1], "once"

@@ -5,11 +5,16 @@ from __future__ import annotations
 from streamlit.testing.v1 import AppTest
 
 from core import Experiment, ExperimentConfig
-from core.export import checkpoint_bytes, load_checkpoint
+from core.checkpoint import checkpoint_bytes, load_checkpoint
 from tests.playground.helpers import (
     experiment,
     open_app,
 )
+
+
+def checkpoint_uploader(at: AppTest):
+    """The checkpoint uploader (its key changes after each file it reads)."""
+    return next(u for u in at.get("file_uploader") if u.key.startswith("checkpoint_upload"))
 
 
 def test_checkpoint_upload_continues_a_run_and_refuses_bad_files():
@@ -19,12 +24,12 @@ def test_checkpoint_upload_continues_a_run_and_refuses_bad_files():
     import torch
 
     from core import Experiment
-    from core.export import checkpoint_bytes
+    from core.checkpoint import checkpoint_bytes
 
     source = Experiment(ExperimentConfig(cell="gru", task="adding", seq_len=12, hidden=24, seed=3))
     source.step(5)
     at = open_app(task="sine")
-    uploader = at.file_uploader(key="checkpoint_upload")
+    uploader = checkpoint_uploader(at)
     uploader.upload("run.pt", checkpoint_bytes(source), "application/octet-stream").run()
     assert not at.exception and not at.error
     assert any("step 5" in s.value for s in at.success)
@@ -48,9 +53,7 @@ def test_checkpoint_upload_continues_a_run_and_refuses_bad_files():
         ("plain.pt", pickle.dumps([1, 2])),
         ("huge.pt", checkpoint_bytes(huge)),
     ]:
-        at.file_uploader(key="checkpoint_upload").upload(
-            name, raw, "application/octet-stream"
-        ).run()
+        checkpoint_uploader(at).upload(name, raw, "application/octet-stream").run()
         assert not at.exception
         assert any(name.split(".")[0] in e.value for e in at.error), name
         assert experiment(at) is exp, "the run is kept"
