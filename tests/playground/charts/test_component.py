@@ -316,9 +316,11 @@ def test_a_3d_chart_is_drawn_while_it_updates(app_url, browser):
     for _ in range(3):
         counts.append(dark_pixels(scene))
         page.wait_for_timeout(500)
-    # Drawn: ~900 dark pixels here; blank (staticPlot, ?static=1): the title's ~200 alone. The
-    # median of three shots: one taken as a loaded browser swaps frames must not decide.
-    assert sorted(counts)[1] > 3 * title_only > 0, (counts, title_only)
+    # Drawn: ~900 dark pixels on this machine, 607-676 on CI's (fonts and WebGL antialiasing
+    # differ); blank (staticPlot, ?static=1): the title's ~200 alone. Twice the title splits them
+    # with room on both sides. The median of three shots: one taken as a loaded browser swaps
+    # frames must not decide.
+    assert sorted(counts)[1] > 2 * title_only > 0, (counts, title_only)
     page.close()
 
 
