@@ -6,13 +6,18 @@ import pytest
 import torch
 from torch import nn
 
+from core.cells import CELLS as REGISTRY
 from core.config import ExperimentConfig
 from core.model import build_model
 from core.probes import JACOBIAN_EXAMPLES, probe, replay_pass, unroll
 from core.tasks import make_task
 
-CELLS = ["rnn", "rnn_relu", "lstm", "gru"]
+CELLS = list(REGISTRY)  # a new cell in core/cells.py is checked here as soon as it is added
 CELL_MODULES = {"rnn": nn.RNNCell, "rnn_relu": nn.RNNCell, "lstm": nn.LSTMCell, "gru": nn.GRUCell}
+
+
+def test_every_registered_cell_has_a_torch_oracle():
+    assert set(CELLS) == set(CELL_MODULES), "give the new cell its torch.nn.*Cell oracle here"
 
 
 def make(cell, layers=1, hidden=12, seq_len=15, seed=0, **extra):
