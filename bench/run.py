@@ -38,6 +38,7 @@ BENCHMARKS = {
     "claims": "bench.claims",
     "cluster": "bench.cluster",
     "forecast": "bench.forecast",
+    "hostile": "bench.hostile",
 }
 ORDER = [
     "throughput",
@@ -51,6 +52,7 @@ ORDER = [
     "claims",
     "cluster",
     "forecast",
+    "hostile",
 ]
 BROWSER = {"page", "liveview", "visitors", "claims", "cluster", "hostile"}
 
