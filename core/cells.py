@@ -272,6 +272,9 @@ def _gru_backprop(replay: Replay, direct, w_hh):
     return grad_h, None
 
 
+# The three cells the Race and the Sweep set side by side (the registry may hold variants).
+CLASSIC_CELLS = ("rnn", "lstm", "gru")
+
 CELLS: dict[str, Cell] = {
     cell.name: cell
     for cell in [

@@ -131,7 +131,7 @@ def jacobian_floats(config: ExperimentConfig) -> int:
     """Floats the probe's state-to-state Jacobians pass through (0 when the probe skips them):
     for each example and step, a vector-Jacobian product per state unit over the cell's
     G x H pre-activations (jacrev under vmap keeps them all at once)."""
-    state = config.hidden * (2 if config.cell == "lstm" else 1)
+    state = config.hidden * (2 if get_cell(config.cell).has_cell_state else 1)
     examples = min(JACOBIAN_EXAMPLES, PROBE_BATCH)
     if config.seq_len < 2 or examples * config.seq_len * state * state > JACOBIAN_BUDGET:
         return 0

@@ -18,12 +18,14 @@ import time
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from core.cells import CELLS as REGISTRY
+from core.cells import CLASSIC_CELLS
 from core.config import ExperimentConfig
 from core.probes import Probe
 from core.teaching.measures import steps_to_solve
 from core.trainer import Experiment, History
 
-CELLS = ("rnn", "lstm", "gru")
+CELLS = CLASSIC_CELLS
 MAX_CHUNK = 1000  # steps per cell in one step() call: keeps one call bounded
 # What a per-cell override may change: the model and its optimizer, never the data.
 OVERRIDABLE = (
@@ -60,9 +62,7 @@ class Race:
         self.base_config = base_config
         self.cells = tuple(cells)
         if not self.cells:
-            raise ValueError(
-                "a race needs at least one cell; choose from: rnn, rnn_relu, lstm, gru"
-            )
+            raise ValueError(f"a race needs at least one cell; choose from: {', '.join(REGISTRY)}")
         self.steps = int(steps or base_config.max_steps)
         self.experiments: dict[str, Experiment] = {
             cell: Experiment(self._config(cell, (overrides or {}).get(cell, {})), data=data)

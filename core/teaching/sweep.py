@@ -25,12 +25,13 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
+from core.cells import CLASSIC_CELLS
 from core.config import ExperimentConfig
 from core.tasks import make_task
 from core.teaching.runner import TRAINING_POOL, solved_lately
 from core.trainer import Experiment
 
-CELLS = ("rnn", "lstm", "gru")
+CELLS = CLASSIC_CELLS
 CHUNK = 50  # steps between checks of the clock and of should_stop
 STEPS_PER_RUN = 800  # enough for every cell to reach its plateau on the default values
 

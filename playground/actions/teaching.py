@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from core import ConfigError, ExperimentConfig, Probe
+from core.cells import CLASSIC_CELLS
 from core.forecast import Forecast, forecast_example
 from core.tasks import fill_in, generate_text
 from core.teaching import ClaimResult, ClaimRun, Race, Sweep, get_claim
@@ -18,7 +19,7 @@ from playground import live, state
 from playground.actions import attempt, button_action, describe_error, keep, make_room
 from playground.drivers import ClaimDriver, RaceDriver, SweepDriver
 
-RACE_CELLS = ("rnn", "lstm", "gru")
+RACE_CELLS = CLASSIC_CELLS
 
 
 # ---- Learn: check a claim ---------------------------------------------------------------------

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import plotly.graph_objects as go
 
-from core.cells import CELLS
+from core.cells import CELLS, CLASSIC_CELLS
 from core.probes import Probe
 
 MAX_HISTORY_POINTS = 1000  # per history trace; a 100k-step run still draws in ~10 KB per trace
@@ -41,7 +41,8 @@ HEIGHT = 320
 # by colour alone. Cells: one colour and one dash each.
 PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000")
 DASHES = ("solid", "dash", "dot", "dashdot", "longdash", "longdashdot")
-CELL_ORDER = ("rnn", "lstm", "gru", "rnn_relu")
+# The classic three keep the first colours; variants follow in registry order.
+CELL_ORDER = (*CLASSIC_CELLS, *(name for name in CELLS if name not in CLASSIC_CELLS))
 CELL_COLORS = {cell: PALETTE[i] for i, cell in enumerate(CELL_ORDER)}
 CELL_DASHES = {cell: DASHES[i] for i, cell in enumerate(CELL_ORDER)}
 TRAIN_COLOR = "#0072B2"

@@ -93,7 +93,7 @@ def model_controls(config: ExperimentConfig) -> dict[str, Any]:
         values["init"] = field_widget("init", config, "Recurrent weights")
         if values["init"] != "default":
             values["init_gain"] = field_widget("init_gain", config, "Gain")
-        if cell == "lstm":
+        if "forget" in CELLS[cell].gate_names:
             values["forget_bias"] = field_widget("forget_bias", config, "Forget-gate bias")
     return values
 

@@ -7,6 +7,7 @@ import base64
 import numpy as np
 import pytest
 
+from core import CELLS, TASKS
 from playground.words import cells as cell_words
 from tests.playground.helpers import (
     experiment,
@@ -57,7 +58,7 @@ def test_each_tab_draws_its_charts(stepped, tab, keys):
         assert "scatter3d" in types
 
 
-@pytest.mark.parametrize("task", ["next_number", "sine", "copy", "text", "speech", "csv"])
+@pytest.mark.parametrize("task", [t for t in TASKS if t != "adding"])  # adding: the fixture
 def test_every_task_trains_and_draws(task):
     at = open_app(task=task, seq_len="24", hidden="16")
     at.button(key="step1").click().run()
@@ -92,7 +93,7 @@ def test_csv_windows_of_ragged_length():
     assert min(lengths) >= 6 and max(lengths) <= 24 and len(set(lengths)) > 1
 
 
-@pytest.mark.parametrize("cell", ["rnn", "rnn_relu", "gru"])
+@pytest.mark.parametrize("cell", [c for c in CELLS if c != "lstm"])  # lstm: the test above
 def test_every_cell_draws_every_tab(cell):
     at = open_app(cell=cell, task="adding", seq_len="20", hidden="16")
     at.button(key="step1").click().run()
