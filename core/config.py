@@ -126,11 +126,17 @@ def setting(default: Any, low=None, high=None, choices=None, help: str = "") -> 
     return dataclasses.field(default=default, metadata=metadata)
 
 
-def _task_names() -> tuple[str, ...]:
-    # The tasks register themselves in core.tasks, which imports this module: asked late.
-    from core.tasks import TASKS
+_TASK_NAMES: list[str] = []  # filled by core/tasks/__init__.py (`register_tasks`), which imports us
 
-    return tuple(TASKS)
+
+def register_tasks(names) -> None:
+    """The task registry's names become the `task` setting's choices (core.tasks calls this as it
+    is imported; `import core` always imports both)."""
+    _TASK_NAMES[:] = names
+
+
+def _task_names() -> tuple[str, ...]:
+    return tuple(_TASK_NAMES)
 
 
 @dataclass(frozen=True)

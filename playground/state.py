@@ -17,6 +17,7 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 from core import FIELDS, ConfigError, ExperimentConfig
 from core.links import link_params, read_link, share_link
 from playground import guard
+from playground.markdown import plain_text
 from playground.workspace import Workspace, new_workspace, watch_sessions
 
 WIDGET_PREFIX = "w_"  # session keys of the settings widgets; cleared when a demo is loaded
@@ -120,8 +121,6 @@ def seed_widget(name: str, value: Any) -> str:
         try:
             field.check(st.session_state[key])
         except ConfigError as error:
-            from playground.actions import plain_text  # actions imports this module
-
             flash("warning", plain_text(f"{str(error)[:200]}; using {field.format(value)}."))
             del st.session_state[key]
     if key not in st.session_state:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from core.config import ConfigError, ExperimentConfig
+from core.config import ConfigError, ExperimentConfig, register_tasks
 from core.tasks.adding import AddingTask
 from core.tasks.base import BASELINE_BATCH, BASELINE_SEED, SPLITS, Batch, DataError, Task, rollout
 from core.tasks.copy import CopyTask
@@ -55,6 +55,7 @@ TASKS: dict[str, type[Task]] = {
     task.name: task
     for task in [NextNumberTask, SineTask, AddingTask, CopyTask, TextTask, SpeechTask, CsvTask]
 }
+register_tasks(TASKS)
 
 
 def make_task(config: ExperimentConfig, data: CsvTable | np.ndarray | None = None) -> Task:

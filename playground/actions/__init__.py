@@ -13,22 +13,13 @@ from __future__ import annotations
 
 import functools
 import logging
-import re
 
 from core import ConfigError
 from core.tasks import DataError
 from playground import governor, state
+from playground.markdown import plain_text
 
 LOG = logging.getLogger(__name__)
-
-_MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
-
-
-def plain_text(text: str) -> str:
-    """Escape Markdown so text a visitor controls (a link's keys, a CSV's column names) is shown
-    literally: st.warning/st.error render Markdown, and a crafted link could otherwise put a
-    clickable link of its own inside the page's message."""
-    return _MARKDOWN_SPECIALS.sub(r"\\\1", text)
 
 
 def describe_error(error: Exception) -> str:
