@@ -128,15 +128,15 @@ def test_an_idle_race_is_released_too():
 
 
 def test_download_callables_do_not_keep_a_run_alive():
-    from playground.views import downloads
+    from playground.actions import exports
 
     exp = Experiment(ExperimentConfig(task="adding", seq_len=10, hidden=8))
     exp.step(2)
-    data = downloads._made_later(exp, downloads.history_csv)
+    data = exports.made_later(exp, exports.history_csv)
     assert len(data().splitlines()) == 3  # header + 2 steps
     del exp
     gc.collect()
-    assert data() == downloads.GONE
+    assert data() == exports.GONE
 
 
 def test_a_closed_session_is_released_after_the_grace_and_its_memory_reservation_ends(

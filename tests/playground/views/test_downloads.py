@@ -81,24 +81,24 @@ def test_download_buttons_and_their_data():
         "Standalone script (.py)",
         "History (.csv)",
     ]
-    from playground.views import downloads
+    from playground.actions import exports
 
     exp = Experiment(ExperimentConfig(task="adding", seq_len=8, hidden=8))
     exp.step(3)
     raw = checkpoint_bytes(exp)
     assert raw and load_checkpoint(raw).steps_done == 3
-    assert "def main" in downloads.script_text(exp)
-    assert len(downloads.history_csv(exp).splitlines()) == 4  # header + 3 steps
+    assert "def main" in exports.script_text(exp)
+    assert len(exports.history_csv(exp).splitlines()) == 4  # header + 3 steps
 
 
 def test_script_error_becomes_a_notice(monkeypatch):
     from core.export import ScriptError
-    from playground.views import downloads
+    from playground.actions import exports
 
     def refuse(experiment):
         raise ScriptError("this run can't be written as a script")
 
-    monkeypatch.setattr(downloads, "script_text", refuse)
+    monkeypatch.setattr(exports, "script_text", refuse)
     at = AppTest.from_function(_downloads_script, default_timeout=30).run()
     assert not at.exception
     assert any("can't be written" in i.value for i in at.info)
@@ -111,17 +111,18 @@ def _downloads_script_failing() -> None:
 
     sys.path.insert(0, str(Path.cwd()))
     from core import Experiment, ExperimentConfig
+    from playground.actions import exports
     from playground.views import downloads
 
     def broken(experiment):
         raise SystemError("AST constructor recursion depth mismatch")  # seen once in the soak
 
-    original, downloads.script_text = downloads.script_text, broken
+    original, exports.script_text = exports.script_text, broken
     try:  # AppTest shares this process's modules: put the real one back
         exp = Experiment(ExperimentConfig(task="adding", seq_len=8, hidden=8))
         downloads.render_downloads(exp)
     finally:
-        downloads.script_text = original
+        exports.script_text = original
 
 
 def test_a_failing_script_export_is_a_message_and_the_other_downloads_stay():
