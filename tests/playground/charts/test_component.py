@@ -346,6 +346,9 @@ def test_the_live_area_does_not_fade_during_slow_runs(app_url, browser):
     # for that long (its fade starts after 0.5 s).
     page = open_charts(browser, f"{app_url}/?delay=1.5&every=0.2")
     lowest = page.evaluate(OPACITY_JS, 5000)
+    if lowest["outside"] >= 0.9:  # a loaded machine can miss the fade once (seen in a full run)
+        again = page.evaluate(OPACITY_JS, 8000)
+        lowest = {key: min(lowest[key], again[key]) for key in lowest}
     assert lowest["outside"] < 0.9, lowest  # the control: Streamlit's fade does happen here
     assert lowest["live"] >= 0.99, lowest
     page.close()
