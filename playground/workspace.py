@@ -31,7 +31,8 @@ import weakref
 from collections.abc import Callable
 from typing import Any
 
-from playground.governor import GOVERNOR, reclaim_memory
+from playground import governor
+from playground.governor import reclaim_memory
 
 DEFAULT_IDLE_SECONDS = 900.0
 SWEEP_SECONDS = 5.0
@@ -73,7 +74,7 @@ class Workspace:
         self.seen_open = False  # the runtime has listed the session as connected
         self.closed_since: float | None = None
         self.collected = False  # the collection after Streamlit dropped the closed session ran
-        weakref.finalize(self, GOVERNOR.release, self.owner)
+        weakref.finalize(self, _release_owner, self.owner)
 
     def get(self, key: str, default: Any = None) -> Any:
         with self._lock:
@@ -128,7 +129,11 @@ class Workspace:
     def _release(self, reason: str) -> None:
         self._values.clear()
         self.released, self.reason = True, reason
-        GOVERNOR.release(self.owner)
+        _release_owner(self.owner)
+
+
+def _release_owner(owner: int) -> None:
+    governor.GOVERNOR.release(owner)  # looked up now: tests swap in a governor of their own
 
 
 _workspaces: weakref.WeakSet[Workspace] = weakref.WeakSet()  # a closed session's goes with it
