@@ -251,11 +251,12 @@ class Experiment:
                 spectrum=spectrum,
             )
 
-    def observe(self, jacobian: bool = False) -> Probe:
+    def observe(self, jacobian: bool = False, spectrum: bool = True) -> Probe:
         """Probe the fixed batch and keep its summary in `probe_log` (the gradient history over
-        training); a diverged run is not recorded. Returns the probe."""
+        training); a diverged run is not recorded. Returns the probe. Without `spectrum` the
+        record's spectral_radius is NaN (a live page takes the eigenvalues less often)."""
         with self.lock:
-            result = self.probe(jacobian=jacobian)
+            result = self.probe(jacobian=jacobian, spectrum=spectrum)
             if not self.diverged:
                 record = ProbeRecord(
                     self.steps_done, result.grad_norm, result.spectral_radius, result.loss

@@ -81,11 +81,12 @@ def prediction(probe: Probe, example: int) -> str:
 
 
 def spectral_radius(probe_log: list[ProbeRecord]) -> str:
-    if not probe_log:
+    measured = [r for r in probe_log if math.isfinite(r.spectral_radius)]  # NaN: not taken
+    if not measured:
         return "Spectral radius chart: no probes yet."
     return (
-        f"Spectral radius of the recurrent weights: {_num(probe_log[-1].spectral_radius)} at step "
-        f"{probe_log[-1].step} (1 is the line between fading and growing)."
+        f"Spectral radius of the recurrent weights: {_num(measured[-1].spectral_radius)} at step "
+        f"{measured[-1].step} (1 is the line between fading and growing)."
     )
 
 

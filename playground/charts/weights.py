@@ -78,7 +78,10 @@ def spectral_radius_figure(probe_log: list[ProbeRecord]) -> Fig:
     title, x_title, y_title = "Spectral radius over training", "training step", "spectral radius"
     if not probe_log:
         return message_figure("spectral_radius", title, "No probes yet.", x_title, y_title)
-    records = [probe_log[i] for i in thin(len(probe_log), MAX_HISTORY_POINTS)]
+    measured = [r for r in probe_log if math.isfinite(r.spectral_radius)]  # NaN: not taken
+    if not measured:
+        return message_figure("spectral_radius", title, "No probes yet.", x_title, y_title)
+    records = [measured[i] for i in thin(len(measured), MAX_HISTORY_POINTS)]
     steps = np.array([r.step for r in records])
     fig = Fig(
         scatter(
