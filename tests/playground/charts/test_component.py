@@ -325,7 +325,7 @@ def test_a_3d_chart_is_drawn_while_it_updates(app_url, browser):
 
 
 OPACITY_JS = """(ms) => new Promise(done => {
-  const lowest = {live: 1, outside: 1};
+  const lowest = {live: 1, outside: 1, stale: 0, runs: []};
   const opacity = el => { let o = 1; for (let n = el; n; n = n.parentElement)
     o = Math.min(o, parseFloat(getComputedStyle(n).opacity)); return o; };
   const find = text => [...document.querySelectorAll('[data-testid="stElementContainer"]')]
@@ -335,6 +335,8 @@ OPACITY_JS = """(ms) => new Promise(done => {
     if (run) lowest.live = Math.min(lowest.live, opacity(run));
     document.querySelectorAll('.plotly-live').forEach(d => lowest.live = Math.min(lowest.live, opacity(d)));
     if (outside) lowest.outside = Math.min(lowest.outside, opacity(outside));
+    if (outside && outside.closest('[data-stale="true"]')) lowest.stale += 1;
+    if (run) { const n = run.innerText.trim(); if (lowest.runs.at(-1) !== n) lowest.runs.push(n); }
   }, 50);
   setTimeout(() => { clearInterval(id); done(lowest); }, ms);
 })"""
@@ -343,12 +345,23 @@ OPACITY_JS = """(ms) => new Promise(done => {
 @pytest.mark.browser
 def test_the_live_area_does_not_fade_during_slow_runs(app_url, browser):
     # Each run waits 1.5 s before drawing, so Streamlit marks the previous run's elements stale
-    # for that long (its fade starts after 0.5 s).
+    # for that long (its fade starts after 0.5 s). Streamlit does not always mark them (in some
+    # full-suite runs the fragment reran every 1.6 s with nothing marked stale for 15 s): look
+    # until it has, since only then is there a fade for the live area to resist.
     page = open_charts(browser, f"{app_url}/?delay=1.5&every=0.2")
-    lowest = page.evaluate(OPACITY_JS, 5000)
-    if lowest["outside"] >= 0.9:  # a loaded machine can miss the fade once (seen in a full run)
-        again = page.evaluate(OPACITY_JS, 8000)
-        lowest = {key: min(lowest[key], again[key]) for key in lowest}
-    assert lowest["outside"] < 0.9, lowest  # the control: Streamlit's fade does happen here
-    assert lowest["live"] >= 0.99, lowest
+    seen = {"live": 1.0, "outside": 1.0, "stale": 0, "runs": []}
+    for _ in range(3):
+        window = page.evaluate(OPACITY_JS, 5000)
+        seen = {key: min(seen[key], window[key]) for key in ("live", "outside")} | {
+            "stale": seen["stale"] + window["stale"],
+            "runs": seen["runs"] + window["runs"],
+        }
+        if seen["stale"]:
+            break
+    print(seen)
+    assert len(set(seen["runs"])) >= 3, seen  # the fragment kept rerunning while we looked
+    if not seen["stale"]:
+        pytest.skip(f"Streamlit marked nothing stale in 15 s of reruns: no fade to resist {seen}")
+    assert seen["outside"] < 0.9, seen  # the control: Streamlit's fade does happen here
+    assert seen["live"] >= 0.99, seen
     page.close()
