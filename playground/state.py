@@ -220,15 +220,15 @@ def csv_name() -> str:
     return st.session_state.get("csv_name", "")
 
 
-def set_csv_table(table, name: str) -> None:
-    """Use `table` (None: the demo series); the Column picker starts again at the first column,
-    since the old choice named another table's column."""
+def set_csv_table(table, name: str, column: int = 0) -> None:
+    """Use `table` (None: the demo series); the Column picker starts again at `column`, since the
+    old choice named another table's column."""
     ss = st.session_state
     ss.csv_table = table
     ss.csv_name = name
     ss.pop(widget_key("csv_column"), None)
-    if ss.config.csv_column:
-        ss.config = ss.config.replace(csv_column=0)
+    if ss.config.csv_column != column:
+        ss.config = ss.config.replace(csv_column=column)
 
 
 def is_new_upload(uploader: str, upload) -> bool:

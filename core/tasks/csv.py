@@ -42,6 +42,20 @@ class CsvTable:
     values: np.ndarray
     notes: list[str] = field(default_factory=list)
 
+    def series_column(self) -> int:
+        """The first column that is a series, not a time axis: a column that steps by the same
+        amount every row (1, 2, 3, ... or 1990, 1991, ...) counts rows, and a forecast of it
+        teaches nothing. 0 when every column does."""
+        for index in range(len(self.columns)):
+            if not _evenly_spaced(self.values[:, index]):
+                return index
+        return 0
+
+
+def _evenly_spaced(values: np.ndarray) -> bool:
+    steps = np.diff(values)
+    return len(steps) > 0 and float(np.ptp(steps)) <= 1e-9 * max(1.0, float(np.abs(steps).max()))
+
 
 MAX_CSV_COLUMNS = 1000  # matches csv_column's bound; wider files cost minutes in pandas
 # rows x columns pandas may be asked to parse: a full 2 MB file of one-character cells, parsed in

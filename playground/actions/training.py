@@ -210,7 +210,17 @@ def upload_csv(raw: bytes, name: str) -> None:
     table = attempt(load_csv, raw, prefix=f"Could not use {plain_text(name)}: ")
     if table is None:
         return
-    state.set_csv_table(table, name)
+    column = table.series_column()
+    state.set_csv_table(table, name, column)
+    if column:
+        skipped = ", ".join(table.columns[:column])
+        state.flash(
+            "info",
+            plain_text(
+                f"{name}: {skipped} steps evenly from row to row (a time axis, not a series), so "
+                f"the forecast starts on {table.columns[column]}. Pick another in Column."
+            ),
+        )
     for note in table.notes:
         state.flash("info", plain_text(f"{name}: {note}"))
 

@@ -157,7 +157,8 @@ def demo_columns() -> list[str]:
 def csv_column(config: ExperimentConfig) -> int:
     table = state.csv_table()
     names = table.columns if table is not None else demo_columns()
-    key = state.seed_widget("csv_column", config.csv_column)
+    # The settings as they are now: an upload earlier in this run may have picked the column.
+    key = state.seed_widget("csv_column", state.config().csv_column)
     count = max(len(names), state.widget_value("csv_column") + 1)
     return st.selectbox(
         "Column",

@@ -418,3 +418,13 @@ def test_a_bad_upload_after_a_good_one_keeps_the_good_table(csv_page):
     exp = at.session_state["workspace"].get("playground").experiment
     assert exp.data is table and exp.steps_done == 1
     assert status_text(at).startswith("**Step 1 /")
+
+
+def test_a_column_that_counts_rows_is_not_the_default_series():
+    rows = np.arange(50.0)
+    table = CsvTable(["year", "month", "sales"], np.c_[1990 + rows, rows % 12, np.sin(rows)])
+    assert table.series_column() == 1  # "month" wraps round, so it is a series; "year" is not
+    table = CsvTable(["t", "level"], np.c_[0.5 * rows, rows**2])
+    assert table.series_column() == 1
+    assert CsvTable(["a", "b"], np.c_[rows, 2 * rows]).series_column() == 0  # nothing better
+    assert CsvTable(["value"], np.sin(rows)[:, None]).series_column() == 0
