@@ -216,11 +216,18 @@ def _plain(node: Any) -> Any:
 
 
 def _extract(node: Any, blobs: list[bytes], offset: list[int]) -> Any:
-    """A copy of `node` with each numeric numpy array moved into `blobs` (see `encode`)."""
+    """A copy of `node` with each numeric numpy array moved into `blobs` (see `encode`).
+
+    Keys set to None are left out: for plotly None means "not set", as go.Figure treats it, but
+    plotly.js given `"marker": null` throws and the chart stays blank."""
     if isinstance(node, np.ndarray):
         return _typed_array(node, blobs, offset)
     if isinstance(node, Mapping):
-        return {k: v if k in SKIPPED_KEYS else _extract(v, blobs, offset) for k, v in node.items()}
+        return {
+            k: v if k in SKIPPED_KEYS else _extract(v, blobs, offset)
+            for k, v in node.items()
+            if v is not None
+        }
     if isinstance(node, list | tuple):
         return [_extract(v, blobs, offset) for v in node]
     return node

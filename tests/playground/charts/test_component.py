@@ -365,3 +365,35 @@ def test_the_live_area_does_not_fade_during_slow_runs(app_url, browser):
     assert seen["outside"] < 0.9, seen  # the control: Streamlit's fade does happen here
     assert seen["live"] >= 0.99, seen
     page.close()
+
+
+def _nulls(node, path="") -> list[str]:
+    """Paths of dict values that are None (JSON null) in a decoded figure."""
+    if isinstance(node, dict):
+        return [p for k, v in node.items() for p in ([f"{path}.{k}"] if v is None else [])] + [
+            p for k, v in node.items() for p in _nulls(v, f"{path}.{k}")
+        ]
+    if isinstance(node, list):
+        return [p for i, v in enumerate(node) for p in _nulls(v, f"{path}[{i}]")]
+    return []
+
+
+def test_unset_properties_never_reach_the_browser_as_null():
+    # plotly.js throws on `"marker": null` ("Cannot use 'in' operator ... in null") and leaves the
+    # chart blank; go.Figure drops None, so the chart tests' validating wrapper never saw it. The
+    # forecast chart of a csv run was blank in Chromium for this reason.
+    from core import Experiment, ExperimentConfig
+    from core.forecast import forecast_example
+    from playground.charts import rollout_figure
+    from playground.charts.style import scatter
+
+    exp = Experiment(ExperimentConfig(task="csv", cell="gru", seq_len=20, hidden=8))
+    exp.step(3)
+    figures = {
+        "rollout": rollout_figure(forecast_example(exp, 0)),
+        "nested": {"data": [{"type": "scatter", "x": [1], "line": {"dash": None}}], "layout": {}},
+        "helper": {"data": [scatter(x=[1], marker=None)], "layout": {"title": None}},
+    }
+    for name, figure in figures.items():
+        header, _ = live.decode(live.encode(figure, name)[0])
+        assert _nulls(header["figure"]) == [], name
