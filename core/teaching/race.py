@@ -156,10 +156,14 @@ class Race:
                 f"{cell.upper()} {self.experiments[cell].metrics()['val_metric']:.3g}"
                 for cell in losers
             )
+            names = [cell.upper() for cell in losers]
+            subject = names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
             verb = "did not solve" if self.done else "has not solved"
+            if not self.done and len(names) > 1:
+                verb = "have not solved"
             text += "; " if text else ""
             text += (
-                f"{' and '.join(c.upper() for c in losers)} {verb} it in "
+                f"{subject} {verb} it in "
                 f"{self.steps_done:,} steps (validation {task.metric_name}: {scores}; "
                 f"{task.baseline_name} scores {task.baseline:.3g})"
             )

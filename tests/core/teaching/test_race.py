@@ -69,6 +69,8 @@ def test_race_conclusion_names_who_solved_and_who_did_not():
     assert text.startswith("Solved first by GRU at step 2")
     assert "RNN and LSTM did not solve it in 3 steps" in text and text.endswith(".")
     assert "always answer 1.0 scores 0.167" in text
+    race.experiments["gru"].history.val_metric[:] = [0.2] * len(race.experiments["gru"].history)
+    assert race.conclusion().startswith("RNN, LSTM and GRU did not solve it in 3 steps")
 
 
 def test_race_cost_per_step_is_wall_time_over_steps():
