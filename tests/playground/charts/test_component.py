@@ -345,13 +345,13 @@ OPACITY_JS = """(ms) => new Promise(done => {
 @pytest.mark.browser
 def test_the_live_area_does_not_fade_during_slow_runs(app_url, browser):
     # Each run waits 1.5 s before drawing, so Streamlit marks the previous run's elements stale
-    # for that long (its fade starts after 0.5 s). Streamlit does not always mark them (in some
-    # full-suite runs the fragment reran every 1.6 s with nothing marked stale for 15 s): look
-    # until it has, since only then is there a fade for the live area to resist.
-    page = open_charts(browser, f"{app_url}/?delay=1.5&every=0.2")
+    # for that long (its fade starts after 0.5 s). The timer asks for a run every 3 s: a request
+    # that arrives during the wait stops the run at its next Streamlit call, before it draws (with
+    # a 0.2 s timer, full-suite runs drew no chart for 60 s, or marked nothing stale for 15 s).
+    page = open_charts(browser, f"{app_url}/?delay=1.5&every=3")
     seen = {"live": 1.0, "outside": 1.0, "stale": 0, "runs": []}
     for _ in range(3):
-        window = page.evaluate(OPACITY_JS, 5000)
+        window = page.evaluate(OPACITY_JS, 6000)
         seen = {key: min(seen[key], window[key]) for key in ("live", "outside")} | {
             "stale": seen["stale"] + window["stale"],
             "runs": seen["runs"] + window["runs"],
@@ -359,9 +359,9 @@ def test_the_live_area_does_not_fade_during_slow_runs(app_url, browser):
         if seen["stale"]:
             break
     print(seen)
-    assert len(set(seen["runs"])) >= 3, seen  # the fragment kept rerunning while we looked
+    assert len(set(seen["runs"])) >= 2, seen  # the fragment kept rerunning while we looked
     if not seen["stale"]:
-        pytest.skip(f"Streamlit marked nothing stale in 15 s of reruns: no fade to resist {seen}")
+        pytest.skip(f"Streamlit marked nothing stale in 18 s of reruns: no fade to resist {seen}")
     assert seen["outside"] < 0.9, seen  # the control: Streamlit's fade does happen here
     assert seen["live"] >= 0.99, seen
     page.close()
