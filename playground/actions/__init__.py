@@ -59,16 +59,30 @@ def attempt(action, *args, fallback=None, prefix: str = ""):
         return fallback
 
 
-def make_room(page: str, configs, data=None, extra: int = 0, one_at_a_time: bool = False) -> str:
+def make_room(
+    page: str,
+    configs,
+    data=None,
+    extra: int = 0,
+    one_at_a_time: bool = False,
+    shrinkable: bool = False,
+) -> str:
     """Ask the memory governor (playground/governor.py) for room for the page's next run.
 
     The page's old run goes first, since its memory counts for the new one. Returns "" when
     admitted, else what the visitor is told (the request keeps its place in the queue; asking
-    again later either gets in or keeps waiting). Raises what `core.memory.estimate` raises for
-    settings it can't use."""
+    again later either gets in or keeps waiting); `shrinkable` (one config) adds the largest
+    hidden size that would fit now. Raises what `core.memory.estimate` raises for settings it
+    can't use."""
+    configs = list(configs)
     state.set_run(page, None)
     admission = governor.admit(state.owner(), page, configs, data, extra, one_at_a_time)
-    return "" if admission.admitted else governor.full_message(admission)
+    if admission.admitted:
+        return ""
+    smaller = None
+    if shrinkable:
+        smaller = governor.smaller_that_fits(configs[0], admission.free, data, extra)
+    return governor.full_message(admission, smaller)
 
 
 def keep(page: str, run) -> None:

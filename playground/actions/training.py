@@ -25,6 +25,7 @@ from playground.actions import (
     describe_error,
     give_back,
     keep,
+    make_room,
     plain_text,
 )
 from playground.drivers import TrainingDriver
@@ -49,7 +50,7 @@ def build(config: ExperimentConfig) -> bool:
     governor has room for it; otherwise the session waits in its queue (`queued()`)."""
     data = state.csv_table() if config.task == "csv" else None
     try:
-        waiting = _room_for(config, data)
+        waiting = make_room(PAGE, [config], data, governor.PAGE_BYTES, shrinkable=True)
         if waiting:
             state.set_page_value(PAGE, "queued", waiting)
             return False
@@ -63,18 +64,6 @@ def build(config: ExperimentConfig) -> bool:
     state.set_page_value(PAGE, "error", "")
     state.set_page_value(PAGE, "queued", "")
     return True
-
-
-def _room_for(config: ExperimentConfig, data) -> str:
-    """Empty once the governor reserved room for the run; else the queue message, with the largest
-    hidden size that would fit now."""
-    state.set_run(PAGE, None)  # the old run goes first: its memory counts for the new one
-    owner = state.owner()
-    admission = governor.admit(owner, PAGE, [config], data, extra=governor.PAGE_BYTES)
-    if admission.admitted:
-        return ""
-    smaller = governor.smaller_that_fits(config, admission.free, data, governor.PAGE_BYTES)
-    return governor.full_message(admission, smaller)
 
 
 def queued() -> str:
