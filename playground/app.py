@@ -56,7 +56,7 @@ navigation = st.navigation(
     position="hidden" if state.classroom() else "top",
 )
 if state.pop_playground_request():  # a Learn button loaded a demo
-    state.set_page_value("playground", "focus", "train")  # keyboard focus then goes to its Pause
+    state.set_page_value("playground", "focus", True)  # keyboard focus then goes to its Pause
     st.switch_page(playground_page, query_params=state.url_params())
 if not state.classroom():
     # Below 768 px Streamlit folds the top navigation into the closed sidebar: on a phone these

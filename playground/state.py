@@ -34,11 +34,14 @@ _DEFAULTS: dict[str, Any] = {
 
 
 def start_session() -> None:
-    """On a session's first run, read the settings (and classroom mode) from the URL.
+    """At the top of every full page run. On a session's first run, read the settings (and
+    classroom mode) from the URL.
 
-    Also makes sure every widget value a browser sends is checked (playground/guard.py)."""
+    Also makes sure every widget value a browser sends is checked (playground/guard.py), and
+    counts the page runs (`first_delivery`)."""
     guard.install()
     ss = st.session_state
+    count_page_run()
     if "config" in ss:
         return
     link = read_link({key: st.query_params.get_all(key) for key in st.query_params})
@@ -245,6 +248,36 @@ def in_fragment_run() -> bool:
     """True while Streamlit reruns only a fragment (a live panel), not the whole page."""
     ctx = get_script_run_ctx()
     return bool(ctx is not None and ctx.fragment_ids_this_run)
+
+
+# ---- clicks (playground/actions.button_action) ------------------------------------------------
+def count_page_run() -> None:
+    st.session_state.page_runs = st.session_state.get("page_runs", 0) + 1
+
+
+def first_delivery(click: tuple) -> bool:
+    """True the first time `click` (a callback and its arguments) arrives since the page was last
+    drawn; False when the same click arrives again. Buttons are drawn only in full page runs,
+    which `start_session` counts, so a click is told apart by the run that drew its button."""
+    ss = st.session_state
+    seen = (*click, ss.get("page_runs", 0))
+    if ss.get("last_click") == seen:
+        return False
+    ss.last_click = seen
+    return True
+
+
+def swapped(pair: str, shown: str) -> bool:
+    """Whether the start/stop pair `pair` now shows another button than at its last drawing."""
+    last = st.session_state.get(f"shown_{pair}")
+    st.session_state[f"shown_{pair}"] = shown
+    return last is not None and last != shown
+
+
+def redraw_page() -> None:
+    """From a button's callback in a fragment run: ask for a full page run next, so the buttons
+    and everything else outside the fragment show the click's effect (stops the callback)."""
+    st.rerun(scope="app")
 
 
 # ---- one-shot messages, demos, navigation -----------------------------------------------------

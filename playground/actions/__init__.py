@@ -32,22 +32,31 @@ def describe_error(error: Exception) -> str:
     )
 
 
-def button_action(callback):
-    """Run a button's callback only in a full page run.
+def button_action(callback=None, *, redraw: bool = True):
+    """Run a button's callback once per click, wherever Streamlit delivers the click.
 
-    Every button lives outside the live fragments, yet Streamlit 1.67 sometimes delivers a click
-    to a timer-driven fragment run as well as to the full run the click requested, which would
-    run the callback twice (two Step 10s, or a Train that undoes a Pause). The full run always
-    follows, so the fragment-run copy is dropped.
+    Every button lives outside the live fragments, yet Streamlit 1.67's browser sends a click
+    together with any widget update a fragment made in the same instant (the live chart asking
+    for a full figure, a timer tick), and then the click arrives in a run of that fragment: often
+    followed by a full page run that delivers it again, sometimes not (the soak saw Pause lost
+    that way, the button still saying Pause a minute later). So the callback runs wherever the
+    click arrives; a second delivery before the page is redrawn is dropped (two Step 10s must
+    not make 20 steps); and with `redraw` a click that arrived in a fragment run asks for a full
+    page run, which redraws the buttons. `redraw=False` is for a click whose effect the fragment
+    draws itself (a Step). Pairs whose action changes (Train/Pause) are two buttons with their
+    own keys (views/common.start_stop), so a copy delivered after the redraw can't undo a click.
     """
+    if callback is None:
+        return functools.partial(button_action, redraw=redraw)
 
     @functools.wraps(callback)
-    def run_in_full_page_run(*args, **kwargs):
-        if state.in_fragment_run():
-            return None
-        return callback(*args, **kwargs)
+    def run_once(*args, **kwargs):
+        if state.first_delivery((callback.__qualname__, args, tuple(sorted(kwargs.items())))):
+            callback(*args, **kwargs)
+        if redraw and state.in_fragment_run():
+            state.redraw_page()
 
-    return run_in_full_page_run
+    return run_once
 
 
 def attempt(action, *args, fallback=None, prefix: str = ""):

@@ -155,7 +155,7 @@ def pause_race() -> None:
     state.set_running("race", False)
 
 
-@button_action
+@button_action(redraw=False)
 def step_race(config: ExperimentConfig, k: int) -> None:
     driver = _race_for(config)
     if driver is None:

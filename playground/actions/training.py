@@ -140,7 +140,7 @@ def pause_training() -> None:
     state.set_running(PAGE, False)
 
 
-@button_action
+@button_action(redraw=False)
 def step(k: int) -> None:
     """Run k steps now (while paused or training), then re-probe."""
     current = driver()

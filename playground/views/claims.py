@@ -20,7 +20,7 @@ from playground import charts, live, state
 from playground.actions import describe_error
 from playground.actions import teaching as actions
 from playground.charts import describe
-from playground.views.common import chart, live_area, progress_bar
+from playground.views.common import chart, live_area, progress_bar, start_stop
 
 PAGE = "claim"
 DECIDED = {"solved": "solved ✓", "budget": "step budget used", "diverged": "diverged"}
@@ -36,15 +36,15 @@ def box(claim: Claim) -> None:
         running = active and state.running(PAGE)
         column = st.columns([1, 2])[0]
         busy = state.running(PAGE) and not active
-        column.button(
-            "Stop" if running else "Run this experiment",
-            key=f"claim_{claim.key}",
-            on_click=actions.stop_claim if running else actions.start_claim,
-            args=() if running else (claim.key,),
-            type="primary",  # one type for Run and Stop: a new type remounts it and loses focus
+        start_stop(
+            column,
+            running,
+            f"claim_{claim.key}",
+            ("Run this experiment", "Stop"),
+            (actions.start_claim, actions.stop_claim),
+            start_args=(claim.key,),
             disabled=busy,
             help="Another experiment is running; stop it first." if busy else None,
-            width="stretch",
         )
         if active:
             st.fragment(run_every=live.TIMER_SECONDS if running else None)(run_panel)()

@@ -120,6 +120,40 @@ def progress_bar(done: float, total: float, text: str | None = None) -> None:
     st.progress(min(max(share, 0.0), 1.0), text=text)
 
 
+def start_stop(
+    container,
+    running: bool,
+    key: str,
+    labels: tuple[str, str],
+    actions: tuple[Callable, Callable],
+    start_args: tuple = (),
+    disabled: bool = False,
+    help: str | None = None,
+    focus: bool = False,
+) -> None:
+    """A start/stop pair in one place (Train/Pause, Run/Stop): two buttons with their own keys,
+    `key` while stopped and `key`_stop while running.
+
+    A click means what its button said when it was clicked. Streamlit can deliver one click twice
+    with a page redraw in between (playground/actions.button_action); one button whose action
+    changed with its label turned the late copy of a Pause into a Train. Keyboard focus follows
+    the click to the button that takes the old one's place (Enter pauses what Enter started), and
+    to the button drawn now if `focus`."""
+    shown = f"{key}_stop" if running else key
+    container.button(
+        labels[running],
+        key=shown,
+        on_click=actions[running],
+        args=() if running else start_args,
+        type="primary",
+        disabled=disabled,
+        help=help,
+        width="stretch",
+    )
+    if state.swapped(key, shown) or focus:
+        focus_button(shown)
+
+
 def focus_button(key: str) -> None:
     """Put keyboard focus on the button keyed `key` when nothing else has it: after a page change
     (a Learn demo opening the playground) focus would otherwise fall to the page body, far from

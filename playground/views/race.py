@@ -16,7 +16,7 @@ from core import TASKS
 from playground import charts, live, state
 from playground.actions import teaching as actions
 from playground.charts import describe
-from playground.views.common import chart, flashes, live_area, progress_bar
+from playground.views.common import chart, flashes, live_area, progress_bar, start_stop
 
 PAGE = "race"
 RACE_TASKS = tuple(name for name, task in TASKS.items() if task.raceable)
@@ -66,14 +66,14 @@ def settings():
 def buttons(config) -> None:
     columns = st.columns([1, 1, 1, 4])
     running = state.running(PAGE)
-    columns[0].button(
-        "Pause" if running else "Train",
-        key="race_train",
-        on_click=actions.pause_race if running else actions.start_race,
-        args=() if running else (config,),
+    start_stop(
+        columns[0],
+        running,
+        "race_train",
+        ("Train", "Pause"),
+        (actions.start_race, actions.pause_race),
+        start_args=(config,),
         disabled=config is None and not running,
-        type="primary",
-        width="stretch",
     )
     columns[1].button(
         "Step 50",

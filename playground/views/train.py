@@ -23,6 +23,7 @@ from playground.views.common import (
     live_area,
     number,
     progress_bar,
+    start_stop,
 )
 from playground.words.learn import DEMOS, INTRO
 
@@ -73,23 +74,19 @@ def buttons() -> bool:
     """Train/Pause, Step 1, Step 10, Reset; returns whether they were drawn enabled."""
     enabled = usable()
     columns = st.columns([1, 1, 1, 1, 3] if not state.classroom() else [1, 1, 5])
-    # One keyed button whose label and action change: the same element stays in the page, so
-    # keyboard focus stays on it (Enter pauses what Enter started). Each label carries its own
-    # action, so a click delivered twice repeats it harmlessly instead of undoing itself.
     running = state.running(PAGE)
-    columns[0].button(
-        "Pause" if running else "Train",
-        key="train",
-        type="primary",
-        on_click=actions.pause_training if running else actions.start_training,
+    demo_opened = state.page_value(PAGE, "focus")  # keyboard focus goes to the demo's Pause
+    state.set_page_value(PAGE, "focus", None)
+    start_stop(
+        columns[0],
+        running,
+        "train",
+        ("Train", "Pause"),
+        (actions.start_training, actions.pause_training),
         disabled=not (enabled or running),
-        width="stretch",
+        focus=bool(demo_opened),
     )
-    focus = state.page_value(PAGE, "focus")
-    if focus:  # a Learn demo just opened this page and started training: focus on its Pause
-        state.set_page_value(PAGE, "focus", None)
-        focus_button(focus)
-    elif actions.experiment() is not None and not enabled and not running:
+    if actions.experiment() is not None and not enabled and not running:
         focus_button("reset")  # the run diverged: the Step that was pressed is off, Reset is not
     if state.classroom():
         columns[1].button("Reset", key="reset", on_click=actions.reset, width="stretch")

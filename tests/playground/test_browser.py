@@ -106,3 +106,87 @@ def test_learn_demo_opens_the_playground_and_trains(live_server, browser):
     no_exception(page)
     page.screenshot(path=str(ARTIFACTS / "browser-04-demo.png"))
     page.close()
+
+
+class ClickIntoFragment:
+    """Between the page and the server: sends the next click of an armed button as part of a run
+    of the live fragment, as a Streamlit 1.67 browser does when a click and a fragment's widget
+    update (the live chart asking for a full figure) fall into one batch ("Multiple different
+    fragmentIds detected in a single batch of widget updates" in its console). `armed` maps a
+    button's key to "moved" (the fragment run alone gets the click) or "twice" (the fragment run,
+    then the full run the click asked for)."""
+
+    def __init__(self):
+        self.fragment, self.armed, self.moved = "", {}, []
+
+    def route(self, ws) -> None:
+        server = ws.connect_to_server()
+        ws.on_message(lambda message: [server.send(m) for m in self.rewrite(message)])
+        server.on_message(ws.send)
+
+    def rewrite(self, message) -> list:
+        from streamlit.proto.BackMsg_pb2 import BackMsg
+
+        if not isinstance(message, bytes):
+            return [message]
+        msg = BackMsg()
+        msg.ParseFromString(message)
+        if msg.WhichOneof("type") != "rerun_script":
+            return [message]
+        run = msg.rerun_script
+        keys = [w.id.rsplit("-", 1)[-1] for w in run.widget_states.widgets if w.trigger_value]
+        key = next((k for k in keys if k in self.armed), None)
+        if run.fragment_id:
+            self.fragment = run.fragment_id  # the timer's runs name the live fragment
+            if key is not None:  # the browser did it itself: the click rode on a timer's run
+                self.armed.pop(key)
+                self.moved.append(key)
+            return [message]
+        if key is None or not self.fragment:
+            return [message]
+        how = self.armed.pop(key)
+        self.moved.append(key)
+        run.fragment_id = self.fragment
+        return [msg.SerializeToString()] + ([message] if how == "twice" else [])
+
+
+def pause_by(page, router, how: str) -> int:
+    """Press Pause with the click delivered `how`; returns the step count it stopped at."""
+    router.armed["train_stop"] = how
+    page.get_by_role("button", name="Pause", exact=True).click()
+    page.get_by_role("button", name="Train", exact=True).wait_for(timeout=20_000)
+    assert router.moved[-1] == "train_stop"
+    page.wait_for_timeout(2_000)  # a tick that was running when Pause came in still lands
+    paused_at = step_count(page)
+    page.wait_for_timeout(2_500)
+    assert step_count(page) == paused_at, f"still training after a Pause delivered {how}"
+    assert page.get_by_role("button", name="Train", exact=True).count() == 1
+    return paused_at
+
+
+def test_a_click_delivered_to_the_live_fragment_still_counts(live_server, browser):
+    """The soak's lost Pause: a click arrives in a run of the live fragment, alone or followed by
+    its copy in a full run. Pause must pause, say Train and stay paused either way; and a Step 10
+    delivered twice must make 10 steps, not 20."""
+    router = ClickIntoFragment()
+    page = browser.new_page(viewport={"width": 1440, "height": 1400})
+    page.route_web_socket(re.compile(r".*/_stcore/stream"), router.route)
+    page.goto(f"{live_server.url}/?cell=gru&task=sine&hidden=16")
+    for how in ("moved", "twice"):
+        page.get_by_role("button", name="Train", exact=True).click(timeout=30_000)
+        assert len(set(wait_for_steps(page, reads=2))) >= 3  # the timer's fragment runs flow
+        assert router.fragment
+        paused_at = pause_by(page, router, how)
+
+    router.armed["step10"] = "twice"
+    page.get_by_role("button", name="Step 10", exact=True).click()
+    deadline = time.monotonic() + 20
+    while step_count(page) == paused_at and time.monotonic() < deadline:
+        page.wait_for_timeout(250)
+    page.wait_for_timeout(2_000)
+    assert router.moved == ["train_stop", "train_stop", "step10"]
+    assert step_count(page) == paused_at + 10, (paused_at, step_count(page))
+    no_exception(page)
+    log = live_server.log.read_text()
+    assert "Traceback" not in log, log[-2000:]
+    page.close()

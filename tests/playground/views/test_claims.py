@@ -13,7 +13,7 @@ def test_a_claim_runs_live_and_shows_its_verdict(monkeypatch):
     monkeypatch.setattr(teaching, "get_claim", short.__getitem__)
     at = open_page("learn")
     at.button(key="claim_vanishing").click().run()
-    assert running(at, "claim") and at.button(key="claim_vanishing").label == "Stop"
+    assert running(at, "claim") and at.button(key="claim_vanishing_stop").label == "Stop"
     assert at.button(key="claim_long_memory").disabled  # one claim at a time
     lines = [b.proto.text for b in at.get("progress")]
     assert any("**rnn** step" in line and "**lstm** step" in line for line in lines)
@@ -34,7 +34,7 @@ def test_a_claim_runs_live_and_shows_its_verdict(monkeypatch):
 def test_stop_keeps_a_stopped_result():
     at = open_page("learn")
     at.button(key="claim_long_memory").click().run()
-    at.button(key="claim_long_memory").click().run()  # now labelled Stop
+    at.button(key="claim_long_memory_stop").click().run()
     assert not at.exception and not running(at, "claim")
     assert page_value(at, "claim", "results")["long_memory"].stopped
     assert any("Stopped at step" in w.value for w in at.warning)

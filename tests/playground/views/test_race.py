@@ -45,8 +45,8 @@ def test_race_pause_and_bad_settings():
     at.number_input(key="race_steps").set_value(5000)
     at.run()
     at.button(key="race_train").click().run()
-    assert running(at, "race") and at.button(key="race_train").label == "Pause"
-    at.button(key="race_train").click().run()
+    assert running(at, "race") and at.button(key="race_train_stop").label == "Pause"
+    at.button(key="race_train_stop").click().run()
     assert not running(at, "race")
     at.number_input(key="race_hidden").set_value(256)
     at.number_input(key="race_seq_len").set_value(200).run()

@@ -113,9 +113,9 @@ def test_train_runs_a_tick_and_pause_stops():
     at = open_app(task="adding", seq_len="20")
     at.button(key="train").click().run()
     assert running(at)
-    assert at.button(key="train").label == "Pause"
+    assert at.button(key="train_stop").label == "Pause"  # Train's place, a button of its own
     assert experiment(at).steps_done > 0  # the live panel ticked once
-    at.button(key="train").click().run()
+    at.button(key="train_stop").click().run()
     assert not running(at)
     assert at.button(key="train").label == "Train"
 
