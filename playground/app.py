@@ -23,12 +23,13 @@ with st.spinner("Starting the playground: loading PyTorch..."):
     import torch
     import torch._dynamo  # noqa: F401 - torch.optim imports it on first use; pay for it here, once
 
-    from playground import actions, live, state, workspace
+    from playground import actions, governor, live, state, workspace
     from playground.views import learn, race, sweep, train
 
 # One thread per training: sessions share the cores instead of fighting over them.
 torch.set_num_threads(1)
 live.freeze_startup_objects()
+governor.limit_arenas()
 
 state.start_session()
 for notice in state.pop_rejected_widgets():  # a modified browser (playground/guard.py)

@@ -285,4 +285,29 @@ def trim_allocator() -> None:
         pass
 
 
+ARENAS_ENV = "PLAYGROUND_MALLOC_ARENAS"
+M_ARENA_MAX = -8  # glibc's mallopt parameter
+
+
+@functools.cache  # once per process
+def limit_arenas() -> None:
+    """Cap glibc's heaps ("arenas") at PLAYGROUND_MALLOC_ARENAS (default 2; 0 leaves glibc's 8 per
+    core): a thread that finds the heaps busy gets a new one, so every session's script thread
+    and training slot ends up with its own, and what a closed session left in each one stays
+    mapped. Like MALLOC_ARENA_MAX, but set by the app itself, however the server is started; it
+    applies to heaps made from now on, so call it before the first session."""
+    try:
+        arenas = max(int(os.environ.get(ARENAS_ENV, "2")), 0)
+    except ValueError:
+        arenas = 2
+    if arenas == 0:
+        return
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").mallopt(M_ARENA_MAX, arenas)
+    except (OSError, AttributeError):  # not glibc
+        pass
+
+
 GOVERNOR = Governor(budget_from_env(), reclaim=reclaim_memory)

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import gc
+import os
+import subprocess
+import sys
 import weakref
 from pathlib import Path
 
@@ -177,3 +180,40 @@ def test_a_visitor_beyond_the_budget_waits_with_a_message_and_gets_in_when_room_
     assert not any("The server is full" in w.value for w in second.warning)
     second.button(key="step1").click().run()
     assert experiment(second).steps_done == 1
+
+
+ARENA_SCRIPT = """
+import ctypes, os, sys, threading
+sys.path.insert(0, os.getcwd())
+from playground import governor
+governor.limit_arenas()
+ready = threading.Barrier(8)
+def work():
+    ready.wait()  # all 8 alive at once, each allocating: each asks glibc for a heap
+    junk = [bytearray(64) for _ in range(2000)]
+    ready.wait()
+threads = [threading.Thread(target=work) for _ in range(8)]
+for t in threads: t.start()
+for t in threads: t.join()
+ctypes.CDLL("libc.so.6").malloc_stats()  # glibc's own account, one "Arena N:" per heap
+"""
+
+
+def test_the_server_caps_the_allocators_heaps():
+    """glibc's malloc_stats is the oracle: with the default cap, 8 busy threads share 2 heaps;
+    with PLAYGROUND_MALLOC_ARENAS=0 (glibc's own limit) they get one each."""
+
+    def heaps(value: str) -> int:
+        env = {**os.environ, "PLAYGROUND_MALLOC_ARENAS": value}
+        done = subprocess.run(
+            [sys.executable, "-c", ARENA_SCRIPT],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        return done.stderr.count("Arena ")
+
+    capped, uncapped = heaps("2"), heaps("0")
+    print(f"heaps with PLAYGROUND_MALLOC_ARENAS=2: {capped}; with 0: {uncapped}")
+    assert 1 <= capped <= 2 < uncapped
