@@ -8,6 +8,11 @@
 
 const version = new URL(import.meta.url).search;
 const received = new Map(); // key -> the last full payload received for it
+const asking = new Map(); // key -> timer of a pending request for a missing figure
+// How long a chart waits for a figure it missed before asking the server for it. While the model
+// trains the next tick brings a new figure anyway, and each request is one more run of the live
+// fragment: under load those runs crowd the visitor's clicks (a click sent with one lands in it).
+const MISSING_WAIT_MS = 1500;
 let plotly = null;
 
 // Charts never fade while a rerun is pending (Streamlit fades stale elements to 0.33).
@@ -77,6 +82,24 @@ function cleanupFor(div) {
   };
 }
 
+// A figure this page never got (Streamlit merged its update into a later one, or dropped it when
+// a new run started): ask for it (the server sends it in full next run) unless a full figure for
+// this chart arrives within MISSING_WAIT_MS.
+function askLater(key, hash, setTriggerValue) {
+  if (asking.has(key)) return;
+  asking.set(
+    key,
+    setTimeout(() => {
+      asking.delete(key);
+      try {
+        setTriggerValue("missing", hash);
+      } catch (error) {
+        console.warn("plotly_live", key, "could not ask for its figure", error);
+      }
+    }, MISSING_WAIT_MS),
+  );
+}
+
 export function draw({ data, parentElement, setTriggerValue }) {
   const div = chartDiv(parentElement);
   const cleanup = cleanupFor(div);
@@ -84,11 +107,13 @@ export function draw({ data, parentElement, setTriggerValue }) {
   div.dataset.key = header.key;
   if (header.figure) {
     received.set(header.key, data.slice());
+    clearTimeout(asking.get(header.key));
+    asking.delete(header.key);
   } else {
     const kept = received.get(header.key);
     const last = kept && parse(kept);
     if (!last || last.header.hash !== header.hash) {
-      setTriggerValue("missing", header.hash); // the server sends it in full next run
+      askLater(header.key, header.hash, setTriggerValue);
       return cleanup;
     }
     ({ header, body } = last);
