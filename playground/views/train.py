@@ -76,7 +76,8 @@ def buttons() -> bool:
     columns = st.columns([1, 1, 1, 1, 3] if not state.classroom() else [1, 1, 5])
     running = state.running(PAGE)
     demo_opened = state.page_value(PAGE, "focus")  # keyboard focus goes to the demo's Pause
-    state.set_page_value(PAGE, "focus", None)
+    if demo_opened:
+        state.set_page_value(PAGE, "focus", None)
     start_stop(
         columns[0],
         running,
