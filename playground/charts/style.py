@@ -202,7 +202,7 @@ def _merge(target: dict, changes: dict) -> None:
 
 def _trace(kind: str):
     def make(**props: Any) -> dict:
-        return {"type": kind, **{k: v for k, v in props.items() if v is not None}}
+        return {"type": kind, **props}  # None props are dropped on the way out (component.py)
 
     make.__name__ = kind
     make.__doc__ = f"A plotly {kind} trace as a dict."
