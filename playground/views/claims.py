@@ -20,7 +20,7 @@ from playground import charts, live, state
 from playground.actions import describe_error
 from playground.actions import teaching as actions
 from playground.charts import describe
-from playground.views.common import chart, live_area, progress_bar, start_stop
+from playground.views.common import chart, keep_pair_in_step, live_area, progress_bar, start_stop
 
 PAGE = "claim"
 DECIDED = {"solved": "solved ✓", "budget": "step budget used", "diverged": "diverged"}
@@ -74,6 +74,7 @@ def run_panel() -> None:
     histories = {label: e.history for label, e in run.experiments.items()}
     with live_area(f"claim_live_area_{run.claim.key}"):
         progress_bar(progress.fraction, 1.0, text=line)
+        keep_pair_in_step(f"claim_{run.claim.key}", state.running(PAGE))
         chart(
             PAGE,
             "race_loss",

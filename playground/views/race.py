@@ -16,7 +16,14 @@ from core import TASKS
 from playground import charts, live, state
 from playground.actions import teaching as actions
 from playground.charts import describe
-from playground.views.common import chart, flashes, live_area, progress_bar, start_stop
+from playground.views.common import (
+    chart,
+    flashes,
+    keep_pair_in_step,
+    live_area,
+    progress_bar,
+    start_stop,
+)
 
 PAGE = "race"
 RACE_TASKS = tuple(name for name, task in TASKS.items() if task.raceable)
@@ -104,6 +111,7 @@ def race_panel() -> None:
         st.rerun()  # the whole page: the timer stops and the button says Train again
     with live_area("race_live"):
         draw(driver, outcome)
+        keep_pair_in_step("race_train", state.running(PAGE))
 
 
 def draw(driver, outcome: str) -> None:

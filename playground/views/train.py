@@ -20,6 +20,7 @@ from playground.views.common import (
     clock,
     flashes,
     focus_button,
+    keep_pair_in_step,
     live_area,
     number,
     progress_bar,
@@ -163,6 +164,7 @@ def live_panel() -> None:
     drawing = time.perf_counter()
     with live_area():
         status(driver, outcome)
+        keep_pair_in_step("train", state.running(PAGE))
         tabs.draw(driver, probe)
     if state.running(PAGE):
         driver.pace.record_draw(time.perf_counter() - drawing)

@@ -190,3 +190,82 @@ def test_a_click_delivered_to_the_live_fragment_still_counts(live_server, browse
     log = live_server.log.read_text()
     assert "Traceback" not in log, log[-2000:]
     page.close()
+
+
+class DropButton:
+    """Between the server and the page: drops the next message that draws an armed button, and
+    reports the end of that run as interrupted, so the page keeps the button it had. That is what
+    the soak saw under load (Streamlit drops what a run had not sent yet when the next one
+    starts): a page that said "paused" next to a Pause button for a minute, while the live
+    fragment's runs kept arriving."""
+
+    def __init__(self):
+        self.armed, self.dropped, self.interrupt = set(), [], False
+
+    def route(self, ws) -> None:
+        server = ws.connect_to_server()
+        ws.on_message(server.send)
+        server.on_message(lambda message: self.forward(ws, message))
+
+    def forward(self, ws, message) -> None:
+        message = self.rewrite(message)
+        if message is not None:
+            ws.send(message)
+
+    def rewrite(self, message):
+        from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+        if not isinstance(message, bytes) or not (self.armed or self.interrupt):
+            return message
+        msg = ForwardMsg()
+        msg.ParseFromString(message)
+        kind = msg.WhichOneof("type")
+        finished = kind == "script_finished" and self.interrupt
+        if finished and msg.script_finished == ForwardMsg.FINISHED_SUCCESSFULLY:
+            self.interrupt = False
+            msg.script_finished = ForwardMsg.FINISHED_EARLY_FOR_RERUN
+            return msg.SerializeToString()
+        element = msg.delta.new_element if kind == "delta" else None
+        if element is None or element.WhichOneof("type") != "button":
+            return message
+        key = element.button.id.rsplit("-", 1)[-1]
+        if key not in self.armed:
+            return message
+        self.armed.discard(key)
+        self.dropped.append(key)
+        self.interrupt = True
+        return None
+
+
+def test_a_page_that_missed_its_button_redraws_itself(live_server, browser):
+    """Pause and Train whose full page runs lose their button: the live fragment still says which
+    button the server drew, and the page asks to be redrawn until it shows that one."""
+    router = DropButton()
+    page = browser.new_page(viewport={"width": 1440, "height": 1400})
+    page.route_web_socket(re.compile(r".*/_stcore/stream"), router.route)
+    page.goto(f"{live_server.url}/?cell=gru&task=sine&hidden=16")
+    train = page.get_by_role("button", name="Train", exact=True)
+    pause = page.get_by_role("button", name="Pause", exact=True)
+    train.click(timeout=30_000)
+    assert len(set(wait_for_steps(page, reads=2))) >= 3
+    router.armed.add("train")
+    pause.click()
+    page.wait_for_timeout(1_000)
+    assert router.dropped == ["train"] and pause.count() == 1  # the stale Pause, as in the soak
+    train.wait_for(timeout=20_000)
+    paused_at = step_count(page)
+    page.wait_for_timeout(2_000)
+    assert step_count(page) == paused_at, "still training after Pause"
+
+    router.armed.add("train_stop")
+    train.click()
+    page.wait_for_timeout(1_000)
+    assert router.dropped == ["train", "train_stop"]
+    pause.wait_for(timeout=20_000)
+    assert len(set(wait_for_steps(page, reads=2))) >= 3
+    pause.click()
+    train.wait_for(timeout=20_000)
+    no_exception(page)
+    log = live_server.log.read_text()
+    assert "Traceback" not in log, log[-2000:]
+    assert log.count("out of step with the server") == 2, log[-2000:]
