@@ -28,6 +28,7 @@ from streamlit.testing.v1 import AppTest
 
 from core.config import COST_BUDGET, FIELDS, RUN_FIELDS, ConfigError, ExperimentConfig
 from core.links import config_from_link, read_link
+from playground import governor
 from playground.actions import plain_text
 from tests.playground.helpers import figures
 
@@ -251,6 +252,19 @@ assert len(IDS) == len(set(IDS)), "duplicate case ids"
 # ---- running a case ---------------------------------------------------------------------------
 _SHARED: dict[str, object] = {}
 _DRAWN: set[ExperimentConfig] = set()  # settings whose charts a case has drawn
+_OPEN: list[int] = []  # the memory owners of the sessions a case opened
+
+
+@pytest.fixture(autouse=True)
+def _close_tabs():
+    """A case's sessions end with it, as a closed tab's do (the server releases their memory).
+
+    Otherwise a session's reservation in the server's memory governor lasts until the garbage
+    collector finds its run; 264 cases in a row then filled the budget whenever no full
+    collection happened to run, and a case found "The server is full"."""
+    yield
+    while _OPEN:
+        governor.GOVERNOR.release(_OPEN.pop())
 
 
 def open_page(params: dict[str, str | list[str]], tab: str | None = None) -> AppTest:
@@ -266,6 +280,7 @@ def open_page(params: dict[str, str | list[str]], tab: str | None = None) -> App
     at.run()
     if manager is None:
         _SHARED["components"] = getattr(at, "_bidi_component_manager", None)
+    _OPEN.append(at.session_state["workspace"].owner)
     return at
 
 
