@@ -59,6 +59,9 @@ def _watch_session(ws: Workspace) -> None:
     ctx = get_script_run_ctx()
     if ctx is not None:
         ws.session_id = ctx.session_id
+        # Seen connected now, at its first run: a tab closed before the sweep's first look
+        # (it looks every 5 s) was otherwise never seen open, so never released as closed.
+        ws.seen_open = _session_is_open(ctx.session_id) is True
     watch_sessions(_session_is_open, float(st.get_option("server.disconnectedSessionTTL")))
 
 

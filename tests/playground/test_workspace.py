@@ -204,3 +204,23 @@ def test_garbage_is_collected_again_once_streamlit_has_dropped_a_closed_session(
     workspace.sweep(idle_seconds=0, grace=10)
     workspace.sweep(idle_seconds=0, grace=10)
     assert collections == [1], "once"
+
+
+def test_a_tab_closed_before_the_first_sweep_is_released(monkeypatch):
+    """The hostile bench's lost queue: a visitor's tab opened and closed between two sweeps was
+    never seen connected by the sweep, so its run held its memory until the idle timeout."""
+    from types import SimpleNamespace
+
+    from playground import state
+
+    connected = {"sid": True}
+    monkeypatch.setattr(state, "get_script_run_ctx", lambda: SimpleNamespace(session_id="sid"))
+    monkeypatch.setattr(state, "_session_is_open", connected.get)
+    monkeypatch.setattr(workspace, "session_is_open", connected.get)
+    monkeypatch.setattr(state, "watch_sessions", lambda *args: None)  # no sweeper thread
+    ws = workspace.new_workspace()
+    state._watch_session(ws)
+    ws.put("experiment", object())
+    connected["sid"] = False  # closed before any sweep looked
+    workspace.sweep(idle_seconds=0, grace=0)
+    assert ws.released and ws.reason == "closed" and ws.get("experiment") is None
