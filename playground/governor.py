@@ -12,8 +12,9 @@ again under the same name replaces it, so a Reset never waits behind its own old
 request doesn't fit, the governor first runs `reclaim` (a full garbage collection: models sit in
 reference cycles and stay resident until one runs) and asks again.
 
-Requests may skip ahead of larger ones that don't fit (a smaller model fits now), except past a
-waiter that has waited AGING_SECONDS: its bytes are then held back, so it can't starve.
+Waiters are served first come first served: room that frees up is kept for the earliest waiter
+it fits. A request may skip ahead of larger ones that don't fit (a smaller model fits now), except
+past a waiter that has waited AGING_SECONDS: its bytes are then held back, so it can't starve.
 No Streamlit here.
 """
 
@@ -41,6 +42,9 @@ ENV = "PLAYGROUND_MEMORY_MB"
 DEFAULT_MEMORY_MB = 1280
 WAIT_TTL_SECONDS = 30.0
 AGING_SECONDS = 60.0
+# A waiting page asks again every 2 s: one silent for longer than this holds no room for itself
+# (it keeps its place until WAIT_TTL_SECONDS), so a closed tab doesn't block the queue.
+LIVE_WAITER_SECONDS = 10.0
 RECLAIM_EVERY_SECONDS = 5.0
 
 
@@ -119,13 +123,11 @@ class Governor:
             self._tidy(now)
             current = self._reserved.get(key)
             free = self.budget - self._used() + (current.needed if current else 0)
-            ahead = [w for k, w in self._waiting.items() if k != key]
             mine = self._waiting.get(key)
+            ahead = list(self._waiting.values())  # in order of arrival (a dict keeps it)
             if mine is not None:
-                ahead = [w for w in ahead if w.arrived < mine.arrived]
-            # The longest waiter, once it has waited long enough, keeps its bytes from newcomers.
-            held = sum(w.needed for w in ahead if now - w.arrived >= AGING_SECONDS)
-            available = max(free - held, 0)
+                ahead = ahead[: list(self._waiting).index(key)]
+            available = max(free - _held_for(ahead, free, now), 0)
             if needed <= available:
                 self._waiting.pop(key, None)
                 if current is not None and current.finalizer is not None:
@@ -197,6 +199,21 @@ class Governor:
         with self._lock:
             self._tidy(self._clock())
             return len(self._waiting)
+
+
+def _held_for(ahead: list[_Waiter], free: int, now: float) -> int:
+    """Bytes kept back for the waiters `ahead` (in order of arrival), first come first served: each one that fits in
+    what is left gets its room (it takes it at its next ask, within seconds), and one that has
+    waited AGING_SECONDS gets it whether it fits yet or not, so it can't starve. Without the
+    first rule, whichever of 17 equal waiters asked first after a release got in, not the one
+    told "0 runs ahead of you"."""
+    held = 0
+    for waiter in ahead:
+        if now - waiter.seen > LIVE_WAITER_SECONDS:
+            continue
+        if waiter.needed <= free - held or now - waiter.arrived >= AGING_SECONDS:
+            held += waiter.needed
+    return held
 
 
 # ---- for the pages -------------------------------------------------------------------------------

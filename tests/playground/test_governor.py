@@ -50,6 +50,24 @@ def test_requests_are_reserved_until_the_budget_is_full_then_queued_in_order():
     assert gov.waiting() == 1
 
 
+def test_freed_room_goes_to_the_earliest_waiter_it_fits_whoever_asks_first():
+    clock = Clock()
+    gov = Governor(100 * MB, clock)
+    gov.request("a", "run", 60 * MB)
+    waiters = ["w1", "w2", "w3"]
+    for name in waiters:
+        assert not gov.request(name, "run", 60 * MB).admitted
+    gov.release("a")
+    clock.now += 1
+    assert not gov.request("w3", "run", 60 * MB).admitted, "w1 is first, and fits now"
+    assert not gov.request("w2", "run", 60 * MB).admitted
+    assert gov.request("w1", "run", 60 * MB).admitted
+    assert gov.request("small", "run", 30 * MB).admitted, "what is left still fits a small one"
+    gov.release("w1")
+    clock.now += governor.LIVE_WAITER_SECONDS + 1  # w2 has stopped asking: its tab is closed
+    assert gov.request("w3", "run", 60 * MB).admitted
+
+
 def test_a_smaller_request_fits_now_but_not_past_a_long_waiter():
     clock = Clock()
     gov = Governor(100 * MB, clock)
