@@ -202,11 +202,12 @@ class Governor:
 
 
 def _held_for(ahead: list[_Waiter], free: int, now: float) -> int:
-    """Bytes kept back for the waiters `ahead` (in order of arrival), first come first served: each one that fits in
-    what is left gets its room (it takes it at its next ask, within seconds), and one that has
-    waited AGING_SECONDS gets it whether it fits yet or not, so it can't starve. Without the
-    first rule, whichever of 17 equal waiters asked first after a release got in, not the one
-    told "0 runs ahead of you"."""
+    """Bytes kept back for the waiters `ahead` (in order of arrival), first come first served.
+
+    Each live waiter that fits in what is left gets its room (it takes it at its next ask, within
+    seconds), and one that has waited AGING_SECONDS gets it whether it fits yet or not, so it
+    can't starve. Without the first rule, whichever of 17 equal waiters asked first after a
+    release got in, not the one told "0 runs ahead of you"."""
     held = 0
     for waiter in ahead:
         if now - waiter.seen > LIVE_WAITER_SECONDS:

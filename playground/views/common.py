@@ -171,7 +171,7 @@ def start_stop(
     changed with its label turned the late copy of a Pause into a Train. Keyboard focus follows
     the click to the button that takes the old one's place (Enter pauses what Enter started), and
     to the button drawn now if `focus`."""
-    shown = f"{key}_stop" if running else key
+    shown = pair_button(key, running)
     container.button(
         labels[running],
         key=shown,
@@ -186,6 +186,12 @@ def start_stop(
         focus_button(shown)
 
 
+def pair_button(key: str, running: bool) -> str:
+    """The key of the button a start/stop pair shows: `key` while stopped, `key`_stop while
+    running."""
+    return f"{key}_stop" if running else key
+
+
 def keep_pair_in_step(key: str, running: bool) -> None:
     """From a live fragment: redraw the page if the browser does not show the button of the
     start/stop pair `key` that the server drew (PAIR_CHECK_JS). Its element is hidden (page.css)."""
@@ -193,7 +199,7 @@ def keep_pair_in_step(key: str, running: bool) -> None:
         "playground.pair_check", js=PAIR_CHECK_JS, isolate_styles=False
     )
     component(
-        data={"pair": key, "shown": f"{key}_stop" if running else key},
+        data={"pair": key, "shown": pair_button(key, running)},
         key=f"check_{key}",
         on_stale_change=_redraw_stale_page,
     )

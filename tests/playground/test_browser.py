@@ -268,4 +268,4 @@ def test_a_page_that_missed_its_button_redraws_itself(live_server, browser):
     no_exception(page)
     log = live_server.log.read_text()
     assert "Traceback" not in log, log[-2000:]
-    assert log.count("out of step with the server") == 2, log[-2000:]
+    assert log.count("out of step with the server") == 2, (log.count("out of step"), log[-3000:])
