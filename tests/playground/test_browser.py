@@ -268,4 +268,7 @@ def test_a_page_that_missed_its_button_redraws_itself(live_server, browser):
     no_exception(page)
     log = live_server.log.read_text()
     assert "Traceback" not in log, log[-2000:]
-    assert log.count("out of step with the server") == 2, (log.count("out of step"), log[-3000:])
+    # Each lost button asked for a redraw; a redraw that takes over 4 s is asked for again
+    # (PAIR_CHECK_JS: up to 3 times), as it was once in 5 runs on a loaded machine.
+    asked = log.count("out of step with the server")
+    assert 2 <= asked <= 6, (asked, log[-2000:])
