@@ -43,6 +43,16 @@ def step_count(page) -> int:
     return int(match.group(1).replace(",", "")) if match else -1
 
 
+def paused_count(page) -> int:
+    """The step count once the status line says "paused". The rerun after Pause draws the
+    buttons before the status line, so Train can show while the last tick's count is still up."""
+    paused = re.compile(r"Step ([\d,]+) / [\d,]+[^\n]*· paused")
+    assert wait_until(lambda: paused.search(page.inner_text(MAIN)), timeout=10), page.inner_text(
+        MAIN
+    )
+    return int(paused.search(page.inner_text(MAIN)).group(1).replace(",", ""))
+
+
 def choices(page) -> list[str]:
     return page.locator(SIDEBAR_CHOICES).evaluate_all("inputs => inputs.map(i => i.value)")
 
@@ -112,7 +122,7 @@ def test_two_sessions_train_at_once_and_stay_apart(live_server, browser):
         # Pausing one visitor leaves the other training.
         pages["a"].get_by_role("button", name="Pause", exact=True).click()
         pages["a"].get_by_role("button", name="Train", exact=True).wait_for(timeout=10_000)
-        paused_at = step_count(pages["a"])
+        paused_at = paused_count(pages["a"])
         b_before = step_count(pages["b"])
         assert wait_until(lambda: step_count(pages["b"]) > b_before + 20)
         assert step_count(pages["a"]) == paused_at
