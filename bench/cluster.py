@@ -392,6 +392,17 @@ def pick_victim(visitors: list[Visitor]) -> str:
     return max(sorted(counts), key=lambda name: counts[name])
 
 
+def shown_since(changes: list[list[Any]], since: float, value: Any) -> list[float]:
+    """Times from `since` on at which the page showed `value`, from the recorder's list of
+    changes; `since` itself when the value shown then still holds. A visitor killed at step 0
+    sees "Step 0" again on its new replica, which is no change for the recorder to note."""
+    times = [t for t, shown in changes if t >= since and shown == value]
+    before = [shown for t, shown in changes if t < since]
+    if before and before[-1] == value and not any(t >= since for t, _ in changes):
+        return [since]
+    return times
+
+
 def kill_and_follow(
     cluster,
     visitors: list[Visitor],
@@ -434,10 +445,8 @@ def kill_and_follow(
                 continue
             rec = record(v.page)
             if f["ready"] is None:
-                fresh = [t for t, n in rec["steps"] if t >= f["reopened"] and n == 0]
-                labels = [
-                    t for t, label in rec["labels"] if t >= f["reopened"] and label == "Train"
-                ]
+                fresh = shown_since(rec["steps"], f["reopened"], 0)
+                labels = shown_since(rec["labels"], f["reopened"], "Train")
                 if fresh and labels:
                     f["ready"] = max(fresh[0], labels[0])
             if f["ready"] is not None and train:

@@ -10,6 +10,7 @@ visitors on the live replica keep training. No timing targets here (those are in
 
 from __future__ import annotations
 
+import re
 import time
 from pathlib import Path
 
@@ -77,6 +78,7 @@ def test_uploads_stay_on_their_replica_and_a_killed_replicas_visitors_move(brows
             for v in visitors:  # everyone is counting steps before the kill
                 main = v.page.get_by_test_id("stMain")
                 main.get_by_role("button", name=PAUSE).wait_for(timeout=60_000)
+                main.get_by_text(re.compile(r"Step [1-9][\d,]* /")).first.wait_for(timeout=60_000)
             phase("all training")
             victim = pick_victim(visitors)
             result = kill_and_follow(
