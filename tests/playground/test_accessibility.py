@@ -16,13 +16,14 @@ from pathlib import Path
 
 import pytest
 
+from tests.playground.status_line import status, step_count
+
 pytestmark = pytest.mark.browser
 
 axe_playwright = pytest.importorskip("axe_playwright_python.sync_playwright")
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 BLOCKING = ("serious", "critical")
-STATUS = re.compile(r"Step ([\d,]+) / ([\d,]+)[^\n]*")
 LINKS = {
     "playground": "/?cell=lstm&task=adding&seq_len=30",
     "diverged": "/?cell=rnn&task=adding&init=scaled&init_gain=10&lr=10&clip=0&optimizer=sgd",
@@ -82,16 +83,6 @@ def page(browser):
 
 
 # ---- small helpers ------------------------------------------------------------------------------
-def status(page) -> str:
-    match = STATUS.search(page.inner_text("[data-testid='stMain']"))
-    return match.group(0) if match else ""
-
-
-def step_count(page) -> int:
-    match = STATUS.search(page.inner_text("[data-testid='stMain']"))
-    return int(match.group(1).replace(",", "")) if match else -1
-
-
 def wait_until(condition, timeout: float = 30.0, what: str = "") -> None:
     deadline = time.monotonic() + timeout
     while not condition():

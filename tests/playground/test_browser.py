@@ -13,15 +13,11 @@ from pathlib import Path
 
 import pytest
 
+from tests.playground.status_line import step_count
+
 pytestmark = pytest.mark.browser
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-STATUS = re.compile(r"Step ([\d,]+) / ([\d,]+)")
-
-
-def step_count(page) -> int:
-    match = STATUS.search(page.inner_text("[data-testid='stMain']"))
-    return int(match.group(1).replace(",", "")) if match else -1
 
 
 def wait_for_steps(page, reads: int = 3, timeout: float = 25.0) -> list[int]:

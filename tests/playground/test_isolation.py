@@ -8,7 +8,6 @@ Screenshots go to test-artifacts/ (gitignored).
 
 from __future__ import annotations
 
-import re
 import time
 from pathlib import Path
 
@@ -17,12 +16,11 @@ import pytest
 from core.model import CELLS
 from core.tasks import TASKS
 from playground.words.captions import CAPTIONS
+from tests.playground.status_line import MAIN, paused_count, step_count
 
 pytestmark = pytest.mark.browser
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-STATUS = re.compile(r"Step ([\d,]+) / ([\d,]+)")
-MAIN = "[data-testid='stMain']"
 SIDEBAR_CHOICES = "[data-testid='stSidebar'] [data-testid='stSelectbox'] input"
 VISITORS = {
     "a": {"cell": "gru", "task": "adding", "seq_len": "30", "max_steps": "100000"},
@@ -36,21 +34,6 @@ def open_visitor(browser, url: str, params: dict[str, str]):
     page.goto(url + "/?" + "&".join(f"{k}={v}" for k, v in params.items()))
     page.get_by_role("button", name="Train", exact=True).wait_for(timeout=60_000)
     return context, page
-
-
-def step_count(page) -> int:
-    match = STATUS.search(page.inner_text(MAIN))
-    return int(match.group(1).replace(",", "")) if match else -1
-
-
-def paused_count(page) -> int:
-    """The step count once the status line says "paused". The rerun after Pause draws the
-    buttons before the status line, so Train can show while the last tick's count is still up."""
-    paused = re.compile(r"Step ([\d,]+) / [\d,]+[^\n]*· paused")
-    assert wait_until(lambda: paused.search(page.inner_text(MAIN)), timeout=10), page.inner_text(
-        MAIN
-    )
-    return int(paused.search(page.inner_text(MAIN)).group(1).replace(",", ""))
 
 
 def choices(page) -> list[str]:
