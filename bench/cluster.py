@@ -396,11 +396,10 @@ def shown_since(changes: list[list[Any]], since: float, value: Any) -> list[floa
     """Times from `since` on at which the page showed `value`, from the recorder's list of
     changes; `since` itself when the value shown then still holds. A visitor killed at step 0
     sees "Step 0" again on its new replica, which is no change for the recorder to note."""
-    times = [t for t, shown in changes if t >= since and shown == value]
-    before = [shown for t, shown in changes if t < since]
-    if before and before[-1] == value and not any(t >= since for t, _ in changes):
-        return [since]
-    return times
+    later = [(t, shown) for t, shown in changes if t >= since]
+    if not later:  # nothing changed since: the last change is what the page shows
+        return [since] if changes and changes[-1][1] == value else []
+    return [t for t, shown in later if shown == value]
 
 
 def kill_and_follow(
