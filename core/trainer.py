@@ -52,24 +52,55 @@ class History:
         "seconds",
     )
 
+    def add(
+        self,
+        step: int,
+        train_loss: float,
+        val_loss: float = math.nan,
+        val_metric: float = math.nan,
+        grad_norm: float = math.nan,
+        clipped: bool = False,
+        lr: float = math.nan,
+        seconds: float = math.nan,
+    ) -> None:
+        """Record one step: every column, `seconds` last (see `__len__`)."""
+        self.step.append(step)
+        self.train_loss.append(train_loss)
+        self.val_loss.append(val_loss)
+        self.val_metric.append(val_metric)
+        self.grad_norm.append(grad_norm)
+        self.clipped.append(clipped)
+        self.lr.append(lr)
+        self.seconds.append(seconds)
+
     def __len__(self) -> int:
-        return len(self.step)
+        # `seconds` is appended last (`add`): a reader in another thread, while a step is being
+        # recorded, sees every column at least this long.
+        return len(self.seconds)
 
     def column(self, name: str) -> np.ndarray:
-        return np.asarray(getattr(self, name), dtype=float)
+        """One column as floats (safe while training goes on)."""
+        return self.columns(name)[0]
+
+    def columns(self, *names: str) -> list[np.ndarray]:
+        """Columns as floats, all of one length even while training appends to them."""
+        rows = len(self)
+        return [np.asarray(getattr(self, name)[:rows], dtype=float) for name in names]
 
     def validations(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(steps, val_loss, val_metric) at the steps where validation ran."""
-        loss = self.column("val_loss")
+        step, loss, metric = self.columns("step", "val_loss", "val_metric")
         keep = ~np.isnan(loss)
-        return self.column("step")[keep], loss[keep], self.column("val_metric")[keep]
+        return step[keep], loss[keep], metric[keep]
 
     def clipped_fraction(self) -> float:
         return float(np.mean(self.clipped)) if self.clipped else 0.0
 
     def to_csv(self) -> str:
         lines = [",".join(self.COLUMNS)]
-        for row in zip(*(getattr(self, name) for name in self.COLUMNS), strict=True):
+        rows = len(self)
+        columns = [getattr(self, name)[:rows] for name in self.COLUMNS]
+        for row in zip(*columns, strict=True):
             lines.append(",".join(_csv_value(v) for v in row))
         return "\n".join(lines) + "\n"
 
@@ -175,15 +206,10 @@ class Experiment:
         self._record(result.loss, result.grad_norm, result.clipped, time.perf_counter() - started)
 
     def _record(self, loss: float, grad_norm: float, clipped: bool, seconds: float) -> None:
-        history = self.history
-        history.step.append(self.steps_done)
-        history.train_loss.append(loss)
-        history.val_loss.append(self._last_val[0])
-        history.val_metric.append(self._last_val[1])
-        history.grad_norm.append(grad_norm)
-        history.clipped.append(clipped)
-        history.lr.append(self.config.lr)
-        history.seconds.append(seconds)
+        val_loss, val_metric = self._last_val
+        self.history.add(
+            self.steps_done, loss, val_loss, val_metric, grad_norm, clipped, self.config.lr, seconds
+        )
 
     def _diverge(self, loss: float, grad_norm: float) -> None:
         self.diverged = True

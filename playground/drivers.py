@@ -1,8 +1,9 @@
-"""Drivers: each adapts one kind of run to the live tick loop (playground/live.py) and holds what
-the page draws from it, so one tick's data runs one way: steps, then metrics, then the probe, then
-the figures and the page.
+"""Drivers: each adapts one kind of run to the live worker (playground/live.py) and holds what
+the page draws from it, so a run's data flows one way: steps, then metrics, then the probe (in
+the worker), then the figures and the page (in a script run, reading under the same locks).
 
-No Streamlit here. A driver lives in the session's workspace for as long as its run does.
+No Streamlit here. A driver lives in the session's workspace for as long as its run does; when
+the workspace drops it, `close()` stops its worker.
 """
 
 from __future__ import annotations
@@ -15,15 +16,17 @@ from typing import Any
 
 from core import Experiment, Probe
 from core.teaching import ClaimRun, Race, Sweep
-from playground.live import JACOBIAN_EVERY_SECONDS, TEACHING_COMPUTE_SECONDS, Pace
+from playground import live
+from playground.live import JACOBIAN_EVERY_SECONDS, TEACHING_SLICE_SECONDS, Live, Pace
 
 
 @dataclass
 class TrainingDriver:
     """The playground's run: an Experiment trained up to `max_steps`, its latest metrics and probe.
 
-    The Jacobian (up to ~0.2 s for an LSTM) is taken at most every JACOBIAN_EVERY_SECONDS; in
-    between the probe carries the last one, at most that old."""
+    The Jacobian (up to ~0.2 s for an LSTM) is taken at most every JACOBIAN_EVERY_SECONDS, and
+    only while the page shows a chart of it (`JACOBIAN_VIEWS`); in between the probe carries
+    the last one."""
 
     experiment: Experiment
     max_steps: int
@@ -32,6 +35,8 @@ class TrainingDriver:
     metrics: dict[str, Any] = field(default_factory=dict)
     jacobian_at: float = -math.inf
     workers: int = 1
+    live: Live = field(default_factory=Live)
+    observed: int = 0  # probes taken so far: what the page's figures are built for
 
     @property
     def remaining(self) -> int:
@@ -56,7 +61,8 @@ class TrainingDriver:
             return
         now = time.perf_counter()
         if jacobian is None:
-            jacobian = now - self.jacobian_at >= JACOBIAN_EVERY_SECONDS
+            due = now - self.jacobian_at >= JACOBIAN_EVERY_SECONDS
+            jacobian = due and self.live.view in JACOBIAN_VIEWS
         # The eigenvalues (3-4 ms for an LSTM at hidden 64, as much as the rest of the probe at
         # T 10) are refreshed with the Jacobian; in between the probe carries the last ones.
         spectrum = jacobian or self.probe is None
@@ -69,15 +75,24 @@ class TrainingDriver:
                 carried["jacobian_norm"] = self.probe.jacobian_norm
             probe = dataclasses.replace(probe, **carried)
         self.probe = probe
+        self.observed += 1
         self.metrics = self.experiment.metrics()
 
     def current(self) -> Probe | None:
-        """The probe to draw: refreshed (with its Jacobian) when it is out of date."""
+        """The probe to draw. With the worker idle, one that is missing or out of date (a new
+        run, a run loaded from a checkpoint) is taken now, with its Jacobian."""
         stale = self.probe is None or self.probe.step != self.experiment.steps_done
-        if stale and not self.experiment.diverged:
+        if stale and self.live.thread is None and not self.experiment.diverged:
             with self.experiment.lock:
                 self.observe(jacobian=True)
         return self.probe
+
+    def close(self) -> None:
+        live.close(self)
+
+
+# The tabs whose charts draw the Jacobian's norm (views/tabs.py): elsewhere it is not taken.
+JACOBIAN_VIEWS = frozenset({"Training", "Gradients"})
 
 
 def _same_length(old: Probe, new: Probe) -> bool:
@@ -93,6 +108,7 @@ class RaceDriver:
     pace: Pace = field(default_factory=Pace)
     probes: dict[str, Probe] = field(default_factory=dict)
     workers: int = 1
+    live: Live = field(default_factory=Live)
 
     @property
     def remaining(self) -> int:
@@ -116,14 +132,18 @@ class RaceDriver:
             if not e.diverged
         }
 
+    def close(self) -> None:
+        live.close(self)
+
 
 @dataclass
 class SweepDriver:
     """A memory sweep: its runs, each a fresh Experiment, up to `workers` at a time."""
 
     sweep: Sweep
-    pace: Pace = field(default_factory=lambda: Pace(tick_compute=TEACHING_COMPUTE_SECONDS))
+    pace: Pace = field(default_factory=lambda: Pace(longest_slice=TEACHING_SLICE_SECONDS))
     workers: int = 2
+    live: Live = field(default_factory=Live)
 
     @property
     def remaining(self) -> int:
@@ -149,14 +169,18 @@ class SweepDriver:
     def observe(self) -> None:
         pass
 
+    def close(self) -> None:
+        live.close(self)
+
 
 @dataclass
 class ClaimDriver:
     """A claim's experiments trained side by side, up to `workers` at once."""
 
     run: ClaimRun
-    pace: Pace = field(default_factory=lambda: Pace(tick_compute=TEACHING_COMPUTE_SECONDS))
+    pace: Pace = field(default_factory=lambda: Pace(longest_slice=TEACHING_SLICE_SECONDS))
     workers: int = 2
+    live: Live = field(default_factory=Live)
 
     @property
     def remaining(self) -> int:
@@ -164,8 +188,8 @@ class ClaimDriver:
 
     @property
     def experiments(self) -> list[Experiment]:
-        # Not held by the tick: the run steps them in worker threads, and each step() and probe
-        # takes its experiment's own lock, which a lock held by the tick's thread would block.
+        # Not held by the worker: the run steps them in threads of its own, and each step() and
+        # probe takes its experiment's own lock, which a lock held by the worker would block.
         return []
 
     @property
@@ -177,3 +201,6 @@ class ClaimDriver:
 
     def observe(self) -> None:
         pass  # the run observes its experiments at its own checks
+
+    def close(self) -> None:
+        live.close(self)

@@ -16,7 +16,7 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from core import FIELDS, ConfigError, ExperimentConfig
 from core.links import link_params, read_link, share_link
-from playground import guard
+from playground import guard, live
 from playground.markdown import plain_text
 from playground.workspace import Workspace, new_workspace, watch_sessions
 
@@ -37,11 +37,9 @@ def start_session() -> None:
     """At the top of every full page run. On a session's first run, read the settings (and
     classroom mode) from the URL.
 
-    Also makes sure every widget value a browser sends is checked (playground/guard.py), and
-    counts the page runs (`first_delivery`)."""
+    Also makes sure every widget value a browser sends is checked (playground/guard.py)."""
     guard.install()
     ss = st.session_state
-    count_page_run()
     if "config" in ss:
         return
     link = read_link({key: st.query_params.get_all(key) for key in st.query_params})
@@ -174,21 +172,32 @@ def run(page: str) -> Any:
 
 
 def set_run(page: str, value: Any) -> None:
-    """Replace the page's run; it starts paused, and its cached figures go."""
+    """Replace the page's run (the old one's worker stops); it starts paused, and its cached
+    figures go."""
+    old = run(page)
+    if old is not None and old is not value:
+        old.close()
     workspace().put(_page(page), value)
-    set_running(page, False)
     workspace().put(f"{page}:figures", {})
+    workspace().put(f"{page}:generation", run_generation(page) + 1)
+
+
+def run_generation(page: str) -> int:
+    """How many times the page's run was replaced: a live panel that finds another count than
+    the full page run that drew it redraws the whole page (the run was rebuilt by a click)."""
+    return workspace().get(f"{_page(page)}:generation", 0)
 
 
 def running(page: str) -> bool:
-    return bool(workspace().get(f"{_page(page)}:running", False))
+    """Whether the page's run is training (its button shows Pause)."""
+    return live.running(run(page))
 
 
 def set_running(page: str, value: bool) -> None:
-    workspace().put(f"{_page(page)}:running", value)
+    """Train (True) or Pause (False) the page's run, if it has one."""
     driver = run(page)
-    if not value and driver is not None:
-        driver.pace.pause()
+    if driver is not None:
+        (live.start if value else live.pause)(driver)
 
 
 def page_value(page: str, name: str, default: Any = None) -> Any:
@@ -247,27 +256,21 @@ def is_new_upload(uploader: str, upload) -> bool:
     return True
 
 
-def in_fragment_run() -> bool:
-    """True while Streamlit reruns only a fragment (a live panel), not the whole page."""
-    ctx = get_script_run_ctx()
-    return bool(ctx is not None and ctx.fragment_ids_this_run)
+def count_drawing() -> int:
+    """A number that grows with every drawing of a live panel in this session."""
+    count = st.session_state.get("drawings", 0) + 1
+    st.session_state["drawings"] = count
+    return count
 
 
-# ---- clicks (playground/actions.button_action) ------------------------------------------------
-def count_page_run() -> None:
-    st.session_state.page_runs = st.session_state.get("page_runs", 0) + 1
+def clicks_handled(panel: str) -> dict[str, Any]:
+    """{"page": the browser page's name, "seq": its last click handled} for a panel's controls
+    (playground/views/panel.py)."""
+    return st.session_state.get(f"clicks_{panel}", {"page": "", "seq": 0})
 
 
-def first_delivery(click: tuple) -> bool:
-    """True the first time `click` (a callback and its arguments) arrives since the page was last
-    drawn; False when the same click arrives again. Buttons are drawn only in full page runs,
-    which `start_session` counts, so a click is told apart by the run that drew its button."""
-    ss = st.session_state
-    seen = (*click, ss.get("page_runs", 0))
-    if ss.get("last_click") == seen:
-        return False
-    ss.last_click = seen
-    return True
+def set_clicks_handled(panel: str, handled: dict[str, Any]) -> None:
+    st.session_state[f"clicks_{panel}"] = handled
 
 
 def swapped(pair: str, shown: str) -> bool:
@@ -275,12 +278,6 @@ def swapped(pair: str, shown: str) -> bool:
     last = st.session_state.get(f"shown_{pair}")
     st.session_state[f"shown_{pair}"] = shown
     return last is not None and last != shown
-
-
-def redraw_page() -> None:
-    """From a button's callback in a fragment run: ask for a full page run next, so the buttons
-    and everything else outside the fragment show the click's effect (stops the callback)."""
-    st.rerun(scope="app")
 
 
 # ---- one-shot messages, demos, navigation -----------------------------------------------------

@@ -127,6 +127,10 @@ class Workspace:
             return True
 
     def _release(self, reason: str) -> None:
+        for value in self._values.values():
+            close = getattr(value, "close", None)  # a run's worker stops (playground/live.py)
+            if callable(close):
+                close()
         self._values.clear()
         self.released, self.reason = True, reason
         _release_owner(self.owner)

@@ -1,17 +1,16 @@
 """What a visitor's clicks do. Every call into `core` that a visitor triggers goes through this
-package (timer ticks go through playground/live.py), so a bad setting or file becomes a message on
+package (training itself runs in playground/live.py's workers), so a bad setting or file becomes a message on
 the page instead of a traceback. Views import actions, never core (type hints aside).
 
 - `training`: the playground's run: build, Train/Pause/Step/Reset, uploads, asking the model;
 - `teaching`: the Learn page's claims, the Race and the Sweep.
 
-Shared here: turning errors and visitor text into safe page text, `button_action`, and asking
-the server's memory governor for room before a run is built (`make_room`, `keep`).
+Shared here: turning errors and visitor text into safe page text, and asking the server's memory
+governor for room before a run is built (`make_room`, `keep`).
 """
 
 from __future__ import annotations
 
-import functools
 import logging
 
 from core import ConfigError
@@ -30,33 +29,6 @@ def describe_error(error: Exception) -> str:
     return plain_text(
         f"Something went wrong ({type(error).__name__}: {str(error)[:200]}). Try Reset."
     )
-
-
-def button_action(callback=None, *, redraw: bool = True):
-    """Run a button's callback once per click, wherever Streamlit delivers the click.
-
-    Every button lives outside the live fragments, yet Streamlit 1.67's browser sends a click
-    together with any widget update a fragment made in the same instant (the live chart asking
-    for a full figure, a timer tick), and then the click arrives in a run of that fragment: often
-    followed by a full page run that delivers it again, sometimes not (the soak saw Pause lost
-    that way, the button still saying Pause a minute later). So the callback runs wherever the
-    click arrives; a second delivery before the page is redrawn is dropped (two Step 10s must
-    not make 20 steps); and with `redraw` a click that arrived in a fragment run asks for a full
-    page run, which redraws the buttons. `redraw=False` is for a click whose effect the fragment
-    draws itself (a Step). Pairs whose action changes (Train/Pause) are two buttons with their
-    own keys (views/common.start_stop), so a copy delivered after the redraw can't undo a click.
-    """
-    if callback is None:
-        return functools.partial(button_action, redraw=redraw)
-
-    @functools.wraps(callback)
-    def run_once(*args, **kwargs):
-        if state.first_delivery((callback.__qualname__, args, tuple(sorted(kwargs.items())))):
-            callback(*args, **kwargs)
-        if redraw and state.in_fragment_run():
-            state.redraw_page()
-
-    return run_once
 
 
 def attempt(action, *args, fallback=None, prefix: str = ""):

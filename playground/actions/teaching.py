@@ -1,8 +1,8 @@
 """The teaching pages' clicks: a Learn claim's run, the cell race and the memory sweep.
 
 Each page keeps one run in the session's workspace ("claim", "race", "sweep"), wrapped in its
-driver (playground/drivers.py) for the live tick loop. Finished claim results are kept per claim,
-so each Learn box shows its own verdict.
+driver (playground/drivers.py), which trains in a worker of playground/live.py. Finished claim
+results are kept per claim, so each Learn box shows its own verdict.
 """
 
 from __future__ import annotations
@@ -16,14 +16,13 @@ from core.tasks import fill_in, generate_text
 from core.teaching import ClaimResult, ClaimRun, Race, Sweep, get_claim
 from core.teaching.applications import TEXT_PROMPT
 from playground import live, state
-from playground.actions import attempt, button_action, describe_error, keep, make_room
+from playground.actions import attempt, describe_error, keep, make_room
 from playground.drivers import ClaimDriver, RaceDriver, SweepDriver
 
 RACE_CELLS = CLASSIC_CELLS
 
 
 # ---- Learn: check a claim ---------------------------------------------------------------------
-@button_action
 def start_claim(key: str) -> None:
     claim = attempt(get_claim, key)
     waiting = (
@@ -43,7 +42,6 @@ def start_claim(key: str) -> None:
     state.set_running("claim", True)
 
 
-@button_action
 def stop_claim() -> None:
     state.set_running("claim", False)
     finish_claim()
@@ -143,33 +141,22 @@ def _race_for(config: ExperimentConfig) -> RaceDriver | None:
     return driver
 
 
-@button_action
 def start_race(config: ExperimentConfig) -> None:
     """Train: continue this race, or start a new one when the settings changed or it finished."""
     if _race_for(config) is not None:
         state.set_running("race", True)
 
 
-@button_action
 def pause_race() -> None:
     state.set_running("race", False)
 
 
-@button_action(redraw=False)
 def step_race(config: ExperimentConfig, k: int) -> None:
+    """Step k: pause the race if it runs, then every cell takes k steps (in the worker)."""
     driver = _race_for(config)
-    if driver is None:
-        return
-    held = live.acquire_slots(1, wait=live.STEP_SLOT_WAIT_SECONDS)
-    if not held:
-        state.flash("warning", "The server is busy training for others; try again in a moment.")
-        return
-    try:
-        with live.locked(driver.experiments):
-            driver.advance(k)
-            driver.observe()
-    finally:
-        live.release_slots(held)
+    if driver is not None:
+        live.pause(driver)
+        live.request(driver, k)
 
 
 # ---- Sweep ------------------------------------------------------------------------------------
@@ -177,7 +164,6 @@ def sweep_driver() -> SweepDriver | None:
     return state.run("sweep")
 
 
-@button_action
 def start_sweep(plan: dict[str, Any] | None) -> None:
     if plan is None:
         return
@@ -197,7 +183,6 @@ def start_sweep(plan: dict[str, Any] | None) -> None:
     state.set_running("sweep", True)
 
 
-@button_action
 def cancel_sweep() -> None:
     driver = sweep_driver()
     if driver is not None and not driver.sweep.done:

@@ -2,7 +2,8 @@
 read uploads, and ask the trained model (fill in a number, forecast, write text).
 
 The run is a `TrainingDriver` (playground/drivers.py) kept in the session's workspace as the
-"playground" run; its timer ticks go through playground/live.py.
+"playground" run; it trains in a worker of playground/live.py. The buttons' callbacks only tell
+the worker what to do, so a click never waits for training.
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ from core.teaching import config_for
 from playground import governor, live, state
 from playground.actions import (
     attempt,
-    button_action,
     describe_error,
     give_back,
     keep,
@@ -115,7 +115,6 @@ def apply_settings(config: ExperimentConfig) -> list[str]:
 
 
 # ---- buttons (on_click callbacks: they run before the page is drawn) ------------------------
-@button_action
 def start_training() -> None:
     """Train: start (or continue) the run; rebuild first if settings changed before any step."""
     if state.running(PAGE):
@@ -135,33 +134,19 @@ def start_training() -> None:
     state.set_running(PAGE, True)
 
 
-@button_action
 def pause_training() -> None:
     state.set_running(PAGE, False)
 
 
-@button_action(redraw=False)
 def step(k: int) -> None:
-    """Run k steps now (while paused or training), then re-probe."""
+    """Step k: pause training if it runs, then take k steps (in the worker) and probe."""
     current = driver()
     if current is None or current.experiment.diverged:
         return
-    if not live.try_acquire_slot(wait=live.STEP_SLOT_WAIT_SECONDS):
-        state.flash("warning", "All training slots are busy; try again in a moment.")
-        return
-    try:
-        with current.experiment.lock:
-            current.advance(k)
-            current.observe(jacobian=True)
-    except Exception as error:  # noqa: BLE001
-        state.flash("error", describe_error(error))
-    finally:
-        live.release_slot()
-    if current.experiment.diverged:
-        state.set_running(PAGE, False)
+    live.pause(current)
+    live.request(current, k)
 
 
-@button_action
 def reset() -> None:
     """Fresh weights and history from the current settings (rebuilding if they changed)."""
     state.set_demo(None)

@@ -47,10 +47,10 @@ def race_loss_figure(histories: dict[str, History], task: Task) -> Fig:
         if not len(history):
             continue
         color = cell_color(name, index)
-        steps = history.column("step")
+        steps, train = history.columns("step", "train_loss")
         last = max(last, float(steps[-1]))
         keep = thin(len(steps), cap)
-        smooth = smooth_log(positive(history.column("train_loss")))
+        smooth = smooth_log(positive(train))
         fig.add_trace(
             scatter(
                 x=i32(steps[keep]),
@@ -149,9 +149,9 @@ def grad_norm_history_figure(histories: dict[str, History]) -> Fig:
     unclipped in the exploding-gradients claim."""
     fig = Fig()
     for index, (label, history) in enumerate(histories.items()):
-        norms = history.column("grad_norm")
+        norms, steps = history.columns("grad_norm", "step")
         keep = np.isfinite(norms) & (norms > 0)
-        steps = history.column("step")[keep]
+        steps = steps[keep]
         shown = thin(len(steps), MAX_HISTORY_POINTS)
         fig.add_trace(
             scatter(

@@ -46,6 +46,7 @@ LOG = logging.getLogger(__name__)
 NAME = "playground.plotly_live"
 STATIC_DIR = Path(__file__).resolve().parents[1] / "static"
 MODULE_FILE = "plotly_live.js"
+MODULES = (MODULE_FILE, "controls.js")  # the browser modules in playground/static/
 PLOTLY_FILE = "plotly.min.js"
 PLOTLY_SOURCE = Path(plotly.__file__).resolve().parent / "package_data" / PLOTLY_FILE
 DEFAULT_HEIGHT = 450  # plotly.js's own default
@@ -272,30 +273,37 @@ def _component():
     return st.components.v2.component(NAME, js=_loader_js(), isolate_styles=False)
 
 
-def _loader_js() -> str:
-    """The two lines re-sent with every update: import the static module (cached) and draw.
-    The loader itself is a blob: URL, hence the absolute URL. (Streamlit takes a one-line string
-    that contains a '/' for a file path: keep the newline.)"""
+def _loader_js(module: str = MODULE_FILE, entry: str = "draw") -> str:
+    """The two lines re-sent with every update: import the static module (cached) and call its
+    `entry`. The loader itself is a blob: URL, hence the absolute URL. (Streamlit takes a
+    one-line string that contains a '/' for a file path: keep the newline.)"""
     return (
         "export default async function(c){\n"
-        f"return (await import(new URL({json.dumps(module_url())},location.href))).draw(c)}}"
+        f"return (await import(new URL({json.dumps(module_url(module))},location.href)))"
+        f".{entry}(c)}}"
     )
 
 
-def module_url() -> str:
-    """Where the browser finds the module: the app's static folder, versioned for caching."""
+def loader_component(name: str, module: str):
+    """A Custom Component v2 whose code is the static module `module` (playground/static/),
+    loaded once by the browser; only a two-line loader goes with each update."""
+    return st.components.v2.component(name, js=_loader_js(module), isolate_styles=False)
+
+
+def module_url(module: str = MODULE_FILE) -> str:
+    """Where the browser finds a module: the app's static folder, versioned for caching."""
     from streamlit import config
 
     base = (config.get_option("server.baseUrlPath") or "").strip("/")
     install_assets(_static_dir())
-    return f"{'/' + base if base else ''}/app/static/{MODULE_FILE}?v={asset_version()}"
+    return f"{'/' + base if base else ''}/app/static/{module}?v={asset_version(module)}"
 
 
 @functools.cache
-def asset_version() -> str:
+def asset_version(module: str = MODULE_FILE) -> str:
     """Changes with the module's code and the plotly.js version (cache busting)."""
-    module = (STATIC_DIR / MODULE_FILE).read_bytes()
-    return hashlib.blake2b(module + plotly.__version__.encode(), digest_size=6).hexdigest()
+    code = (STATIC_DIR / module).read_bytes()
+    return hashlib.blake2b(code + plotly.__version__.encode(), digest_size=6).hexdigest()
 
 
 def _static_dir() -> Path:
@@ -314,7 +322,7 @@ def install_assets(static_dir: Path = STATIC_DIR) -> None:
     has them is fine (the Docker image installs them at build time)."""
     wanted = [(PLOTLY_SOURCE, static_dir / PLOTLY_FILE)]
     if static_dir.resolve() != STATIC_DIR:
-        wanted.append((STATIC_DIR / MODULE_FILE, static_dir / MODULE_FILE))
+        wanted += [(STATIC_DIR / name, static_dir / name) for name in MODULES]
     for source, target in wanted:
         if _same_file(source, target):
             continue

@@ -122,8 +122,7 @@ def grad_norm_history(histories: dict[str, History]) -> str:
     """The gradient-norm-per-training-step chart: each run's last and largest norm."""
     parts = []
     for label, history in histories.items():
-        norms = history.column("grad_norm").astype(np.float64)
-        steps = history.column("step")
+        norms, steps = history.columns("grad_norm", "step")
         finite = np.flatnonzero(np.isfinite(norms))
         if not finite.size:
             parts.append(f"{label} no finite norm")

@@ -77,8 +77,8 @@ def loss_figure(
         return message_figure(
             "loss", "Loss", "Press Train or Step to start.", "training step", "loss"
         )
-    steps = history.column("step")
-    train = positive(history.column("train_loss"))
+    steps, train = history.columns("step", "train_loss")
+    train = positive(train)
     smooth = smooth_log(train)
     keep = thin(len(steps), MAX_HISTORY_POINTS)
     val_steps, val_loss, _ = history.validations()

@@ -2,9 +2,9 @@
 the live run, and afterwards the verdict with its numbers and charts.
 
 The run trains the claim's experiments side by side (core.teaching.ClaimRun through a
-ClaimDriver in the live tick loop, two at a time where the server has the slots), each stopping
-as soon as its outcome is decided; each experiment's line says when it is. One claim runs at a
-time per session.
+ClaimDriver in a worker of playground/live.py, two at a time where the server has the slots),
+each stopping as soon as its outcome is decided; each experiment's line says when it is. One
+claim runs at a time per session.
 """
 
 from __future__ import annotations
@@ -20,7 +20,8 @@ from playground import charts, live, state
 from playground.actions import describe_error
 from playground.actions import teaching as actions
 from playground.charts import describe
-from playground.views.common import chart, keep_pair_in_step, live_area, progress_bar, start_stop
+from playground.views import panel
+from playground.views.common import chart, live_area, progress_bar, start_stop
 
 PAGE = "claim"
 DECIDED = {"solved": "solved ✓", "budget": "step budget used", "diverged": "diverged"}
@@ -33,34 +34,44 @@ def box(claim: Claim) -> None:
     with st.expander(f"Check the claim: {claim.title}", expanded=active or result is not None):
         st.markdown(f"**Claim.** {claim.claim}")
         st.markdown(f"**What to expect.** {claim.expect}")
-        running = active and state.running(PAGE)
-        column = st.columns([1, 2])[0]
-        busy = state.running(PAGE) and not active
-        start_stop(
-            column,
-            running,
-            f"claim_{claim.key}",
-            ("Run this experiment", "Stop"),
-            (actions.start_claim, actions.stop_claim),
-            start_args=(claim.key,),
-            disabled=busy,
-            help="Another experiment is running; stop it first." if busy else None,
-        )
         if active:
-            st.fragment(run_every=live.TIMER_SECONDS if running else None)(run_panel)()
-        elif result is not None:
+            st.fragment(run_panel)(claim)
+            return
+        run_button(claim, busy=state.running(PAGE))
+        if result is not None:
             show_result(claim, result)
 
 
-def run_panel() -> None:
+def run_button(claim: Claim, busy: bool) -> None:
+    """An idle claim's Run button (a plain button: nothing of its own is live)."""
+    start_stop(
+        st.columns([1, 2])[0],
+        False,
+        f"claim_{claim.key}",
+        ("Run this experiment", "Stop"),
+        (actions.start_claim, actions.stop_claim),
+        start_args=(claim.key,),
+        disabled=busy,
+        help="Another experiment is running; stop it first." if busy else None,
+    )
+
+
+def run_panel(claim: Claim) -> None:
+    """The running claim's Stop and progress (a fragment: redrawn while it trains). When the
+    run has ended, the whole page is drawn again, with the verdict."""
     driver = state.run(PAGE)
-    if driver is None:
-        return
-    outcome = live.tick(driver).outcome if state.running(PAGE) else "paused"
-    if outcome == "stopped":
-        state.set_running(PAGE, False)
+    if driver is not None and not state.running(PAGE) and not live.busy(driver):
         actions.finish_claim()
-        st.rerun()  # the whole page: the timer stops and the verdict is drawn
+        driver = None
+    if driver is None or actions.active_claim() != claim.key:
+        st.rerun(scope="app")
+    pair = f"claim_{claim.key}"
+    stop = panel.start_stop(
+        pair, True, ("Run this experiment", "Stop"), (actions.start_claim, actions.stop_claim)
+    )
+    focus = pair if state.swapped(pair, f"{pair}_stop") else None  # focus follows the click
+    busy = live.drawing(driver)
+    panel.controls(f"claim_controls_{claim.key}", [stop], busy, label=claim.title, focus=focus)
     run = driver.run
     progress = run.progress()
     parts = []
@@ -68,18 +79,17 @@ def run_panel() -> None:
         why = DECIDED.get(progress.decided.get(label, ""), "training")
         parts.append(f"**{label}** step {steps:,} ({why})")
     line = " · ".join(parts) + f" · {progress.seconds:.0f} s"
-    if outcome == "waiting":
+    if driver.live.waiting:
         line += " · waiting for a free training slot…"
     task = next(iter(run.experiments.values())).task
     histories = {label: e.history for label, e in run.experiments.items()}
     with live_area(f"claim_live_area_{run.claim.key}"):
         progress_bar(progress.fraction, 1.0, text=line)
-        keep_pair_in_step(f"claim_{run.claim.key}", state.running(PAGE))
         chart(
             PAGE,
             "race_loss",
             partial(charts.race_loss_figure, histories, task),
-            driver.pace.chart_version(),
+            driver.live.version,
             key=f"claim_live_{run.claim.key}",
             alt=partial(describe.race, histories),
         )

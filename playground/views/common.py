@@ -4,7 +4,6 @@ area, the example picker, numbers and clocks in status lines, keyboard focus on 
 from __future__ import annotations
 
 import html
-import logging
 import math
 from collections.abc import Callable
 from typing import Any
@@ -15,8 +14,6 @@ from playground import state
 from playground.actions import describe_error
 from playground.charts.component import plotly_live, steady_container
 from playground.words.captions import CAPTIONS
-
-LOG = logging.getLogger(__name__)
 
 # Focuses the button in `.st-key-<data>` once nothing else has focus. For up to 2 s: the button
 # can arrive a moment after this element, and the one that had focus may be disabled only then.
@@ -54,35 +51,6 @@ TAB_FOCUS_JS = """export default function({parentElement}) {
     };
     setTimeout(restore, 0);
   }, true);
-}"""
-
-# Streamlit can lose a full page run's messages while the live fragment's keep arriving (runs
-# interleave under load and a new run drops what the last one had not sent yet): the soak saw a
-# page that said "paused" next to a Pause button for a minute. The live fragment says which button
-# of a start/stop pair the server drew last; when the page does not show that one PAIR_CHECK_MS
-# later, this asks for a full page run (up to 3 times, PAIR_CHECK_MS * 2 apart).
-# While the server's answer stays the same, later ticks don't restart the wait.
-PAIR_CHECK_JS = """const PAIR_CHECK_MS = 2000;
-const TRIES = 3;
-export default function({data, parentElement, setTriggerValue}) {
-  const page = parentElement.ownerDocument;
-  const checks = page.defaultView.playgroundPairChecks ||= new Map();
-  const check = checks.get(data.pair) || {};
-  checks.set(data.pair, check);
-  Object.assign(check, {shown: data.shown, element: parentElement, ask: setTriggerValue});
-  if (check.expect === data.shown) return;
-  check.expect = data.shown;
-  check.tries = 0;
-  clearTimeout(check.timer);
-  const look = () => {
-    if (!check.element.isConnected || check.tries >= TRIES) return;  // left the page; gave up
-    if (page.querySelector(`.st-key-${check.shown}`)) return;
-    check.tries += 1;
-    console.warn("start/stop pair out of step with the server: redrawing", check.shown);
-    check.ask("stale", `${check.shown} ${check.tries}`);
-    check.timer = setTimeout(look, PAIR_CHECK_MS * 2);
-  };
-  check.timer = setTimeout(look, PAIR_CHECK_MS);
 }"""
 
 # The same config while training and paused: charts are redrawn in place, so zoom, hover and the
@@ -166,11 +134,10 @@ def start_stop(
     """A start/stop pair in one place (Train/Pause, Run/Stop): two buttons with their own keys,
     `key` while stopped and `key`_stop while running.
 
-    A click means what its button said when it was clicked. Streamlit can deliver one click twice
-    with a page redraw in between (playground/actions.button_action); one button whose action
-    changed with its label turned the late copy of a Pause into a Train. Keyboard focus follows
-    the click to the button that takes the old one's place (Enter pauses what Enter started), and
-    to the button drawn now if `focus`."""
+    A click means what its button said when it was clicked: a Pause pressed just as the run
+    finished must not start it again, as one button whose action changed with its label would.
+    Keyboard focus follows the click to the button that takes the old one's place (Enter pauses
+    what Enter started), and to the button drawn now if `focus`."""
     shown = pair_button(key, running)
     container.button(
         labels[running],
@@ -190,24 +157,6 @@ def pair_button(key: str, running: bool) -> str:
     """The key of the button a start/stop pair shows: `key` while stopped, `key`_stop while
     running."""
     return f"{key}_stop" if running else key
-
-
-def keep_pair_in_step(key: str, running: bool) -> None:
-    """From a live fragment: redraw the page if the browser does not show the button of the
-    start/stop pair `key` that the server drew (PAIR_CHECK_JS). Its element is hidden (page.css)."""
-    component = st.components.v2.component(
-        "playground.pair_check", js=PAIR_CHECK_JS, isolate_styles=False
-    )
-    component(
-        data={"pair": key, "shown": pair_button(key, running)},
-        key=f"check_{key}",
-        on_stale_change=_redraw_stale_page,
-    )
-
-
-def _redraw_stale_page() -> None:
-    LOG.warning("a start/stop pair was out of step with the server; the page is redrawn")
-    state.redraw_page()
 
 
 def focus_button(key: str) -> None:

@@ -1,7 +1,8 @@
 """The Race page: rnn, lstm and gru trained side by side on identical data, seed and budget.
 
-Live like the playground: a fragment with `run_every` set only while racing runs `live.tick` on
-the session's RaceDriver (every cell steps in turn, then all are probed), then redraws. A sentence
+Live like the playground: the session's RaceDriver trains in a worker (every cell steps in turn,
+then all are probed); the race panel, a fragment with the buttons in it, draws it as it is and is
+redrawn while the race is busy (views/common.live_drawing). A sentence
 drawn from the numbers says who solved the task when; the table gives each cell's cost per step.
 """
 
@@ -16,14 +17,8 @@ from core import TASKS
 from playground import charts, live, state
 from playground.actions import teaching as actions
 from playground.charts import describe
-from playground.views.common import (
-    chart,
-    flashes,
-    keep_pair_in_step,
-    live_area,
-    progress_bar,
-    start_stop,
-)
+from playground.views import panel
+from playground.views.common import chart, flashes, live_area, progress_bar
 
 PAGE = "race"
 RACE_TASKS = tuple(name for name, task in TASKS.items() if task.raceable)
@@ -41,15 +36,9 @@ def page() -> None:
         "same seed and step budget. Only the cell differs, so the curves show what gating buys."
     )
     config = settings()
-    driver = actions.race_driver()
-    stale = driver is not None and config is not None and driver.race.base_config != config
-    buttons(config)
-    flashes()
     if actions.race_queued():
         st.warning(actions.race_queued())
-    if stale:
-        st.info("The settings changed: Train starts a new race with them.")
-    st.fragment(run_every=live.TIMER_SECONDS if state.running(PAGE) else None)(race_panel)()
+    st.fragment(race_panel)(config)
 
 
 def settings():
@@ -70,57 +59,52 @@ def settings():
     return config
 
 
-def buttons(config) -> None:
-    columns = st.columns([1, 1, 1, 4])
-    running = state.running(PAGE)
-    start_stop(
-        columns[0],
-        running,
-        "race_train",
-        ("Train", "Pause"),
-        (actions.start_race, actions.pause_race),
-        start_args=(config,),
-        disabled=config is None and not running,
-    )
-    columns[1].button(
-        "Step 50",
-        key="race_step",
-        on_click=actions.step_race,
-        args=(config, 50),
-        disabled=config is None,
-        width="stretch",
-    )
-    columns[2].button(
-        "New race",
-        key="race_reset",
-        on_click=actions.new_race,
-        args=(config,),
-        disabled=config is None,
-        width="stretch",
-    )
+def buttons(config, driver) -> list[panel.Button]:
+    off = config is None
+    return [
+        panel.start_stop(
+            "race_train",
+            live.running(driver),
+            ("Train", "Pause"),
+            (partial(actions.start_race, config), actions.pause_race),
+            disabled=off and not live.running(driver),
+        ),
+        panel.Button(
+            "race_step",
+            "race_step",
+            "Step 50",
+            partial(actions.step_race, config, 50),
+            disabled=off,
+            help="Pauses the race, then every cell takes 50 steps.",
+        ),
+        panel.Button(
+            "race_reset", "race_reset", "New race", partial(actions.new_race, config), disabled=off
+        ),
+    ]
 
 
-def race_panel() -> None:
+def race_panel(config) -> None:
+    """The buttons and the race as it is (a fragment: redrawn while the race is busy)."""
     driver = actions.race_driver()
+    busy = driver is not None and live.drawing(driver)
+    panel.controls("race_controls", buttons(config, driver), busy, label="Race controls")
+    flashes()
     if driver is None:
         st.info("Press Train (or Step 50) to start the race.")
         return
-    outcome = live.tick(driver).outcome if state.running(PAGE) else "paused"
-    if outcome == "stopped":
-        state.set_running(PAGE, False)
-        st.rerun()  # the whole page: the timer stops and the button says Train again
+    if config is not None and driver.race.base_config != config:
+        st.info("The settings changed: Train starts a new race with them.")
     with live_area("race_live"):
-        draw(driver, outcome)
-        keep_pair_in_step("race_train", state.running(PAGE))
+        draw(driver)
 
 
-def draw(driver, outcome: str) -> None:
+def draw(driver) -> None:
     race = driver.race
-    status(driver, outcome)
+    status(driver)
     if race.steps_done:
         st.markdown(f"**{'Result' if race.done else 'So far'}:** {race.conclusion()}")
     task = next(iter(race.experiments.values())).task
-    version = driver.pace.chart_version() if state.running(PAGE) else race.steps_done
+    version = (driver.live.probes, race.steps_done)
     left, right = st.columns(2)
     with left:
         build = partial(charts.race_loss_figure, race.histories(), task)
@@ -136,10 +120,10 @@ def draw(driver, outcome: str) -> None:
             st.warning(f"{cell}: {experiment.message}")
 
 
-def status(driver, outcome: str) -> None:
+def status(driver) -> None:
     race = driver.race
     parts = [f"**Step {race.steps_done:,} / {race.steps:,}** per cell"]
-    if outcome == "waiting":
+    if state.running(PAGE) and driver.live.waiting:
         parts.append("waiting for a free training slot…")
     elif state.running(PAGE):
         speed = driver.pace.steps_per_second()

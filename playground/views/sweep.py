@@ -1,7 +1,8 @@
 """The Sweep page: how far back each cell can remember.
 
-Start builds a `core.teaching.Sweep` in a SweepDriver; while it runs, `live.tick` trains two of
-its runs at a time and the success-against-memory chart grows. A sentence says how far each cell
+Start builds a `core.teaching.Sweep` in a SweepDriver; while it runs, a worker
+(playground/live.py) trains two of its runs at a time and the panel (a fragment with the buttons
+in it, redrawn while the sweep is busy) shows the success-against-memory chart growing. A sentence says how far each cell
 reached. Cancel stops it; the sweep also stops itself at its time budget.
 """
 
@@ -17,7 +18,8 @@ from core.teaching.sweep import CELLS, STEPS_PER_RUN
 from playground import charts, live, state
 from playground.actions import teaching as actions
 from playground.charts import describe
-from playground.views.common import chart, flashes, focus_button, live_area, progress_bar
+from playground.views import panel
+from playground.views.common import chart, flashes, live_area, progress_bar
 
 PAGE = "sweep"
 SWEEP_TASKS = tuple(name for name, task in TASKS.items() if task.memory_setting)
@@ -33,41 +35,36 @@ def page() -> None:
         "as it has learned the task, or at its step budget. The vanilla RNN falls off first."
     )
     plan = settings()
+    st.fragment(sweep_panel)(plan)
+
+
+def sweep_panel(plan: dict | None) -> None:
+    """Start, Cancel and the sweep as it is (a fragment: redrawn while the sweep is busy)."""
+    driver = actions.sweep_driver()
     running = state.running(PAGE)
-    columns = st.columns([1, 1, 5])
-    columns[0].button(
-        "Start",
-        key="sweep_start",
-        on_click=actions.start_sweep,
-        args=(plan,),
-        type="primary",
-        disabled=plan is None or running,
-        width="stretch",
-    )
-    columns[1].button("Cancel", key="sweep_cancel", on_click=cancel, disabled=not running)
-    hand_focus(running)
+    busy = driver is not None and live.drawing(driver)
+    buttons = [
+        panel.Button(
+            "sweep_start",
+            "sweep_start",
+            "Start",
+            partial(actions.start_sweep, plan),
+            primary=True,
+            disabled=plan is None or running,
+        ),
+        panel.Button(
+            "sweep_cancel", "sweep_cancel", "Cancel", actions.cancel_sweep, disabled=not running
+        ),
+    ]
+    # Start and Cancel take turns being disabled: focus goes from one to the other.
+    fallback = "sweep_cancel" if running else "sweep_start"
+    panel.controls("sweep_controls", buttons, busy, label="Sweep controls", fallback=fallback)
     flashes()
     if actions.sweep_error():
         st.error(actions.sweep_error())
-    if actions.sweep_driver() is not None:
-        st.fragment(run_every=live.TIMER_SECONDS if running else None)(sweep_panel)()
-
-
-def cancel() -> None:
-    actions.cancel_sweep()
-    state.set_page_value(PAGE, "focus", "sweep_start")
-
-
-def hand_focus(running: bool) -> None:
-    """Start and Cancel take turns being disabled, and a disabled button drops keyboard focus
-    to the page: hand it to the other one (Cancel once a sweep starts, Start once it ends)."""
-    if running:
-        focus_button("sweep_cancel")
-        return
-    target = state.page_value(PAGE, "focus")
-    if target:
-        state.set_page_value(PAGE, "focus", None)
-        focus_button(target)
+    if driver is not None:
+        with live_area("sweep_live"):
+            draw(driver)
 
 
 def settings() -> dict | None:
@@ -106,20 +103,10 @@ def settings() -> dict | None:
     )
 
 
-def sweep_panel() -> None:
-    driver = actions.sweep_driver()
-    outcome = live.tick(driver).outcome if state.running(PAGE) else "paused"
-    if outcome == "stopped":
-        state.set_running(PAGE, False)
-        state.set_page_value(PAGE, "focus", "sweep_start")
-        st.rerun()
-    with live_area("sweep_live"):
-        draw(driver.sweep, outcome)
-
-
-def draw(sweep, outcome: str) -> None:
+def draw(driver) -> None:
+    sweep = driver.sweep
     line = f"**{len(sweep.points)} of {sweep.total_runs} runs** · {sweep.seconds:.0f} s"
-    if outcome == "waiting":
+    if state.running(PAGE) and driver.live.waiting:
         line += " · waiting for a free training slot…"
     elif sweep.stopped_reason:
         line += f" · stopped: {sweep.stopped_reason}"

@@ -1,8 +1,9 @@
 """The Playground page's tabs: Training, Memory, Gradients, Gates, Weights, Cell.
 
 Each drawer gets the TrainingDriver and the probe to draw. Figures are rebuilt when they can have
-changed: while training at the chart refresh rate (`Pace.chart_version`; heavy ones less often),
-when paused for each new probe.
+changed: for each new probe (the worker takes one only after the page has drawn the last one),
+heavy ones at every HEAVY_EVERY_PROBES-th while training. The open tab's name goes to the driver,
+whose probe takes the costly parts only for tabs that show them.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import numpy as np
 import streamlit as st
 
 from core.cells import get_cell
-from playground import charts, state
+from playground import charts, live, state
 from playground.actions import training as actions
 from playground.charts import describe
 from playground.views.common import chart, example_picker, keep_tab_focus
@@ -27,8 +28,11 @@ def draw(driver, probe) -> None:
     """The tab bar and the open tab (tabs are lazy: only the open one is computed and sent)."""
     drawers = (training_tab, memory_tab, gradients_tab, gates_tab, weights_tab, cell_tab)
     keep_tab_focus()
-    for tab, drawer in zip(st.tabs(TABS, key="view", on_change="rerun"), drawers, strict=True):
+    for name, tab, drawer in zip(
+        TABS, st.tabs(TABS, key="view", on_change="rerun"), drawers, strict=True
+    ):
         if tab.open is not False:
+            driver.live.view = name
             with tab:
                 if probe is None:
                     st.info("Nothing to show yet: press Step 1 or Train.")
@@ -37,10 +41,12 @@ def draw(driver, probe) -> None:
 
 
 def version(driver, probe, *extra, heavy: bool = False) -> tuple:
-    """What a figure is built for: the chart refresh while training, the probe when paused."""
-    if state.running(PAGE):
-        return (driver.pace.chart_version(heavy), *extra)
-    return (id(probe), *extra)
+    """What a figure is built for: the probe (its count, `TrainingDriver.observed`; heavy figures
+    change at every HEAVY_EVERY_PROBES-th while training) and `extra`."""
+    made = driver.observed
+    if heavy and live.running(driver):
+        made //= live.HEAVY_EVERY_PROBES
+    return (heavy, made, *extra)
 
 
 def training_tab(driver, probe) -> None:
@@ -96,7 +102,12 @@ def fill_in_box(driver) -> None:
     text = st.text_input(
         "Type a sequence with one '?' (press Enter)", "1, 2, 3, ?, 5", key="fill_in"
     )
-    kind, message = actions.fill_in_answer(driver.experiment, text)
+    kind, message = state.cached(
+        PAGE,
+        "fill_in_answer",
+        version(driver, None, text),
+        partial(actions.fill_in_answer, driver.experiment, text),
+    )
     getattr(st, kind)(message)
 
 

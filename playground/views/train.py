@@ -1,31 +1,24 @@
-"""The Playground page: buttons, messages, the live panel (status line and the charts, in tabs),
-the take-home box and the share box.
+"""The Playground page: the settings, the live panel (buttons, the run's messages, the status
+line and the charts, in tabs), the take-home box and the share box.
 
-Live training: `live_panel` is a fragment with `run_every` set only while training; each timer
-tick runs `live.tick` on the session's TrainingDriver (bounded steps plus one probe), then draws
-the status line and the open tab only (tabs are lazy). The tab drawers are in views/tabs.py.
+Live training: the session's TrainingDriver trains in a worker (playground/live.py). `live_panel`
+is a fragment that draws the run as it is, its buttons first (views/panel.py: the button on
+screen is the one the server drew last, and every click is handled once), and while the run is
+busy the browser asks for the next drawing a moment after each one arrives. Only the open tab is
+drawn (tabs are lazy); the tab drawers are in views/tabs.py.
 """
 
 from __future__ import annotations
 
-import time
+from functools import partial
 
 import streamlit as st
 
 from playground import live, state
 from playground.actions import plain_text
 from playground.actions import training as actions
-from playground.views import controls, downloads, tabs, waiting
-from playground.views.common import (
-    clock,
-    flashes,
-    focus_button,
-    keep_pair_in_step,
-    live_area,
-    number,
-    progress_bar,
-    start_stop,
-)
+from playground.views import controls, downloads, panel, tabs, waiting
+from playground.views.common import clock, flashes, live_area, number, progress_bar
 from playground.words.learn import DEMOS, INTRO
 
 PAGE = "playground"
@@ -36,19 +29,18 @@ def page() -> None:
     st.title("RNN playground", anchor=False)
     if not state.classroom():
         st.caption(INTRO)
-    # The buttons go out before the sidebar, so a click on Pause shows up as soon as possible;
-    # on a session's first run that needs the run built first.
-    if actions.driver() is None:
-        actions.apply_settings(state.config())
-    shown = buttons()
     config = state.config()
     if not state.classroom():
         config = controls.sidebar(config)
         state.set_config(config)
-    pending = actions.apply_settings(config)
-    if usable() != shown:
-        st.rerun()  # the settings just made the run (un)usable: redraw the buttons to match
-    messages(pending)
+    actions.apply_settings(config)
+    for notice in state.pop_url_notices():
+        st.warning(f"From the link: {plain_text(notice)}.")
+    flashes()
+    if actions.build_error():
+        st.error(f"These settings can't be used: {actions.build_error()}")
+    state.set_page_value(PAGE, "drawn_run", state.run_generation(PAGE))
+    st.fragment(live_panel)()
     exp = actions.experiment()
     if exp is None and actions.queued():
         waiting.waiting_room()  # the run waits for memory (playground/governor.py)
@@ -56,8 +48,6 @@ def page() -> None:
         return
     with st.expander(f"About the task: {exp.task.title}"):
         st.markdown(exp.task.explanation)
-    # Re-declared on every full run: the timer runs only while training.
-    st.fragment(run_every=live.TIMER_SECONDS if state.running(PAGE) else None)(live_panel)()
     if not state.classroom():
         with st.expander("Take it home: checkpoint, script, history; or continue a run"):
             downloads.render_downloads(exp)
@@ -65,64 +55,69 @@ def page() -> None:
         share_box()
 
 
-# ---- top of the page ----------------------------------------------------------------------------
-def usable() -> bool:
-    exp = actions.experiment()
-    return exp is not None and not exp.diverged
-
-
-def buttons() -> bool:
-    """Train/Pause, Step 1, Step 10, Reset; returns whether they were drawn enabled."""
-    enabled = usable()
-    columns = st.columns([1, 1, 1, 1, 3] if not state.classroom() else [1, 1, 5])
-    running = state.running(PAGE)
+# ---- the live panel: a fragment, redrawn while the run is busy -------------------------------
+def live_panel() -> None:
+    if state.run_generation(PAGE) != state.page_value(PAGE, "drawn_run"):
+        st.rerun(scope="app")  # a click replaced the run (Reset, a rebuild): redraw everything
+    driver = actions.driver()
+    busy = driver is not None and live.drawing(driver)
     demo_opened = state.page_value(PAGE, "focus")  # keyboard focus goes to the demo's Pause
     if demo_opened:
         state.set_page_value(PAGE, "focus", None)
-    start_stop(
-        columns[0],
-        running,
+    panel.controls(
+        "controls", buttons(driver), busy, focus="train" if demo_opened else None, fallback="reset"
+    )
+    if driver is None:
+        return  # the settings can't be used, or the run waits for memory
+    with live_area():
+        messages(driver)
+        status(driver)
+        tabs.draw(driver, driver.current())
+
+
+def buttons(driver) -> list[panel.Button]:
+    """Train/Pause, Step 1, Step 10, Reset (all but Reset off without a usable run)."""
+    usable = driver is not None and not driver.experiment.diverged
+    running = live.running(driver)
+    train = panel.start_stop(
         "train",
+        running,
         ("Train", "Pause"),
         (actions.start_training, actions.pause_training),
-        disabled=not (enabled or running),
-        focus=bool(demo_opened),
+        disabled=not (usable or running),
     )
-    if actions.experiment() is not None and not enabled and not running:
-        focus_button("reset")  # the run diverged: the Step that was pressed is off, Reset is not
+    reset = panel.Button("reset", "reset", "Reset", actions.reset)
     if state.classroom():
-        columns[1].button("Reset", key="reset", on_click=actions.reset, width="stretch")
-        return enabled
-    for column, k in zip(columns[1:3], (1, 10), strict=True):
-        column.button(
+        return [train, reset]
+    steps = [
+        panel.Button(
+            f"step{k}",
+            f"step{k}",
             f"Step {k}",
-            key=f"step{k}",
-            on_click=actions.step,
-            args=(k,),
-            disabled=not enabled,
-            width="stretch",
+            partial(actions.step, k),
+            disabled=not usable,
+            help="Pauses training, then takes this many steps.",
         )
-    columns[3].button("Reset", key="reset", on_click=actions.reset, width="stretch")
-    return enabled
+        for k in (1, 10)
+    ]
+    return [train, *steps, reset]
 
 
-def messages(pending: list[str]) -> None:
-    for notice in state.pop_url_notices():
-        st.warning(f"From the link: {plain_text(notice)}.")
+def messages(driver) -> None:
+    """What the run's state means: diverged, done, settings waiting for Reset, a demo, an error,
+    and the one-shot messages of the last click."""
     flashes()
-    if actions.build_error():
-        st.error(f"These settings can't be used: {actions.build_error()}")
-    driver = actions.driver()
-    if driver is None:
-        return
     exp = driver.experiment
+    if driver.live.error:
+        st.error(f"{driver.live.error}. Press Reset to start over.")
     if exp.diverged:
         st.error(exp.message)
-    elif driver.remaining <= 0 and not state.running(PAGE):
+    elif driver.remaining <= 0 and not live.running(driver):
         st.info(
             "Done: the step budget is used up. Raise it in the sidebar to keep training, or "
             "press Reset to start over."
         )
+    pending = actions.pending_changes(exp, state.config())
     if pending:
         st.warning(
             f"Settings changed ({', '.join(pending)}) — press Reset to apply. Until then, "
@@ -151,29 +146,9 @@ def share_box() -> None:
         )
 
 
-# ---- the live part ----------------------------------------------------------------------------
-def live_panel() -> None:
-    driver = actions.driver()
-    if driver is None:
-        return
-    outcome = live.tick(driver).outcome if state.running(PAGE) else "paused"
-    if outcome == "stopped":
-        state.set_running(PAGE, False)
-        st.rerun()  # the whole page: the timer stops and the button says Train again
-    probe = driver.current() if outcome == "paused" else driver.probe
-    drawing = time.perf_counter()
-    with live_area():
-        status(driver, outcome)
-        keep_pair_in_step("train", state.running(PAGE))
-        tabs.draw(driver, probe)
-    if state.running(PAGE):
-        driver.pace.record_draw(time.perf_counter() - drawing)
-        driver.pace.tick_ended(time.perf_counter())
-
-
-def status(driver, outcome: str) -> None:
+def status(driver) -> None:
     exp = driver.experiment
-    metrics = driver.metrics or exp.metrics()
+    metrics = exp.metrics()
     task = exp.task
     parts = [
         f"**Step {metrics['step']:,} / {driver.max_steps:,}**",
@@ -185,9 +160,9 @@ def status(driver, outcome: str) -> None:
     parts.append(f"gradient norm {number(metrics['grad_norm'])}")
     if metrics["clipped_fraction"] > 0:
         parts.append(f"clipped {metrics['clipped_fraction']:.0%}")
-    if outcome == "waiting":
+    if live.running(driver) and driver.live.waiting:
         parts.append("waiting for a free training slot…")
-    elif state.running(PAGE):
+    elif live.running(driver):
         speed = driver.pace.steps_per_second()
         parts.append(f"{speed:,.0f} steps/s" if speed == speed else "starting…")
     else:

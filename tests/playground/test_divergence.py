@@ -20,6 +20,12 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from playground.charts import component as plotly_live
+from tests.playground.helpers import (
+    button,
+    click,
+    running,
+    settle,
+)
 
 APP = str(Path(__file__).resolve().parents[2] / "playground" / "app.py")
 DIVERGING = dict(
@@ -54,11 +60,7 @@ def diverged() -> AppTest:
     for key, value in DIVERGING.items():
         at.query_params[key] = value
     at.run()
-    at.button(key="train").click().run()
-    for _ in range(6):
-        if at.session_state["workspace"].get("playground").experiment.diverged:
-            break
-        at.button(key="step10").click().run()
+    settle(click(at, "train"))  # the worker stops where training diverged
     assert not at.exception
     assert at.session_state["workspace"].get("playground").experiment.diverged
     return at
@@ -75,11 +77,11 @@ def test_the_banner_explains_exploding_gradients_and_what_to_change(diverged):
 
 
 def test_training_is_paused_and_the_run_can_not_continue(diverged):
-    assert not diverged.session_state["workspace"].get("playground:running")
-    train = diverged.button(key="train")
-    assert train.label == "Train" and train.disabled
-    assert diverged.button(key="step1").disabled and diverged.button(key="step10").disabled
-    assert not diverged.button(key="reset").disabled
+    assert not running(diverged)
+    train = button(diverged, "train")
+    assert train["label"] == "Train" and train["disabled"]
+    assert button(diverged, "step1")["disabled"] and button(diverged, "step10")["disabled"]
+    assert not button(diverged, "reset")["disabled"]
 
 
 def test_no_nan_on_the_page_or_in_any_chart(diverged):
@@ -107,14 +109,14 @@ def test_no_nan_on_the_page_or_in_any_chart(diverged):
 def test_reset_with_a_lower_learning_rate_recovers(diverged):
     at = diverged
     at.select_slider(key="w_lr").set_value(0.01).run()
-    at.button(key="reset").click().run()
+    click(at, "reset")
     assert not at.exception
     exp = at.session_state["workspace"].get("playground").experiment
     assert not exp.diverged and exp.steps_done == 0 and exp.config.lr == 0.01
     assert not [e.value for e in at.error]
-    at.button(key="step10").click().run()
-    at.button(key="step10").click().run()
+    settle(click(at, "step10"))
+    settle(click(at, "step10"))
     exp = at.session_state["workspace"].get("playground").experiment
     assert not exp.diverged and exp.steps_done == 20
     assert math.isfinite(exp.metrics()["train_loss"])
-    assert at.button(key="train").disabled is False
+    assert button(at, "train")["disabled"] is False

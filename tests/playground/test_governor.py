@@ -16,7 +16,12 @@ from core import ExperimentConfig
 from core.memory import estimate
 from playground import governor
 from playground.governor import MB, Governor
-from tests.playground.helpers import experiment
+from tests.playground.helpers import (
+    button,
+    click,
+    experiment,
+    settle,
+)
 
 APP = str(Path(__file__).resolve().parents[2] / "playground" / "app.py")
 
@@ -183,7 +188,7 @@ def test_a_visitor_beyond_the_budget_waits_with_a_message_and_gets_in_when_room_
     assert experiment(second) is None
     waiting = [w.value for w in second.warning if "The server is full" in w.value]
     assert waiting, [w.value for w in second.warning]
-    assert second.button(key="step1").disabled and second.button(key="train").disabled
+    assert button(second, "step1")["disabled"] and button(second, "train")["disabled"]
     second.run()  # the waiting room asks again (AppTest does not fire its timer): still full
     assert not second.exception
     assert any("The server is full" in w.value for w in second.warning)
@@ -196,7 +201,7 @@ def test_a_visitor_beyond_the_budget_waits_with_a_message_and_gets_in_when_room_
     assert not second.exception
     assert experiment(second) is not None
     assert not any("The server is full" in w.value for w in second.warning)
-    second.button(key="step1").click().run()
+    settle(click(second, "step1"))
     assert experiment(second).steps_done == 1
 
 

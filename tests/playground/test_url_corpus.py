@@ -30,7 +30,11 @@ from core.config import COST_BUDGET, FIELDS, RUN_FIELDS, ConfigError, Experiment
 from core.links import config_from_link, read_link
 from playground import governor
 from playground.actions import plain_text
-from tests.playground.helpers import figures
+from tests.playground.helpers import (
+    click,
+    figures,
+    settle,
+)
 
 APP = str(Path(__file__).resolve().parents[2] / "playground" / "app.py")
 NOTICE_PREFIX = "From the link: "
@@ -337,7 +341,7 @@ def test_a_link_opens_the_page_with_notices_and_valid_settings(link: Link):
 
 def test_a_bad_link_still_trains():
     at = open_page({"cell": "lstn", "hidden": "-5", "lr": "nan", "bogus": "1", "seq_len": LONG})
-    at.button(key="step1").click().run()
+    settle(click(at, "step1"))
     assert not at.exception
     assert at.session_state["workspace"].get("playground").experiment.steps_done == 1
     # Notices are shown once, when the link is opened, not on every later run.

@@ -13,6 +13,10 @@ from streamlit.testing.v1 import AppTest
 from core import Experiment, ExperimentConfig
 from playground import workspace
 from playground.workspace import Workspace
+from tests.playground.helpers import (
+    click,
+    settle,
+)
 
 APP = str(Path(__file__).resolve().parents[2] / "playground" / "app.py")
 
@@ -92,7 +96,7 @@ def test_page_after_release_says_so_keeps_settings_and_trains_again():
     at.query_params["cell"] = "gru"
     at.query_params["task"] = "sine"
     at.run()
-    at.button(key="step10").click().run()
+    settle(click(at, "step10"))
     ws: Workspace = at.session_state["workspace"]
     old = weakref.ref(ws.get("playground").experiment)
     assert old().steps_done == 10
@@ -102,7 +106,7 @@ def test_page_after_release_says_so_keeps_settings_and_trains_again():
     assert any("model was let go" in info.value for info in at.info)
     exp = ws.get("playground").experiment
     assert exp is not None and exp.steps_done == 0 and exp.config.cell == "gru"
-    at.button(key="step1").click().run()
+    settle(click(at, "step1"))
     assert not at.exception and ws.get("playground").experiment.steps_done == 1
     at.run()
     assert not any("model was let go" in info.value for info in at.info)
@@ -116,14 +120,14 @@ def test_an_idle_race_is_released_too():
     )
     at = AppTest.from_string(script, default_timeout=60).run()
     at.number_input(key="race_seq_len").set_value(10).run()
-    at.button(key="race_step").click().run()
+    settle(click(at, "race_step"), "race")
     ws: Workspace = at.session_state["workspace"]
     race = weakref.ref(ws.get("race").race)
     assert race().steps_done == 50
     release_idle(ws, race)
     at.run()
     assert not at.exception
-    at.button(key="race_step").click().run()
+    settle(click(at, "race_step"), "race")
     assert not at.exception and ws.get("race").race.steps_done == 50
 
 

@@ -110,10 +110,8 @@ def synthetic_history(steps: int, val_every: int = 10) -> History:
     loss = np.geomspace(1, 1e-3, steps) * rng.uniform(0.5, 2, steps)
     for step in range(1, steps + 1):
         validated = step % val_every == 0 or step == 1
-        history.step.append(step)
-        history.train_loss.append(float(loss[step - 1]))
-        history.val_loss.append(float(loss[step - 1]) if validated else math.nan)
-        history.val_metric.append(float(loss[step - 1]) if validated else math.nan)
+        value = float(loss[step - 1])
+        history.add(step, value, value if validated else math.nan, value if validated else math.nan)
     return history
 
 

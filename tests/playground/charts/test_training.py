@@ -54,10 +54,7 @@ def test_loss_figure_survives_nan_inf_zero_and_empty_history():
     history = History()
     values = [1.0, math.nan, math.inf, 0.0, -1.0, 1e30, 0.5, 0.25]
     for step, value in enumerate(values, start=1):
-        history.step.append(step)
-        history.train_loss.append(value)
-        history.val_loss.append(value if step % 2 else math.nan)
-        history.val_metric.append(value if step % 2 else math.nan)
+        history.add(step, value, *(2 * [value if step % 2 else math.nan]))
     fig = charts.loss_figure(history, task)
     assert_clean(fig)
     train = fig.data[0].y
@@ -82,10 +79,9 @@ def test_smoothed_loss_bridges_bad_steps():
 def test_long_history_is_capped():
     history = History()
     count = 100_000
-    history.step = list(range(1, count + 1))
-    history.train_loss = list(np.geomspace(1, 1e-3, count))
-    history.val_loss = [v if i % 10 == 0 else math.nan for i, v in enumerate(history.train_loss)]
-    history.val_metric = history.val_loss
+    for i, loss in enumerate(np.geomspace(1, 1e-3, count)):
+        validated = loss if i % 10 == 0 else math.nan
+        history.add(i + 1, float(loss), validated, validated)
     task = TASKS["adding"](ExperimentConfig(task="adding"))
     fig = charts.loss_figure(history, task)
     assert all(len(trace.x) <= style.MAX_HISTORY_POINTS for trace in fig.data)

@@ -13,7 +13,11 @@ from streamlit.testing.v1 import AppTest
 
 from core import Experiment, ExperimentConfig
 from core.checkpoint import MAX_CHECKPOINT_BYTES, MIB, checkpoint_bytes
-from tests.playground.helpers import experiment
+from tests.playground.helpers import (
+    click,
+    experiment,
+    settle,
+)
 
 ROOT = Path(__file__).resolve().parents[3]
 APP = str(ROOT / "playground" / "app.py")
@@ -71,6 +75,6 @@ def test_a_step_past_the_budget_shows_and_trains_on():
     assert not at.exception and not at.error
     status = next(m.value for m in at.markdown if m.value.startswith("**Step "))
     assert status.startswith("**Step 500,000 / 2,000**")
-    at.button(key="step1").click().run()
+    settle(click(at, "step1"))
     assert not at.exception
     assert experiment(at).steps_done == 500_001

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from tests.playground.helpers import (
+    click,
     experiment,
     open_app,
+    settle,
     status_text,
 )
 
@@ -33,7 +35,7 @@ def test_csv_upload_errors_are_messages_and_good_files_are_used():
     assert any("day steps evenly" in i.value for i in at.info), [i.value for i in at.info]
     # Never trained: the experiment switched to the uploaded table at once.
     assert experiment(at).data is at.session_state["csv_table"]
-    at.button(key="step1").click().run()
+    settle(click(at, "step1"))
     assert status_text(at).startswith("**Step 1 /")
 
 

@@ -7,8 +7,10 @@ from streamlit.testing.v1 import AppTest
 from core import Experiment, ExperimentConfig
 from core.checkpoint import checkpoint_bytes, load_checkpoint
 from tests.playground.helpers import (
+    click,
     experiment,
     open_app,
+    settle,
 )
 
 
@@ -38,7 +40,7 @@ def test_checkpoint_upload_continues_a_run_and_refuses_bad_files():
     for name, tensor in source.model.state_dict().items():
         assert torch.equal(exp.model.state_dict()[name], tensor)
     assert at.session_state["w_cell"] == "gru" and at.session_state["w_task"] == "adding"
-    at.button(key="step1").click().run()
+    settle(click(at, "step1"))
     assert exp.steps_done == 6 and not at.exception
 
     class RunsCode:

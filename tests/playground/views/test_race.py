@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from tests.playground.helpers import figures, open_page, run_of, running
+from tests.playground.helpers import (
+    button,
+    click,
+    figures,
+    open_page,
+    run_of,
+    running,
+    settle,
+)
 
 
 def test_race_steps_three_cells_trains_live_and_concludes():
@@ -11,7 +19,7 @@ def test_race_steps_three_cells_trains_live_and_concludes():
     at.number_input(key="race_seq_len").set_value(10)
     at.number_input(key="race_steps").set_value(60)
     at.run()
-    at.button(key="race_step").click().run()
+    settle(click(at, "race_step"), "race")
     assert not at.exception, at.exception
     race = run_of(at, "race").race
     assert race.steps_done == 50
@@ -23,19 +31,15 @@ def test_race_steps_three_cells_trains_live_and_concludes():
     assert list(table["cell"]) == ["rnn", "lstm", "gru"]
     assert (table["wall time (s)"] > 0).all() and (table["ms per step"] > 0).all()
     assert any(m.value.startswith("**So far:**") for m in at.markdown)
-    # Train ticks once per page run (the fragment runs inline) and stops at the budget.
-    at.button(key="race_train").click().run()
-    for _ in range(5):
-        if not running(at, "race"):
-            break
-        at.run()
+    # Train trains in the worker and stops at the budget.
+    settle(click(at, "race_train"), "race")
     assert not at.exception, at.exception
     assert race.done and not running(at, "race")
     result = next(m.value for m in at.markdown if m.value.startswith("**Result:**"))
     assert "60 steps" in result or "Solved first by" in result
     # Train stays usable: after a finished race it starts a new one with the same settings.
-    assert not at.button(key="race_train").disabled
-    at.button(key="race_train").click().run()
+    assert not button(at, "race_train")["disabled"]
+    click(at, "race_train")
     assert run_of(at, "race").race is not race and running(at, "race")
 
 
@@ -44,9 +48,9 @@ def test_race_pause_and_bad_settings():
     at.number_input(key="race_seq_len").set_value(10)
     at.number_input(key="race_steps").set_value(5000)
     at.run()
-    at.button(key="race_train").click().run()
-    assert running(at, "race") and at.button(key="race_train_stop").label == "Pause"
-    at.button(key="race_train_stop").click().run()
+    click(at, "race_train")
+    assert running(at, "race") and button(at, "race_train")["label"] == "Pause"
+    click(at, "race_train_stop")
     assert not running(at, "race")
     at.number_input(key="race_hidden").set_value(256)
     at.number_input(key="race_seq_len").set_value(200).run()

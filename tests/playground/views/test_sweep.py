@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from tests.playground.helpers import figures, open_page, run_of, running
+from tests.playground.helpers import (
+    click,
+    figures,
+    open_page,
+    run_of,
+    running,
+    settle,
+)
 
 
 def test_sweep_runs_to_the_end_plots_and_concludes():
@@ -10,11 +17,7 @@ def test_sweep_runs_to_the_end_plots_and_concludes():
     at.multiselect(key="sweep_cells").set_value(["rnn", "gru"])
     at.text_input(key="sweep_values_adding").input("4, 6").run()
     at.number_input(key="sweep_steps").set_value(20).run()
-    at.button(key="sweep_start").click().run()
-    for _ in range(30):
-        if not running(at, "sweep"):
-            break
-        at.run()
+    settle(click(at, "sweep_start"), "sweep")
     assert not at.exception, at.exception
     sweep = run_of(at, "sweep").sweep
     assert sweep.done and len(sweep.points) == 4
@@ -31,9 +34,9 @@ def test_sweep_bad_values_and_cancel():
     assert any("whole numbers" in e.value for e in at.error)
     at.text_input(key="sweep_values_adding").input("10, 20").run()
     at.number_input(key="sweep_steps").set_value(3000).run()
-    at.button(key="sweep_start").click().run()
+    click(at, "sweep_start")
     assert running(at, "sweep")
-    at.button(key="sweep_cancel").click().run()
+    click(at, "sweep_cancel")
     assert not running(at, "sweep")
     assert "cancelled" in run_of(at, "sweep").sweep.stopped_reason
     assert not at.exception

@@ -10,9 +10,11 @@ import pytest
 from core import CELLS, TASKS
 from playground.words import cells as cell_words
 from tests.playground.helpers import (
+    click,
     experiment,
     figures,
     open_app,
+    settle,
     trace_names,
 )
 
@@ -21,7 +23,7 @@ from tests.playground.helpers import (
 def stepped():
     """LSTM on the adding problem after ten steps (shared by the read-only chart tests)."""
     at = open_app(cell="lstm", task="adding", seq_len="30")
-    at.button(key="step10").click().run()
+    settle(click(at, "step10"))
     assert not at.exception
     return at
 
@@ -61,7 +63,7 @@ def test_each_tab_draws_its_charts(stepped, tab, keys):
 @pytest.mark.parametrize("task", [t for t in TASKS if t != "adding"])  # adding: the fixture
 def test_every_task_trains_and_draws(task):
     at = open_app(task=task, seq_len="24", hidden="16")
-    at.button(key="step1").click().run()
+    settle(click(at, "step1"))
     assert not at.exception and not at.error
     assert {"chart_loss", "chart_grad_norm", "chart_prediction"} <= set(figures(at))
     for tab in ("Memory", "Gates"):
@@ -82,7 +84,7 @@ def test_csv_windows_of_ragged_length():
     """A shortest length for the csv task: a control, ragged windows, a histogram, a forecast."""
     at = open_app(task="csv", seq_len="24", min_len="6", hidden="8")
     assert at.number_input(key="w_min_len").value == 6
-    at.button(key="step1").click().run()
+    settle(click(at, "step1"))
     assert not at.exception and not at.error
     assert "chart_rollout" in figures(at)
     at.session_state["view"] = "Memory"
@@ -96,7 +98,7 @@ def test_csv_windows_of_ragged_length():
 @pytest.mark.parametrize("cell", [c for c in CELLS if c != "lstm"])  # lstm: the test above
 def test_every_cell_draws_every_tab(cell):
     at = open_app(cell=cell, task="adding", seq_len="20", hidden="16")
-    at.button(key="step1").click().run()
+    settle(click(at, "step1"))
     for tab in ("Training", "Memory", "Gradients", "Gates", "Weights", "Cell"):
         at.session_state["view"] = tab
         at.run()
@@ -115,7 +117,7 @@ def test_cell_tab_shows_equations_and_parameter_count(stepped):
 
 def test_next_number_fill_in():
     at = open_app(task="next_number")
-    at.button(key="step10").click().run()
+    settle(click(at, "step10"))
     assert any("fills the '?'" in s.value for s in at.success)
     at.text_input(key="fill_in").input("1, 2").run()
     at.text_input(key="fill_in").input("one, two").run()

@@ -2,19 +2,26 @@
 
 from __future__ import annotations
 
+import time
+
+from playground import live
 from tests.playground.helpers import (
+    button,
+    click,
     experiment,
+    labels,
     open_app,
     run_of,
     running,
+    settle,
     status_text,
+    wait_for_steps,
 )
 
 
 def test_first_visit_shows_buttons_and_status():
     at = open_app()
-    labels = [button.label for button in at.button]
-    assert labels[:4] == ["Train", "Step 1", "Step 10", "Reset"]
+    assert labels(at)[:4] == ["Train", "Step 1", "Step 10", "Reset"]
     assert status_text(at).startswith("**Step 0 / 2,000**")
     assert not at.error
 
@@ -37,9 +44,9 @@ def test_widgets_change_the_config():
 
 def test_step_buttons_advance_the_step_count():
     at = open_app()
-    at.button(key="step1").click().run()
+    settle(click(at, "step1"))
     assert status_text(at).startswith("**Step 1 / 2,000**")
-    at.button(key="step10").click().run()
+    settle(click(at, "step10"))
     assert status_text(at).startswith("**Step 11 / 2,000**")
     assert not at.exception
 
@@ -61,27 +68,27 @@ def test_invalid_query_params_warn_without_exception():
     assert "lstn" in text and "bogus" in text
     config = at.session_state["config"]
     assert config.cell == "lstm" and config.hidden == 1
-    at.button(key="step1").click().run()
+    settle(click(at, "step1"))
     assert not at.exception
 
 
 def test_classroom_link_hides_controls():
     at = open_app(classroom="1", cell="gru")
-    assert [button.label for button in at.button] == ["Train", "Reset"]
+    assert labels(at) == ["Train", "Reset"]
     assert not at.sidebar.selectbox
     assert at.session_state["config"].cell == "gru"
 
 
 def test_lr_change_applies_without_reset_but_cell_change_waits():
     at = open_app(task="adding", seq_len="20")
-    at.button(key="step1").click().run()
+    settle(click(at, "step1"))
     at.select_slider(key="w_lr").set_value(0.001).run()
     exp = experiment(at)
     assert exp.config.lr == 0.001 and exp.steps_done == 1
     at.selectbox(key="w_cell").select("gru").run()
     assert any("press Reset" in w.value for w in at.warning)
     assert experiment(at).config.cell == "lstm"
-    at.button(key="reset").click().run()
+    click(at, "reset")
     assert experiment(at).config.cell == "gru"
     assert not any("press Reset" in w.value for w in at.warning)
 
@@ -91,63 +98,75 @@ def test_divergence_pauses_with_a_message_and_reset_recovers():
     at = open_app(
         cell="rnn", task="adding", init="scaled", init_gain="10", lr="10", clip="0", optimizer="sgd"
     )
-    at.button(key="train").click().run()
-    for _ in range(5):
-        if experiment(at).diverged:
-            break
-        at.button(key="step10").click().run()
+    settle(click(at, "train"))  # the worker stops where training diverged
     exp = experiment(at)
     assert exp.diverged and not running(at)
     assert any("diverged" in e.value for e in at.error)
     probe = run_of(at).probe
     assert probe is not None and probe.step < exp.steps_done + 1  # the last good one is kept
     assert not at.exception
-    assert at.button(key="train").label == "Train"
-    assert at.button(key="step10").disabled
-    at.button(key="reset").click().run()
+    assert button(at, "train")["label"] == "Train"
+    assert button(at, "step10")["disabled"]
+    click(at, "reset")
     assert not experiment(at).diverged
     assert not at.error and not at.exception
 
 
-def test_train_runs_a_tick_and_pause_stops():
+def test_train_runs_in_the_worker_and_pause_stops():
     at = open_app(task="adding", seq_len="20")
-    at.button(key="train").click().run()
+    click(at, "train")
     assert running(at)
-    assert at.button(key="train_stop").label == "Pause"  # Train's place, a button of its own
-    assert experiment(at).steps_done > 0  # the live panel ticked once
-    at.button(key="train_stop").click().run()
+    assert button(at, "train")["label"] == "Pause"  # Train's place, a button of its own
+    wait_for_steps(at, 5)
+    assert status_text(at).split(" / ")[0] != "**Step 0"
+    settle(click(at, "train_stop"))
     assert not running(at)
-    assert at.button(key="train").label == "Train"
+    assert button(at, "train")["label"] == "Train"
+    paused_at = experiment(at).steps_done
+    time.sleep(0.3)
+    assert experiment(at).steps_done == paused_at  # nothing trains after Pause
+    assert status_text(at).startswith(f"**Step {paused_at:,} ")
+
+
+def test_step_while_training_pauses_then_steps():
+    at = open_app(task="adding", seq_len="20")
+    click(at, "train")
+    wait_for_steps(at, 5)
+    settle(click(at, "step10"))
+    assert not running(at) and button(at, "train")["label"] == "Train"
+    steps = experiment(at).steps_done
+    time.sleep(0.3)
+    assert experiment(at).steps_done == steps
 
 
 def test_busy_server_shows_waiting_for_a_slot():
-    from playground import live
-
-    taken = 0
-    while live.TRAINING_SLOTS.acquire(blocking=False):
-        taken += 1
+    taken = live.SLOTS.acquire(live.SLOTS.count)
     try:
         at = open_app(task="adding", seq_len="20")
-        at.button(key="train").click().run()
+        click(at, "train")
+        driver = run_of(at)
+        deadline = time.monotonic() + 10
+        while not driver.live.waiting and time.monotonic() < deadline:
+            time.sleep(0.01)
+        at.run()
         assert "waiting for a free training slot" in status_text(at)
         assert experiment(at).steps_done == 0
     finally:
-        for _ in range(taken):
-            live.TRAINING_SLOTS.release()
-    at.run()
-    assert experiment(at).steps_done > 0
+        live.SLOTS.release(taken)
+    wait_for_steps(at, 1)
+    assert "waiting" not in status_text(at)
 
 
 def test_fixing_unusable_settings_enables_the_buttons():
     at = open_app(task="csv", csv_column="5")  # the demo series has one column
     # A link falls back to settings that work, and says so...
     assert any("out of range" in w.value and "instead" in w.value for w in at.warning)
-    assert not at.error and not at.button(key="train").disabled
+    assert not at.error and not button(at, "train")["disabled"]
     # ...while settings chosen in the sidebar that don't fit together are explained and block
     # training until they are fixed.
     at.number_input(key="w_min_len").set_value(at.session_state["config"].seq_len + 1).run()
     assert any("must be at most seq" in e.value for e in at.error)
-    assert at.button(key="train").disabled and at.button(key="step1").disabled
+    assert button(at, "train")["disabled"] and button(at, "step1")["disabled"]
     at.number_input(key="w_min_len").set_value(0).run()
     assert not at.exception and not at.error
-    assert not at.button(key="train").disabled and not at.button(key="step1").disabled
+    assert not button(at, "train")["disabled"] and not button(at, "step1")["disabled"]
