@@ -57,7 +57,9 @@ RECORDER = r"""
       if (!w && waiting) rec.waits[rec.waits.length - 1][1] = t;
       waiting = w;
     }
-    const primary = document.querySelector('[data-testid="stBaseButton-primary"]');
+    // a live panel's start/stop button (static/controls.js), else Streamlit's own primary one
+    const primary = document.querySelector('.pg-button.pg-primary')
+      || document.querySelector('[data-testid="stBaseButton-primary"]');
     const label = primary ? primary.innerText.trim() : null;
     if (label !== lastLabel) { lastLabel = label; rec.labels.push([t, label]); }
     const plots = document.querySelectorAll('.js-plotly-plot');

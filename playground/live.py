@@ -201,11 +201,15 @@ def start(driver: Driver) -> None:
 
 
 def pause(driver: Driver) -> None:
-    """Stop after the slice in progress (at most one slice: SLICE_SECONDS)."""
+    """Stop, and wait for the slice in progress (at most SLICE_SECONDS): the page drawn after a
+    Pause shows the run's final step count, not one a slice short of it."""
     live = driver.live
     live.running = False
     live.steps_asked = 0
     driver.pace.pause()
+    if live.thread is not None and live.thread is not threading.current_thread():
+        with locked(driver.experiments):  # a slice holds these while it steps
+            pass
 
 
 def request(driver: Driver, steps: int) -> None:
@@ -321,13 +325,23 @@ def _slice(driver: Driver) -> None:
         return
     live.waiting = False
     try:
-        budget = driver.remaining if live.running else live.steps_asked
-        k = driver.pace.next_k(budget)
-        before = driver.step
         with locked(driver.experiments):  # the page reads under the same locks
+            # Read and count off under the lock: a Pause waits for it (live.pause), so a Pause
+            # that came while this worker waited for its slot leaves nothing to take, and a Step
+            # right after a Pause is never counted off against a slice taken in Train mode.
+            training = live.running
+            budget = driver.remaining if training else live.steps_asked
+            if budget <= 0:
+                return
+            before = driver.step
             started = time.perf_counter()
-            driver.advance(k, held)
+            driver.advance(driver.pace.next_k(budget), held)
             stepped = time.perf_counter()
+            taken = driver.step - before
+            if training or taken == 0:  # nothing more can be taken (finished, diverged)
+                live.steps_asked = 0
+            else:
+                live.steps_asked = max(0, live.steps_asked - taken)
             probe = fresh_probe_due(driver)
             if probe:
                 driver.observe()
@@ -336,11 +350,6 @@ def _slice(driver: Driver) -> None:
     # Python's locks hand over to no one: without a pause, the worker would take the experiment's
     # lock again before a script run waiting for it (to ask the model something) woke up.
     time.sleep(HANDOVER_SECONDS)
-    taken = driver.step - before
-    if live.running or taken == 0:  # nothing more can be taken (finished, diverged)
-        live.steps_asked = 0
-    else:
-        live.steps_asked = max(0, live.steps_asked - taken)
     driver.pace.record(taken, stepped - started)
     driver.pace.mark(driver.step)
     live.version += 1

@@ -70,8 +70,10 @@ def run_panel(claim: Claim) -> None:
         pair, True, ("Run this experiment", "Stop"), (actions.start_claim, actions.stop_claim)
     )
     focus = pair if state.swapped(pair, f"{pair}_stop") else None  # focus follows the click
-    busy = live.drawing(driver)
-    panel.controls(f"claim_controls_{claim.key}", [stop], busy, label=claim.title, focus=focus)
+    live.drawing(driver)
+    # Ask for drawings until the verdict, not only while the run is busy: the drawing after the
+    # run ends is the one that judges it and draws the page with the result (above).
+    panel.controls(f"claim_controls_{claim.key}", [stop], True, label=claim.title, focus=focus)
     run = driver.run
     progress = run.progress()
     parts = []

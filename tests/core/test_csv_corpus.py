@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 
 from core.tasks import MAX_CSV_COLUMNS, MIN_ROWS, CsvTable, DataError, load_csv
-from tests.playground.helpers import click
+from tests.playground.helpers import click, settle
 
 MAX_BYTES = 2_000_000  # load_csv's default limit
 MAX_ROWS = 200_000
@@ -399,7 +399,7 @@ def test_bad_uploads_show_their_message_and_the_page_stays_usable(csv_page):
         assert_readable(shown[0].split(": ", 1)[1], case.error)
         assert at.session_state["csv_table"] is None  # the demo series stays in use
     steps_before = at.session_state["workspace"].get("playground").experiment.steps_done
-    click(at, "step1")
+    settle(click(at, "step1"))
     assert not at.exception
     assert at.session_state["workspace"].get("playground").experiment.steps_done == steps_before + 1
 
@@ -413,8 +413,8 @@ def test_a_bad_upload_after_a_good_one_keeps_the_good_table(csv_page):
     upload(at, "garbage.csv", rand(3000, 9))
     assert any("Could not use garbage.csv" in shown_text(e.value) for e in at.error)
     assert at.session_state["csv_table"] is table
-    click(at, "reset")
-    click(at, "step1")
+    settle(click(at, "reset"))
+    settle(click(at, "step1"))
     assert not at.exception
     exp = at.session_state["workspace"].get("playground").experiment
     assert exp.data is table and exp.steps_done == 1

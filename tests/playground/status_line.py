@@ -36,10 +36,13 @@ STEP_JS = """() => {
 }"""
 
 # The panel's controls element says data-busy="false" once its run is idle and every click it
-# sent has been handled (static/controls.js).
+# sent has been handled (static/controls.js); the script run that drew it must also have ended, or
+# the status line below the controls may still be on its way.
 IDLE_JS = """(panel) => {
   const box = document.querySelector(`.st-key-${panel} [data-busy]`);
-  return Boolean(box) && box.dataset.busy === "false";
+  const app = document.querySelector("[data-testid='stApp']");
+  return Boolean(box) && box.dataset.busy === "false"
+    && app.dataset.testScriptState === "notRunning";
 }"""
 
 CHARTS_JS = """(count) => {

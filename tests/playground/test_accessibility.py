@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.playground.status_line import status, step_count
+from tests.playground.status_line import settled, status, step_count
 
 pytestmark = pytest.mark.browser
 
@@ -117,9 +117,10 @@ def focused(page) -> str:
     )
 
 
-def press(page, key: str = "Enter", wait: int = 1_500) -> None:
+def press(page, key: str = "Enter", wait: int = 0) -> None:
     page.keyboard.press(key)
-    page.wait_for_timeout(wait)  # the rerun that the key started lands
+    if wait:
+        page.wait_for_timeout(wait)  # the tab bar redraws before the next arrow key
 
 
 def screen_reader_text(page) -> str:
@@ -189,8 +190,7 @@ def test_playground_by_keyboard_in_every_state(live_server, page, audit):
     wait_until(lambda: "paused" in status(page), what="the pause")
 
     # Step 10 and Reset by keyboard: each keeps focus.
-    idle(page)
-    steps = step_count(page)
+    steps = settled(page)
     page.get_by_role("button", name="Step 10", exact=True).focus()
     press(page)
     wait_until(lambda: step_count(page) == steps + 10, what="Step 10")
