@@ -155,7 +155,8 @@ def step_race(config: ExperimentConfig, k: int) -> None:
     """Step k: pause the race if it runs, then every cell takes k steps (in the worker)."""
     driver = _race_for(config)
     if driver is not None:
-        live.pause(driver)
+        if live.running(driver):  # a Step queued behind another is kept: pausing would drop it
+            live.pause(driver)
         live.request(driver, k)
 
 

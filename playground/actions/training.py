@@ -143,7 +143,8 @@ def step(k: int) -> None:
     current = driver()
     if current is None or current.experiment.diverged:
         return
-    live.pause(current)
+    if live.running(current):  # a Step queued behind another is kept: pausing would drop it
+        live.pause(current)
     live.request(current, k)
 
 
