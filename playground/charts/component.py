@@ -249,8 +249,24 @@ def _typed_array(array: np.ndarray, blobs: list[bytes], offset: list[int]) -> An
     return spec
 
 
+# float64 goes as float32 when every finite value's size is within this range: half the bytes,
+# and 7 significant digits are more than a chart can show. Gradients far smaller (a vanishing
+# gradient of 1e-50) keep 64 bits, so a log axis still shows them rather than 0.
+FLOAT32_RANGE = (1e-30, 1e30)
+
+
+def _narrow_float(array: np.ndarray) -> np.ndarray:
+    size = np.abs(array[np.isfinite(array) & (array != 0)])
+    if size.size and (size.min() < FLOAT32_RANGE[0] or size.max() > FLOAT32_RANGE[1]):
+        return array
+    return array.astype(np.float32)
+
+
 def _narrow(array: np.ndarray) -> np.ndarray:
-    """64-bit integers as the smallest type that holds them (plotly.js has no 64-bit ints)."""
+    """64-bit numbers as the smallest type that holds them (plotly.js has no 64-bit ints; see
+    FLOAT32_RANGE for floats)."""
+    if array.dtype == np.float64 and array.size:
+        return _narrow_float(array)
     if array.dtype.kind not in "iu" or array.dtype.itemsize < 8 or array.size == 0:
         return array
     low, high = int(array.min()), int(array.max())

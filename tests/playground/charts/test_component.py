@@ -86,15 +86,31 @@ def as_plotly_json(payload: bytes) -> dict:
     return rewrite(header["figure"])
 
 
-def normalise_shapes(node):
-    """plotly writes a 2-D shape as "16, 40", we write "16,40"; same meaning for plotly.js."""
+DTYPE_CODES = {
+    "f4": "<f4",
+    "f8": "<f8",
+    "i1": "i1",
+    "u1": "u1",
+    "i2": "<i2",
+    "u2": "<u2",
+    "i4": "<i4",
+    "u4": "<u4",
+}
+
+
+def normalise_arrays(node):
+    """Typed arrays as float32 values and their shape: plotly writes 64-bit floats where we send
+    32-bit ones (FLOAT32_RANGE), and a 2-D shape as "16, 40" where we write "16,40"; the same
+    drawing for plotly.js."""
     if isinstance(node, dict):
-        return {
-            k: v.replace(" ", "") if k == "shape" and isinstance(v, str) else normalise_shapes(v)
-            for k, v in node.items()
-        }
+        if "dtype" in node and isinstance(node.get("bdata"), str):
+            raw = base64.b64decode(node["bdata"])
+            values = np.frombuffer(raw, dtype=DTYPE_CODES[node["dtype"]]).astype(np.float32)
+            shown = [None if v != v else v for v in values.tolist()]  # NaN: a gap, as equal
+            return {"values": shown, "shape": node.get("shape", "").replace(" ", "")}
+        return {k: normalise_arrays(v) for k, v in node.items()}
     if isinstance(node, list):
-        return [normalise_shapes(v) for v in node]
+        return [normalise_arrays(v) for v in node]
     return node
 
 
@@ -106,7 +122,7 @@ def test_payload_is_plotlys_own_json_with_raw_arrays(kind):
     ours = as_plotly_json(payload)
     assert ours.pop("config") == {"staticPlot": True}
     theirs = json.loads(pio.to_json(figure, validate=False))
-    assert normalise_shapes(ours) == normalise_shapes(theirs)
+    assert normalise_arrays(ours) == normalise_arrays(theirs)
 
 
 def test_streamlits_placeholder_template_becomes_plotlys_own():
@@ -140,8 +156,18 @@ def test_arrays_arrive_exactly():
     assert trace["x"]["dtype"] == "i4"  # int64 narrowed: plotly.js has no 64-bit integers
     np.testing.assert_array_equal(read(trace["x"], "<i4"), big)
     assert heat["z"]["shape"] == "2,3"
-    np.testing.assert_array_equal(read(heat["z"], "<f8").reshape(2, 3), grid)
+    assert heat["z"]["dtype"] == "f4"  # float64 within FLOAT32_RANGE goes as 32 bits
+    np.testing.assert_array_equal(read(heat["z"], "<f4").reshape(2, 3), grid)
     assert header["figure"]["layout"]["xaxis"]["range"] == [0.0, 1.0]  # plotly's skipped key
+
+
+def test_float64_beyond_float32s_range_keeps_64_bits():
+    tiny = np.array([1.0, 1e-50, 0.0, np.nan])  # a vanishing gradient must not turn into 0
+    header, body = live.decode(live.encode({"data": [{"y": tiny}], "layout": {}}, "k")[0])
+    spec = header["figure"]["data"][0]["y"]
+    assert spec["dtype"] == "f8"
+    start, end = spec["bdata"]
+    np.testing.assert_array_equal(np.frombuffer(body[start:end], "<f8"), tiny)
 
 
 def test_hash_follows_the_drawing_not_the_object():
