@@ -42,6 +42,14 @@ def trigger_id(component_id: str, event: str = "events") -> str:
     return _make_trigger_id(component_id, event)
 
 
+def browser_deflate():
+    """permessage-deflate as Chromium offers it: no limit on the server's window (32 KB), where
+    the `websockets` library's own default asks for 4 KB."""
+    from websockets.extensions.permessage_deflate import ClientPerMessageDeflateFactory
+
+    return ClientPerMessageDeflateFactory(client_max_window_bits=True)
+
+
 @dataclass
 class Click:
     seq: int
@@ -112,7 +120,8 @@ class Visitor:
             ws_url,
             subprotocols=["streamlit"],
             max_size=None,
-            compression="deflate" if self.compress else None,
+            compression=None,
+            extensions=[browser_deflate()] if self.compress else None,
         )
         self._reader = asyncio.create_task(self._read())
         await self._send(fragment="")

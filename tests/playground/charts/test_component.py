@@ -6,6 +6,7 @@ tests/playground/apps/live_chart_app.py, charts redrawn in place without fading.
 from __future__ import annotations
 
 import base64
+import copy
 import io
 import json
 import re
@@ -231,9 +232,12 @@ def test_unchanged_figures_are_not_sent_again():
     at.run()
     changed = sent(at)
     assert "figure" in changed and changed["hash"] != first["hash"]
+    assert changed["base"] == first["hash"]  # a change to the figure the browser has
     at.session_state.lose = True  # the browser lost it: sent in full again
     at.run()
-    assert sent(at)["figure"] == changed["figure"]
+    full = sent(at)
+    assert "base" not in full and full["hash"] == changed["hash"]
+    assert full["figure"]["layout"] != "same"
     assert not at.exception
     at.run()  # a hash only: the page's figure is the one last sent
     (text,) = live.page_figures(at).values()
@@ -423,3 +427,44 @@ def test_unset_properties_never_reach_the_browser_as_null():
     for name, figure in figures.items():
         header, _ = live.decode(live.encode(figure, name)[0])
         assert _nulls(header["figure"]) == [], name
+
+
+# ---- patches: a tick sends what changed -----------------------------------------------------------
+def growing(steps: int) -> go.Figure:
+    x = np.arange(steps, dtype=np.int64)
+    y = np.exp(-x / 300.0)
+    return go.Figure([go.Scatter(x=x, y=y, name="loss"), go.Scatter(x=[0, steps], y=[0.5, 0.5])])
+
+
+def test_a_patch_rebuilds_the_full_figure_exactly():
+    first = live.figure_parts(growing(400), None)
+    full = live.assemble({"key": "k", "hash": first[2]}, first[0], first[1])
+    spec, blobs, digest = live.figure_parts(growing(430), None)
+    expected = live.assemble({"key": "k", "hash": digest}, copy.deepcopy(spec), blobs)
+    last = live.Sent(digest=first[2], blobs=first[1], layout=live._json(first[0]["layout"]))
+    payload = live.patch("k", spec, blobs, digest, last, live._json(spec["layout"]))
+    header, body = live.decode(payload)
+    assert header["base"] == first[2] and header["hash"] == digest
+    assert header["figure"]["layout"] == "same"
+    assert any("keep" in node for node in live._array_specs(header["figure"]))
+    assert len(body) < sum(len(b) for b in blobs) / 3  # the old points are not sent again
+    assert live.apply_patch(payload, full) == expected
+
+
+def test_a_patch_for_another_figure_is_refused():
+    first = live.figure_parts(growing(400), None)
+    spec, blobs, digest = live.figure_parts(growing(430), None)
+    last = live.Sent(digest="not-the-base", blobs=first[1])
+    payload = live.patch("k", spec, blobs, digest, last, b"")
+    with pytest.raises(ValueError):
+        live.apply_patch(payload, live.assemble({"key": "k", "hash": first[2]}, *first[:2]))
+
+
+def test_arrays_that_changed_everywhere_go_whole():
+    first = live.figure_parts(growing(400), None)
+    other = go.Figure([go.Scatter(x=np.arange(400) + 7, y=np.ones(400))])
+    spec, blobs, digest = live.figure_parts(other, None)
+    last = live.Sent(digest=first[2], blobs=first[1])
+    header, body = live.decode(live.patch("k", spec, blobs, digest, last, b""))
+    assert not any("keep" in node for node in live._array_specs(header["figure"]))
+    assert len(body) == sum(len(b) for b in blobs)
