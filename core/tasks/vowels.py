@@ -107,11 +107,6 @@ class VowelsTask(Task):
     output_size = N_SPEAKERS
     val_size = N_TEST  # the trainer scores every test utterance, not a sample of them
     solved_at = 0.95  # 1-NN with dynamic time warping, the archive's standard method: 0.949
-    source = (
-        "JapaneseVowels: M. Kudo, J. Toyama and M. Shimbo (1999), Multidimensional curve "
-        "classification using passing-through regions, Pattern Recognition Letters 20(11-13). "
-        "UCI Machine Learning Repository, doi:10.24432/C5NS47, CC BY 4.0."
-    )
 
     def __init__(self, config: ExperimentConfig, data: Any = None) -> None:
         super().__init__(config)
