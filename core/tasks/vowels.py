@@ -98,7 +98,8 @@ class VowelsTask(Task):
         "from the UCI Machine Learning Repository, licence CC BY 4.0."
     )
     kind = "classification"
-    prediction_chart = "speech"
+    prediction_chart = "speech"  # the class probabilities on the last frame
+    class_noun = "speaker"  # what the prediction chart calls a class
     params = ("seq_len",)
     metric_name = "accuracy"
     higher_is_better = True
