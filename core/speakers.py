@@ -21,6 +21,7 @@ import torch
 from torch import nn
 
 from core.tasks.vowels import N_SPEAKERS, Vowels, load_vowels, normalised
+from core.trainer import _SEED_LOCK
 
 FRAME_SEED = 0  # the per-frame model's weights: fixed, the reference is the same for every run
 FRAME_HIDDEN = 64
@@ -99,7 +100,8 @@ def frame_model_accuracy(vowels: Vowels, steps: int = FRAME_STEPS) -> float:
     labels = torch.from_numpy(vowels.speakers)
     train, test = vowels.split("train"), vowels.split("test")
     inputs, targets = frames[train][real[train]], labels[train, None].expand_as(real[train])
-    with torch.random.fork_rng():
+    # Under the trainer's seed lock: the page computes this in a thread while sessions seed theirs.
+    with _SEED_LOCK, torch.random.fork_rng():
         torch.manual_seed(FRAME_SEED)
         model = nn.Sequential(
             nn.Linear(frames.shape[2], FRAME_HIDDEN), nn.Tanh(), nn.Linear(FRAME_HIDDEN, N_SPEAKERS)
