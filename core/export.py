@@ -89,7 +89,8 @@ def train(config, task, model, optimizer, steps: int, device: str) -> None:
 @torch.no_grad()
 def evaluate(config, task, model, device: str) -> dict:
     """Loss and metric on the trainer's fixed validation set (stream 2)."""
-    batch = task.sample(VAL_BATCH, np.random.default_rng([config.seed, 2]), split="val").to(device)
+    size = task.val_size or VAL_BATCH  # a fixed test set is scored whole
+    batch = task.sample(size, np.random.default_rng([config.seed, 2]), split="val").to(device)
     model.eval()
     predictions = model(batch.inputs, batch.lengths)
     model.train()
@@ -292,6 +293,24 @@ def _embedded_data(task_name: str, data: Any) -> str:
     return f"DATA = CsvTable({columns!r}, np.array({values.tolist()!r}), [])"
 
 
+def _embedded_vowels() -> str:
+    """`load_vowels` with the JapaneseVowels data written in (integer millionths, as in the
+    file), so the script needs no data file."""
+    vowels = task_module.load_vowels()
+    real = np.arange(vowels.frames.shape[1])[None, :] < vowels.lengths[:, None]
+    millionths = np.round(vowels.frames[real] * 1e6).astype(np.int64).ravel().tolist()
+    return (
+        "def load_vowels() -> Vowels:\n"
+        '    """The JapaneseVowels data set (core/data/japanese_vowels.npz), embedded."""\n'
+        f"    lengths = np.array({vowels.lengths.tolist()!r})\n"
+        f"    speakers = np.array({vowels.speakers.tolist()!r})\n"
+        f"    flat = np.array({millionths!r}, dtype=np.float64).reshape(-1, 12) / 1e6\n"
+        "    frames = np.zeros((len(lengths), 29, 12))\n"
+        "    frames[np.arange(29)[None, :] < lengths[:, None]] = flat\n"
+        "    return Vowels(frames, lengths, speakers)"
+    )
+
+
 def standalone_script(config: ExperimentConfig, data: Any = None) -> str:
     """A Python script (needs only torch and numpy) that rebuilds this run: the task's data
     generator with the same seeded streams, the model with the same initialisation, the optimizer
@@ -311,7 +330,10 @@ def standalone_script(config: ExperimentConfig, data: Any = None) -> str:
         '    """The corpus the run was trained on, embedded."""\n'
         f"    return {task_module.load_corpus()!r}"
     }
-    roots = [task_class.__name__, "Batch"] + (["CsvTable"] if config.task == "csv" else [])
+    if config.task == "vowels":
+        overrides["load_vowels"] = _embedded_vowels()
+    extra = {"csv": ["CsvTable"], "vowels": ["Vowels"]}.get(config.task, [])
+    roots = [task_class.__name__, "Batch", *extra]
     task_code = _collect(_task_modules(), roots, overrides, header_names)
     model_code = _collect(model_module, ["build_model"], _cell_override(config), header_names)
     trainer_code = _collect(

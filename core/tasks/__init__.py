@@ -4,8 +4,9 @@
 `base` holds what every task shares (Batch, Task, DataError, the mask and batch helpers); each task
 has its own module. Every public name is re-exported here: import from `core.tasks`.
 
-Helpers for the page: `fill_in` (next_number), `rollout` (sine, csv), `generate_text` (text) and
-`load_csv` (csv). Invalid settings raise ConfigError; unreadable uploads raise DataError.
+Helpers for the page: `fill_in` (next_number), `rollout` (sine, csv), `generate_text` (text),
+`load_csv` (csv) and `load_vowels` (vowels). Invalid settings raise ConfigError; unreadable
+uploads and damaged data files raise DataError.
 """
 
 from __future__ import annotations
@@ -50,10 +51,20 @@ from core.tasks.speech import (
     speech_words,
 )
 from core.tasks.text import CORPUS_PATH, TextTask, generate_text, load_corpus
+from core.tasks.vowels import VOWELS_PATH, Vowels, VowelsTask, load_vowels
 
 TASKS: dict[str, type[Task]] = {
     task.name: task
-    for task in [NextNumberTask, SineTask, AddingTask, CopyTask, TextTask, SpeechTask, CsvTask]
+    for task in [
+        NextNumberTask,
+        SineTask,
+        AddingTask,
+        CopyTask,
+        TextTask,
+        SpeechTask,
+        VowelsTask,
+        CsvTask,
+    ]
 }
 register_tasks(TASKS)
 
@@ -82,6 +93,7 @@ __all__ = [
     "N_SOUNDS",
     "SAMPLE_RATE",
     "SPLITS",
+    "VOWELS_PATH",
     "TASKS",
     "WINDOW",
     "WORD_SEED",
@@ -97,12 +109,15 @@ __all__ = [
     "SpeechTask",
     "Task",
     "TextTask",
+    "Vowels",
+    "VowelsTask",
     "Word",
     "demo_series",
     "fill_in",
     "generate_text",
     "load_corpus",
     "load_csv",
+    "load_vowels",
     "make_task",
     "parse_numbers",
     "rollout",

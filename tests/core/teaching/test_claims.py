@@ -97,3 +97,15 @@ def test_speech_is_classified_and_hidden_states_separate():
         assert n["centroid_accuracy"] >= 4 * n["chance"]
         assert n["centroid_accuracy"] > n["untrained_centroid_accuracy"]
         assert n["separation"] >= 2 * n["untrained_separation"]
+
+
+@pytest.mark.slow
+def test_speakers_are_named_at_least_at_dtws_level_with_the_no_memory_model_beside_it():
+    for n in run_seeds("speakers"):
+        print(
+            f"  test accuracy {n['accuracy']:.4f} after {n['training_seconds']:.1f} s of training; "
+            f"DTW {n['dtw']:.4f}, Euclidean {n['euclidean']:.4f}, no memory {n['no_memory']:.4f}"
+        )
+        assert n["accuracy"] >= 0.96 and n["accuracy"] >= n["dtw"] >= 0.94
+        assert n["training_seconds"] <= 10
+        assert n["no_memory"] >= 0.95  # the lesson: the speaker shows in every frame

@@ -102,6 +102,7 @@ def test_every_claim_is_complete():
         "forecast",
         "text",
         "speech",
+        "speakers",
     ]
     for key, claim in CLAIMS.items():
         assert claim.key == key and claim.claim.endswith(".") and claim.expect
