@@ -137,6 +137,11 @@ class Cell:
     backprop: Callable
     recurrent: bool = True
     raced: bool = True
+    short_title: str = ""  # what a sentence calls it ("RNN"); the title when empty
+
+    @property
+    def label(self) -> str:
+        return self.short_title or self.title
 
     @property
     def gate_names(self) -> tuple[str, ...]:
@@ -359,6 +364,7 @@ CELLS: dict[str, Cell] = {
         Cell(
             name="rnn",
             title="Vanilla RNN (tanh)",
+            short_title="RNN",
             module=nn.RNN,
             nonlinearity="tanh",
             gates=(_tanh("hidden"),),
@@ -371,6 +377,7 @@ CELLS: dict[str, Cell] = {
         Cell(
             name="rnn_relu",
             title="Vanilla RNN (ReLU)",
+            short_title="RNN (ReLU)",
             module=nn.RNN,
             nonlinearity="relu",
             gates=(Gate("hidden", "relu", 0.0, math.inf),),
@@ -413,6 +420,7 @@ CELLS: dict[str, Cell] = {
         Cell(
             name="feedforward",
             title="No memory (feed-forward)",
+            short_title="No memory",
             module=FeedForward,
             nonlinearity=None,
             gates=(_tanh("hidden"),),
@@ -422,7 +430,6 @@ CELLS: dict[str, Cell] = {
             replay=_rnn_replay,
             backprop=_feedforward_backprop,
             recurrent=False,
-            raced=False,
         ),
     ]
 }
