@@ -163,7 +163,8 @@ def table(race) -> pd.DataFrame:
             {
                 "cell": CELLS[cell].title,
                 "parameters": m["parameters"],
-                "recurrent parameters": recurrent[cell],
+                # the no-memory model's layer has input weights only: nothing recurrent
+                "recurrent parameters": recurrent[cell] if CELLS[cell].recurrent else 0,
                 "ms per step": round(1000 * per_step[cell], 2),
                 "wall time (s)": round(m["wall_seconds"], 2),
                 "validation loss": m["val_loss"],

@@ -70,7 +70,7 @@ def sweep_panel(plan: dict | None) -> None:
 
 
 def settings() -> dict | None:
-    columns = st.columns([1, 2, 2, 1, 1])
+    columns = st.columns([1.5, 3, 1.5, 1, 1])  # the cells' titles need the room
     task = columns[0].selectbox(
         "Task", SWEEP_TASKS, format_func=lambda name: TASKS[name].title, key="sweep_task"
     )
