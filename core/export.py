@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from core import cells as cells_module
 from core import model as model_module
 from core import tasks as task_module
 from core import trainer as trainer_module
@@ -335,7 +336,9 @@ def standalone_script(config: ExperimentConfig, data: Any = None) -> str:
     extra = {"csv": ["CsvTable"], "vowels": ["Vowels"]}.get(config.task, [])
     roots = [task_class.__name__, "Batch", *extra]
     task_code = _collect(_task_modules(), roots, overrides, header_names)
-    model_code = _collect(model_module, ["build_model"], _cell_override(config), header_names)
+    model_code = _cell_module_code(config, header_names) + _collect(
+        model_module, ["build_model"], _cell_override(config), header_names
+    )
     trainer_code = _collect(
         trainer_module, ["make_optimizer", "optimizer_step", "VAL_BATCH"], {}, header_names
     )
@@ -358,22 +361,29 @@ def standalone_script(config: ExperimentConfig, data: Any = None) -> str:
 
 
 def _cell_override(config: ExperimentConfig) -> dict[str, str]:
-    """`get_cell` for the script: this run's registry entry (core/cells.py), reduced to the facts
-    the model reads, so the probe's machinery stays out of the script."""
+    """`get_cell` for the script: this run's registry entry (core/cells.py), reduced to its plain
+    facts (`Cell.facts`), so the probe's machinery stays out of the script."""
     cell = get_cell(config.cell)
-    facts = {
-        "name": cell.name,
-        "nonlinearity": cell.nonlinearity,
-        "gate_names": cell.gate_names,
-        "gate_count": cell.gate_count,
-        "has_cell_state": cell.has_cell_state,
-    }
-    arguments = "".join(f"        {name}={value!r},\n" for name, value in facts.items())
+    arguments = "".join(f"        {name}={value!r},\n" for name, value in cell.facts().items())
     return {
         "get_cell": "def get_cell(name: str) -> SimpleNamespace:\n"
         '    """This run\'s cell, as core/cells.py\'s registry describes it."""\n'
-        f"    return SimpleNamespace(\n        module=nn.{cell.module.__name__},\n{arguments}    )"
+        f"    return SimpleNamespace(\n        module={_module_name(cell.module)},\n"
+        f"        module_kwargs={cell.module_kwargs!r},\n{arguments}    )"
     }
+
+
+def _module_name(module: type) -> str:
+    """How the script names the cell's module: torch's own as nn.X, the registry's by its class."""
+    return f"nn.{module.__name__}" if module.__module__.startswith("torch") else module.__name__
+
+
+def _cell_module_code(config: ExperimentConfig, provided: set[str]) -> str:
+    """Source of the cell's module when it is core/cells.py's own (torch's needs none)."""
+    module = get_cell(config.cell).module
+    if module.__module__.startswith("torch"):
+        return ""
+    return _collect(cells_module, [module.__name__], {}, provided) + "\n\n\n"
 
 
 def _task_modules() -> list[ModuleType]:

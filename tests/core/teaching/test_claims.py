@@ -42,6 +42,16 @@ def test_next_number_fills_the_gap():
 
 
 @pytest.mark.slow
+def test_no_memory_stays_at_the_baseline_where_the_lstm_solves_it():
+    for n in run_seeds("independent"):
+        assert n["lstm_mse"] <= 0.01 and math.isfinite(n["lstm_solved_at"])
+        assert n["feedforward_mse"] >= 0.8 * n["baseline_mse"]  # 0.083 would be half learned
+        assert math.isnan(n["feedforward_solved_at"])
+        assert n["feedforward_grad_before_last"] == 0 < n["feedforward_grad_last"]
+        assert n["feedforward_steps"] >= n["lstm_solved_at"]  # trained as long as it took the LSTM
+
+
+@pytest.mark.slow
 def test_vanishing_gradient_rnn_against_lstm():
     for n in run_seeds("vanishing"):
         assert n["rnn_ratio"] * 100 <= n["lstm_ratio"]  # two orders of magnitude at least

@@ -95,6 +95,7 @@ def test_a_seed_replaces_every_config_seed():
 def test_every_claim_is_complete():
     assert list(CLAIMS) == [
         "next_number",
+        "independent",
         "vanishing",
         "long_memory",
         "gru_vs_lstm",
