@@ -5,7 +5,7 @@
 has its own module. Every public name is re-exported here: import from `core.tasks`.
 
 Helpers for the page: `fill_in` (next_number), `rollout` (sine, csv), `generate_text` (text),
-`load_csv` (csv) and `load_vowels` (vowels). Invalid settings raise ConfigError; unreadable
+`read_sentence` (sentiment), `load_csv` (csv) and `load_vowels` (vowels). Invalid settings raise ConfigError; unreadable
 uploads and damaged data files raise DataError.
 """
 
@@ -37,6 +37,12 @@ from core.tasks.next_number import (
     parse_numbers,
     sequence_scale,
 )
+from core.tasks.sentiment import (
+    SentimentTask,
+    model_order_accuracies,
+    order_accuracies,
+    read_sentence,
+)
 from core.tasks.sine import SineTask, sine_waves
 from core.tasks.speech import (
     HOP,
@@ -62,6 +68,7 @@ TASKS: dict[str, type[Task]] = {
         CopyTask,
         TextTask,
         SpeechTask,
+        SentimentTask,
         VowelsTask,
         CsvTask,
     ]
@@ -105,6 +112,7 @@ __all__ = [
     "DataError",
     "FillIn",
     "NextNumberTask",
+    "SentimentTask",
     "SineTask",
     "SpeechTask",
     "Task",
@@ -119,7 +127,10 @@ __all__ = [
     "load_csv",
     "load_vowels",
     "make_task",
+    "model_order_accuracies",
+    "order_accuracies",
     "parse_numbers",
+    "read_sentence",
     "rollout",
     "sequence_scale",
     "sine_waves",

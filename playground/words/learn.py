@@ -147,6 +147,20 @@ DEMOS: dict[str, Demo] = {
         "1-NN with dynamic time warping and of a model with no memory. The no-memory model does "
         "about as well: the speaker's voice shows in every frame.",
     ),
+    "order_lstm": Demo(
+        "order:lstm",
+        "Order matters: reviews word by word (LSTM)",
+        "Accuracy passes 0.95 within a couple of hundred steps, far above the dash-dot lines of "
+        "bag-of-words on the sentences where order decides. Under the predictions, type your own "
+        "review and watch the verdict swing at 'but'.",
+    ),
+    "order_no_memory": Demo(
+        "order:feedforward",
+        "Order matters: reviews, no memory",
+        "The no-memory model sees only the last word, so its accuracy stays near the 0.5 line of "
+        "guessing: in 'good at first but dull' and 'dull at first but good' the last word says "
+        "nothing on its own.",
+    ),
     "variable_length": Demo(
         "variable_length",
         "Ragged sequences",
@@ -232,8 +246,10 @@ CONCEPTS: list[Concept] = [
         "Text: read characters one by one and predict the next, then sample from the "
         "predictions to write new text. Time series: learn the rhythm of a signal and forecast "
         "it, feeding predictions back in. Speech: turn sound into a sequence of spectrogram "
-        "frames and say which word was spoken, or, from real recordings, who spoke.",
-        ("text", "forecast", "speech", "speakers"),
+        "frames and say which word was spoken, or, from real recordings, who spoke. Sentiment: "
+        "read a review word by word and say whether it is positive; in 'good at first, but "
+        "dull' only the order of the words tells praise from blame.",
+        ("text", "forecast", "speech", "speakers", "order_lstm", "order_no_memory"),
     ),
     Concept(
         "Variable-length sequences",

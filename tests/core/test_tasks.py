@@ -49,10 +49,11 @@ CONFIGS = {
     "text_ragged": dict(task="text", seq_len=16, min_len=5),
     "speech": dict(task="speech", seq_len=16, n_classes=5),
     "vowels": dict(task="vowels", seq_len=29),
+    "sentiment": dict(task="sentiment", seq_len=16),
     "csv": dict(task="csv", seq_len=16),
     "csv_ragged": dict(task="csv", seq_len=16, min_len=4),
 }
-RAGGED = ("next_number_ragged", "text_ragged", "speech", "vowels", "csv_ragged")
+RAGGED = ("next_number_ragged", "text_ragged", "speech", "vowels", "sentiment", "csv_ragged")
 
 
 @pytest.fixture(scope="module")
@@ -150,7 +151,7 @@ def trivial_predictions(task, batch: Batch) -> torch.Tensor:
         return batch.inputs.clone()  # repeat the last value
     if name == "adding":
         return torch.ones_like(batch.targets)
-    # text and vowels guess their most common training label; speech's labels are uniform
+    # text and vowels guess their most common training label; speech's and sentiment's are uniform
     constant = getattr(task, "most_common", 0)
     return F.one_hot(torch.full(batch.mask.shape, constant), task.output_size).float()
 
@@ -190,7 +191,9 @@ def test_loss_equals_functional_on_masked_steps(tasks, key):
     assert float(task.loss(predictions, batch)) == pytest.approx(float(expected), rel=1e-5)
 
 
-@pytest.mark.parametrize("key", ["next_number", "sine", "copy", "text", "speech", "vowels", "csv"])
+@pytest.mark.parametrize(
+    "key", ["next_number", "sine", "copy", "text", "speech", "vowels", "sentiment", "csv"]
+)
 def test_unknown_split_is_refused(tasks, key):
     with pytest.raises(ValueError, match="unknown split 'test'; choose one of: train, val"):
         tasks[key].sample(2, np.random.default_rng(0), "test")
@@ -206,6 +209,7 @@ def test_unknown_split_is_refused(tasks, key):
         ),
         (dict(task="text", seq_len=10, min_len=20), r"min_len \(20\) must be at most seq_len"),
         (dict(task="speech", seq_len=5), "speech needs seq_len .* at least 8"),
+        (dict(task="sentiment", seq_len=15), "sentiment needs seq_len of at least 16"),
         (dict(task="csv", csv_column=2), "csv_column 2 is out of range: the table has 2 numeric"),
     ],
 )

@@ -202,7 +202,7 @@ def test_each_task_declares_which_steps_its_loss_reads(name):
     readout runs everywhere, so their masks may be anything."""
     task = make_task(ExperimentConfig(task=name, seq_len=30, min_len=12))
     assert task.reads in ("every", "last")
-    expected_last = {"adding", "speech", "vowels"}
+    expected_last = {"adding", "speech", "vowels", "sentiment"}
     assert (task.reads == "last") == (name in expected_last)
     for seed in range(3):
         batch = task.sample(16, np.random.default_rng(seed))

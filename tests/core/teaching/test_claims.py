@@ -120,3 +120,15 @@ def test_speakers_are_named_at_least_at_dtws_level_with_the_no_memory_model_besi
         # The 10 s goal is a speed target: printed here and measured in bench/, never asserted
         # (shared machines are noisy); the claim's step budget is what keeps it short.
         assert n["no_memory"] >= 0.95  # the lesson: the speaker shows in every frame
+
+
+@pytest.mark.slow
+def test_order_decides_and_only_the_lstm_reads_it():
+    for n in run_seeds("order"):
+        print(
+            f"  order decides / the rest: LSTM {n['lstm_order']:.3f} / {n['lstm_rest']:.3f}, "
+            f"bag of words {n['bag_of_words_order']:.3f} / {n['bag_of_words_rest']:.3f}, "
+            f"no memory {n['feedforward_order']:.3f} / {n['feedforward_rest']:.3f}"
+        )
+        assert n["lstm_order"] >= 0.9 and n["lstm_accuracy"] >= 0.95
+        assert n["bag_of_words_order"] <= 0.75 and n["feedforward_order"] <= 0.75

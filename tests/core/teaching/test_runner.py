@@ -104,6 +104,7 @@ def test_every_claim_is_complete():
         "text",
         "speech",
         "speakers",
+        "order",
     ]
     for key, claim in CLAIMS.items():
         assert claim.key == key and claim.claim.endswith(".") and claim.expect
