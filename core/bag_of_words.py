@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from core.config import ExperimentConfig
-from core.tasks.sentiment import SentimentTask, order_accuracies
+from core.tasks.sentiment import LONGEST, SentimentTask, order_accuracies
 
 TRAIN_SENTENCES = 4000  # about what a network sees in its first 125 steps at batch 32
 L2 = 1e-3  # per sentence: the penalty is L2 * n * |w|^2 / 2, the bias unpenalised
@@ -57,13 +57,18 @@ def fit_logistic(features: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, 
     return theta[:-1], float(theta[-1])
 
 
-@functools.lru_cache(maxsize=16)
 def bag_of_words(config: ExperimentConfig) -> BagOfWordsScores:
     """Train on TRAIN_SENTENCES of the run's training split, score on the run's validation set
-    (the same sentences the trainer validates on: its seed's stream 2)."""
-    task = SentimentTask(config)
-    train = task.sample(TRAIN_SENTENCES, np.random.default_rng([config.seed, 4]), "train")
-    val = task.sample(task.val_size, np.random.default_rng([config.seed, 2]), "val")
+    (the same sentences the trainer validates on: its seed's stream 2). Only the seed matters,
+    so runs that differ in anything else share one fit."""
+    return _bag_of_words(config.seed)
+
+
+@functools.lru_cache(maxsize=16)
+def _bag_of_words(seed: int) -> BagOfWordsScores:
+    task = SentimentTask(ExperimentConfig(task="sentiment", seq_len=LONGEST, seed=seed))
+    train = task.sample(TRAIN_SENTENCES, np.random.default_rng([seed, 4]), "train")
+    val = task.sample(task.val_size, np.random.default_rng([seed, 2]), "val")
     weights, bias = fit_logistic(word_counts(train.inputs.numpy()), train.meta["labels"])
     predicted = (word_counts(val.inputs.numpy()) @ weights + bias > 0).astype(np.int64)
     order, rest = order_accuracies(predicted, val)

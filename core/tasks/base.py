@@ -78,7 +78,8 @@ class Task:
     reads: ClassVar[str] = "every"
 
     # What the page needs to know, declared here so no view has to switch on task names:
-    ask: ClassVar[str] = ""  # how the page questions a trained model: fill_in, forecast, generate
+    # how the page questions a trained model: fill_in, forecast, generate, read
+    ask: ClassVar[str] = ""
     prediction_chart: ClassVar[str] = ""  # the prediction chart's kind ("": a generic overlay)
     # Next-value tasks: names of the input series, the value to predict and the model's guess.
     series_names: ClassVar[tuple[str, str, str]] = ("input", "next value", "prediction")

@@ -157,6 +157,7 @@ class SentimentTask(Task):
         "decide. Validation sentences never appear in training. Guessing scores one in two."
     )
     kind = "classification"
+    ask = "read"  # the page reads a typed sentence word by word (read_sentence)
     prediction_chart = "sentiment"
     params = ("seq_len",)
     metric_name = "accuracy"

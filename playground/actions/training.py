@@ -1,5 +1,6 @@
 """The playground's run: build it from the settings, Train/Pause/Step/Reset, load a Learn demo,
-read uploads, and ask the trained model (fill in a number, forecast, write text).
+read uploads, and ask the trained model (fill in a number, forecast, write text, read a typed
+sentence word by word).
 
 The run is a `TrainingDriver` (playground/drivers.py) kept in the session's workspace as the
 "playground" run; it trains in a worker of playground/live.py. The buttons' callbacks only tell
@@ -14,12 +15,13 @@ from concurrent.futures import Future, ThreadPoolExecutor
 import numpy as np
 
 from core import ConfigError, Experiment, ExperimentConfig
+from core.bag_of_words import bag_of_words
 from core.checkpoint import CheckpointError, load_checkpoint
 from core.config import COST_BUDGET
 from core.forecast import Forecast, forecast_example, references
 from core.forecast import verdict as forecast_verdict
 from core.speakers import SpeakerReferences, speaker_references
-from core.tasks import VowelsTask, fill_in, generate_text, load_csv
+from core.tasks import SentimentTask, VowelsTask, fill_in, generate_text, load_csv, read_sentence
 from core.teaching import config_for
 from playground import governor, live, state
 from playground.actions import (
@@ -263,9 +265,12 @@ def forecast_references(exp: Experiment) -> list[tuple[str, float]]:
 
 def metric_references(exp: Experiment) -> list[tuple[str, float]]:
     """The classical methods' scores on the run's own test set, for the metric chart: for
-    "who is speaking?", 1-NN with DTW, 1-NN Euclidean and the per-frame model with no memory.
-    They take a few seconds, once per process, so they are computed in the background and the
-    chart draws them once they are ready ([] until then): no page waits for them."""
+    "who is speaking?", 1-NN with DTW, 1-NN Euclidean and the per-frame model with no memory;
+    for sentiment, bag-of-words where order decides and on the rest. They take a second or more,
+    so they are computed in the background and the chart draws them once they are ready ([]
+    until then): no page waits for them."""
+    if isinstance(exp.task, SentimentTask):
+        return _bag_of_words_lines(exp.config)
     if not isinstance(exp.task, VowelsTask):
         return []
     if not _SPEAKER_REFERENCES:
@@ -285,6 +290,25 @@ def _speaker_references_or_none() -> SpeakerReferences | None:
 
 _BACKGROUND = ThreadPoolExecutor(max_workers=1, thread_name_prefix="references")
 _SPEAKER_REFERENCES: list[Future] = []  # started by the first page that needs them
+_BAG_OF_WORDS: dict[int, Future] = {}  # per seed (its split is all the reference reads)
+
+
+def _bag_of_words_lines(config: ExperimentConfig) -> list[tuple[str, float]]:
+    if config.seed not in _BAG_OF_WORDS:
+        if len(_BAG_OF_WORDS) >= 64:  # seeds come from links: keep the table small
+            _BAG_OF_WORDS.clear()
+        _BAG_OF_WORDS[config.seed] = _BACKGROUND.submit(_bag_of_words_or_none, config)
+    future = _BAG_OF_WORDS[config.seed]
+    found = future.result() if future.done() else None
+    return found.named() if found else []
+
+
+def _bag_of_words_or_none(config: ExperimentConfig):
+    try:
+        return bag_of_words(config)
+    except Exception:  # noqa: BLE001 - the chart goes without its lines; the log says why
+        LOG.exception("the bag-of-words reference could not be computed")
+        return None
 
 
 def forecast_notices(exp: Experiment) -> list[tuple[str, str]]:
@@ -306,3 +330,16 @@ def write_text(exp: Experiment, prompt: str, temperature: float, length: int = 2
     rng = np.random.default_rng(exp.config.seed)
     with exp.lock:
         return generate_text(exp.model, exp.task, prompt, length, temperature, rng)
+
+
+def read_typed_sentence(
+    exp: Experiment, text: str
+) -> tuple[str, list[str], list[float]] | tuple[str, str]:
+    """("success", words, probability positive after each word) for a typed sentence, or
+    ("warning", why it can't be read: unknown words are named)."""
+    try:
+        with exp.lock:
+            words, positive = read_sentence(exp.model, exp.task, text)
+        return "success", words, [float(p) for p in positive]
+    except Exception as error:  # noqa: BLE001 - mostly ConfigError: what was typed is not valid
+        return "warning", describe_error(error)

@@ -15,7 +15,7 @@ from playground.charts.compare import (
 from playground.charts.gates import gates_figure
 from playground.charts.gradients import grad_history_heatmap, grad_norm_figure
 from playground.charts.memory import hidden_heatmap, length_histogram, trajectory_figure
-from playground.charts.predictions import prediction_figure, rollout_figure
+from playground.charts.predictions import prediction_figure, rollout_figure, verdict_figure
 from playground.charts.training import loss_figure, metric_figure
 from playground.charts.weights import spectral_radius_figure, spectrum_figure
 
@@ -36,4 +36,5 @@ __all__ = [
     "spectrum_figure",
     "sweep_figure",
     "trajectory_figure",
+    "verdict_figure",
 ]

@@ -81,6 +81,11 @@ def prediction(probe: Probe, example: int) -> str:
     )
 
 
+def verdict(words: list[str], positive) -> str:
+    steps = ", ".join(f"{word} {_num(float(p))}" for word, p in zip(words, positive, strict=True))
+    return f"Running verdict, probability positive after each word: {steps}."
+
+
 def spectral_radius(probe_log: list[ProbeRecord]) -> str:
     measured = [r for r in probe_log if math.isfinite(r.spectral_radius)]  # NaN: not taken
     if not measured:

@@ -38,7 +38,8 @@ def prediction_figure(probe: Probe, task: Task, example: int = 0) -> Fig:
     """The model's output for one sequence of the probe batch in the task's own form: next_number,
     sine and csv overlay the series with the guesses (in real units where the task scaled them);
     adding highlights the marked numbers and the final sum; copy shows symbol rows; text the next
-    character guesses; speech the class probabilities. Unknown tasks get a generic overlay."""
+    character guesses; speech the class probabilities; sentiment the running verdict across the
+    words. Unknown tasks get a generic overlay."""
     example = clamp_example(probe, example)
     builder = _PREDICTION_BUILDERS.get(task.prediction_chart)
     if builder is None:
@@ -313,6 +314,50 @@ def _speech_prediction(probe: Probe, task: Task, example: int) -> Fig:
     return fig
 
 
+def _sentiment_prediction(probe: Probe, task: Task, example: int) -> Fig:
+    """The running verdict across one sentence of the probe batch, its words on the x axis."""
+    length = real_length(probe, example)
+    words = [str(word) for word in probe.meta["words"][example]][:length]
+    positive = softmax(probe.predictions[example, :length].astype(np.float64))[:, 1]
+    names = class_labels(probe.meta, 2, ("class_names",), "class ")
+    truth, guess = int(probe.targets[example, length - 1]), int(positive[-1] >= 0.5)
+    verdict = "right" if guess == truth else "wrong"
+    order = " (order decides)" if probe.meta["order_decides"][example] else ""
+    title = f"Sentence {example}{order}: {names[truth]}, read as {names[guess]} ({verdict})"
+    return verdict_figure(words, positive, title)
+
+
+def verdict_figure(words: list[str], positive: np.ndarray, title: str) -> Fig:
+    """P(positive) after each word (a line across the words), with the undecided 0.5 line."""
+    steps = i32(np.arange(len(words)))
+    fig = Fig(
+        scatter(
+            x=steps,
+            y=f32(positive),
+            mode="lines+markers",
+            name="verdict",
+            line=dict(color=PREDICTION_COLOR, width=2),
+            customdata=words,
+            hovertemplate="after '%{customdata}': %{y:.2f} positive<extra></extra>",
+        )
+    )
+    fig.add_trace(
+        scatter(
+            x=i32([0, max(len(words) - 1, 1)]),
+            y=f32([0.5, 0.5]),
+            mode="lines",
+            name="undecided",
+            line=dict(color=BASELINE_COLOR, dash="dash", width=1),
+            hoverinfo="skip",
+        )
+    )
+    fig.update_xaxes(tickmode="array", tickvals=steps, ticktext=words)
+    x_title = "word (the verdict if the sentence stopped there)"
+    fig = finish(fig, "verdict", title, x_title, "probability positive")
+    fig.update_yaxes(range=[-0.03, 1.03])
+    return fig
+
+
 def _classification_overlay(probe: Probe, task: Task, example: int) -> Fig:
     """Fallback for classification: target class and the model's guess on each scored step."""
     length = real_length(probe, example)
@@ -346,6 +391,7 @@ _PREDICTION_BUILDERS = {
     "copy": _copy_prediction,
     "text": _text_prediction,
     "speech": _speech_prediction,
+    "sentiment": _sentiment_prediction,
 }
 
 

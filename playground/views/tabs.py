@@ -22,6 +22,7 @@ from playground.words import cells as cell_words
 
 PAGE = "playground"
 TABS = ("Training", "Memory", "Gradients", "Gates", "Weights", "Cell")
+READ_EXAMPLE = "the plot was good at first but dull"
 
 
 def draw(driver, probe) -> None:
@@ -89,7 +90,8 @@ def training_tab(driver, probe) -> None:
 
 
 def ask_the_model(driver, probe, example: int) -> None:
-    """The task's own way to question the model: fill in a number, forecast, or write text."""
+    """The task's own way to question the model: fill in a number, forecast, write text, or read
+    a typed sentence word by word."""
     ask = driver.experiment.task.ask
     if ask == "fill_in":
         fill_in_box(driver)
@@ -97,6 +99,8 @@ def ask_the_model(driver, probe, example: int) -> None:
         forecast_chart(driver, probe, example)
     elif ask == "generate":
         write_text(driver, probe)
+    elif ask == "read":
+        read_box(driver)
 
 
 def fill_in_box(driver) -> None:
@@ -110,6 +114,32 @@ def fill_in_box(driver) -> None:
         partial(actions.fill_in_answer, driver.experiment, text),
     )
     getattr(st, kind)(message)
+
+
+def read_box(driver) -> None:
+    """A typed sentence and the model's verdict after each of its words."""
+    exp = driver.experiment
+    text = st.text_input(
+        "Type a review and press Enter", READ_EXAMPLE, key="read_sentence", max_chars=300
+    )
+    answer = state.cached(
+        PAGE,
+        "read_answer",
+        version(driver, None, text),
+        partial(actions.read_typed_sentence, exp, text),
+    )
+    if answer[0] == "success":
+        _, words, positive = answer
+        chart(
+            PAGE,
+            "verdict",
+            lambda: charts.verdict_figure(words, positive, "Your sentence, word by word"),
+            version(driver, None, text),
+            alt=lambda: describe.verdict(words, positive),
+        )
+    else:
+        st.warning(answer[1])
+    st.caption("Words it knows: " + ", ".join(exp.task.vocabulary))
 
 
 def loss_references(exp) -> list[tuple[str, float]]:

@@ -15,6 +15,11 @@ CAPTIONS = {
         "What the network answers for one example of the probe batch, next to the right answer. "
         "Early in training the guesses hug the baseline; they sharpen as the loss falls."
     ),
+    "verdict": (
+        "The network's verdict after each word, as if the sentence stopped there: above the "
+        "dashed line it leans positive, below it negative. Watch it swing at 'but' and 'not'; "
+        "only the last point is what it was trained to answer."
+    ),
     "rollout": (
         "The network forecasts beyond what it has seen by feeding its own guesses back in. "
         "Errors compound with every step, so the forecast drifts from the truth further out."

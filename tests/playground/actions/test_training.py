@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 from core import Experiment, ExperimentConfig
+from core.bag_of_words import bag_of_words
 from core.speakers import speaker_references
 from playground.actions import training
 
@@ -25,3 +26,24 @@ def test_speaker_references_arrive_in_the_background_without_slowing_the_page():
     assert [name for name, _ in lines] == ["1-NN DTW", "1-NN Euclidean", "no memory (per frame)"]
     adding = Experiment(ExperimentConfig(task="adding", hidden=8))
     assert training.metric_references(adding) == []
+
+
+def test_bag_of_words_lines_arrive_in_the_background():
+    sentiment = Experiment(ExperimentConfig(task="sentiment", seq_len=16, hidden=8, seed=7))
+    started = time.perf_counter()
+    training.metric_references(sentiment)
+    first = time.perf_counter() - started
+    training._BAG_OF_WORDS[7].result(timeout=120)
+    lines = training.metric_references(sentiment)
+    assert first < 0.5
+    assert dict(lines) == dict(bag_of_words(sentiment.config).named())
+    assert [name for name, _ in lines] == ["bag of words, order decides", "bag of words, the rest"]
+
+
+def test_a_typed_sentence_is_read_word_by_word_or_refused_with_its_unknown_words():
+    sentiment = Experiment(ExperimentConfig(task="sentiment", seq_len=16, hidden=8))
+    kind, words, positive = training.read_typed_sentence(sentiment, "The acting was NOT bad.")
+    assert kind == "success" and words == ["the", "acting", "was", "not", "bad"]
+    assert len(positive) == 5 and all(0 <= p <= 1 for p in positive)
+    kind, message = training.read_typed_sentence(sentiment, "the acting was splendid, xyz")
+    assert kind == "warning" and "'splendid', 'xyz'" in message

@@ -123,3 +123,24 @@ def test_next_number_fill_in():
     at.text_input(key="fill_in").input("one, two").run()
     assert any("not a number" in w.value for w in at.warning)
     assert not at.exception
+
+
+def test_sentiment_shows_the_verdict_word_by_word_and_reads_a_typed_review():
+    at = open_app(task="sentiment", seq_len="16", hidden="16")
+    settle(click(at, "step10"))
+    shown = figures(at)
+    prediction, typed = shown["chart_prediction"], shown["chart_verdict"]
+    words = list(experiment(at).probe_batch.meta["words"][0])
+    assert prediction["layout"]["xaxis"]["ticktext"] == words
+    assert typed["layout"]["xaxis"]["ticktext"] == ["the", "plot", "was", "good", "at", "first", "but", "dull"]
+    assert "verdict" in trace_names(typed)
+    at.text_input(key="read_sentence").input("the film was not bad").run()
+    assert figures(at)["chart_verdict"]["layout"]["xaxis"]["ticktext"][-2:] == ["not", "bad"]
+    at.text_input(key="read_sentence").input("the film was marvellous").run()
+    assert any("never seen 'marvellous'" in w.value for w in at.warning)
+    assert not at.exception
+    at.session_state["view"] = "Memory"
+    at.run()
+    heatmap = figures(at)["chart_hidden"]
+    assert set(heatmap["layout"]["xaxis"]["ticktext"]) <= set(words)
+    assert not at.exception
