@@ -132,7 +132,16 @@ def test_sentiment_shows_the_verdict_word_by_word_and_reads_a_typed_review():
     prediction, typed = shown["chart_prediction"], shown["chart_verdict"]
     words = list(experiment(at).probe_batch.meta["words"][0])
     assert prediction["layout"]["xaxis"]["ticktext"] == words
-    assert typed["layout"]["xaxis"]["ticktext"] == ["the", "plot", "was", "good", "at", "first", "but", "dull"]
+    assert typed["layout"]["xaxis"]["ticktext"] == [
+        "the",
+        "plot",
+        "was",
+        "good",
+        "at",
+        "first",
+        "but",
+        "dull",
+    ]
     assert "verdict" in trace_names(typed)
     at.text_input(key="read_sentence").input("the film was not bad").run()
     assert figures(at)["chart_verdict"]["layout"]["xaxis"]["ticktext"][-2:] == ["not", "bad"]
