@@ -140,7 +140,8 @@ def hidden_heatmap(probe: Probe, example: int = 0) -> Fig:
     words = probe.meta.get("words")  # a task read word by word: the axis names its words
     if isinstance(words, list) and example < len(words):
         ticks = [str(words[example][int(t)]) for t in steps if t < len(words[example])]
-        fig.update_xaxes(tickmode="array", tickvals=i32(steps[: len(ticks)]), ticktext=ticks)
+        tickvals = [int(t) for t in steps[: len(ticks)]]  # a list: the layout takes no typed array
+        fig.update_xaxes(tickmode="array", tickvals=tickvals, ticktext=ticks)
         x_title = "word"
     return finish(fig, "hidden_heatmap", f"Hidden state, sequence {example}", x_title, y_title)
 

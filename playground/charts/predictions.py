@@ -351,7 +351,8 @@ def verdict_figure(words: list[str], positive: np.ndarray, title: str) -> Fig:
             hoverinfo="skip",
         )
     )
-    fig.update_xaxes(tickmode="array", tickvals=steps, ticktext=words)
+    # Plain lists: the page decodes typed arrays in traces only, not in the layout.
+    fig.update_xaxes(tickmode="array", tickvals=list(range(len(words))), ticktext=words)
     x_title = "word (the verdict if the sentence stopped there)"
     fig = finish(fig, "verdict", title, x_title, "probability positive")
     fig.update_yaxes(range=[-0.03, 1.03])

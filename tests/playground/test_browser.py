@@ -122,6 +122,43 @@ def test_learn_demo_opens_the_playground_and_trains(live_server, browser):
     page.close()
 
 
+WORD_TICKS = """() => Object.fromEntries(Array.from(document.querySelectorAll('.js-plotly-plot'))
+    .map(plot => [plot.layout.title.text,
+                  Array.from(plot.querySelectorAll('.xtick text')).map(n => n.textContent)]))"""
+
+
+def test_sentiment_verdict_word_by_word(live_server, browser):
+    """Train on the sentiment task, then type reviews: the verdict line is drawn across the typed
+    words, and an unknown word is named in a message (no traceback)."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    page = browser.new_page(viewport={"width": 1440, "height": 1600})
+    page.goto(f"{live_server.url}/?cell=lstm&task=sentiment&seq_len=16&max_steps=300")
+    train, pause, _, _ = buttons(page)
+    train.wait_for(timeout=30_000)
+    train.click()
+    wait_step_above(page, 250, timeout=90)
+    train.wait_for(timeout=30_000)  # the budget ends the run
+    settled(page)
+    box = page.get_by_label("Type a review and press Enter")
+    box.fill("the film was not bad but the ending was dull")
+    box.press("Enter")
+    typed = f"() => (({WORD_TICKS})()['Your sentence, word by word'] || []).includes('ending')"
+    page.wait_for_function(typed, timeout=30_000)
+    ticks = page.evaluate(WORD_TICKS)  # the words drawn under each chart, by its title
+    assert ticks["Your sentence, word by word"][-4:] == ["the", "ending", "was", "dull"], ticks
+    sentence = [words for title, words in ticks.items() if title.startswith("Sentence 0")]
+    assert sentence and sentence[0][0] == "the", ticks
+    no_exception(page)
+    page.screenshot(path=str(ARTIFACTS / "browser-05-sentiment.png"), full_page=True)
+    box.fill("the film was marvellous")
+    box.press("Enter")
+    page.get_by_text("never seen 'marvellous'").first.wait_for(timeout=30_000)
+    no_exception(page)
+    page.screenshot(path=str(ARTIFACTS / "browser-06-sentiment-unknown.png"), full_page=True)
+    server_log_is_clean(live_server)
+    page.close()
+
+
 class Lose:
     """Between the page and the server, on the live panel's websocket: loses the first request
     that carries a click ("click"), or the whole drawing that answers it ("drawing": its messages
