@@ -272,7 +272,9 @@ def _text_prediction(probe: Probe, task: Task, example: int) -> Fig:
             name="guess",
         )
     )
-    fig.update_xaxes(tickmode="array", tickvals=i32(scored), ticktext=[chars[t] for t in target])
+    fig.update_xaxes(
+        tickmode="array", tickvals=[int(s) for s in scored], ticktext=[chars[t] for t in target]
+    )
     accuracy = float(right.mean()) if len(right) else math.nan
     title = f"Next character, sequence {example}: {fmt(100 * accuracy, 3)}% right"
     x_title = "true next character (bars: the guess, green when right)"

@@ -132,6 +132,8 @@ def test_sentiment_shows_the_verdict_word_by_word_and_reads_a_typed_review():
     prediction, typed = shown["chart_prediction"], shown["chart_verdict"]
     words = list(experiment(at).probe_batch.meta["words"][0])
     assert prediction["layout"]["xaxis"]["ticktext"] == words
+    # Plain lists: the browser decodes typed arrays in traces only (a layout one drew no words).
+    assert prediction["layout"]["xaxis"]["tickvals"] == list(range(len(words)))
     assert typed["layout"]["xaxis"]["ticktext"] == [
         "the",
         "plot",
@@ -152,4 +154,5 @@ def test_sentiment_shows_the_verdict_word_by_word_and_reads_a_typed_review():
     at.run()
     heatmap = figures(at)["chart_hidden"]
     assert set(heatmap["layout"]["xaxis"]["ticktext"]) <= set(words)
+    assert isinstance(heatmap["layout"]["xaxis"]["tickvals"], list)
     assert not at.exception
