@@ -1,6 +1,7 @@
 """Sequence tasks: seeded, pure batch generators, each with its loss, metric, baseline and explanation.
 
 `TASKS` maps a name to a Task class; `make_task(config, data)` builds one for an ExperimentConfig.
+`SEQ2SEQ_TASKS` holds the translation tasks, which an encoder-decoder trains (core.seq2seq).
 `base` holds what every task shares (Batch, Task, DataError, the mask and batch helpers); each task
 has its own module. Every public name is re-exported here: import from `core.tasks`.
 
@@ -36,6 +37,7 @@ from core.tasks.next_number import (
     parse_numbers,
     sequence_scale,
 )
+from core.tasks.numbers import NumberWordsTask, Pairs
 from core.tasks.sine import SineTask, sine_waves
 from core.tasks.speech import (
     HOP,
@@ -56,6 +58,9 @@ TASKS: dict[str, type[Task]] = {
     for task in [NextNumberTask, SineTask, AddingTask, CopyTask, TextTask, SpeechTask, CsvTask]
 }
 register_tasks(TASKS)
+# Sequence-to-sequence tasks: trained by core.seq2seq's encoder-decoder, not by SequenceModel, so
+# they stay out of TASKS (the picker, the Race, the Sweep and the `task` setting read that one).
+SEQ2SEQ_TASKS = {task.name: task for task in [NumberWordsTask]}
 
 
 def make_task(config: ExperimentConfig, data: CsvTable | np.ndarray | None = None) -> Task:
@@ -81,6 +86,7 @@ __all__ = [
     "N_BINS",
     "N_SOUNDS",
     "SAMPLE_RATE",
+    "SEQ2SEQ_TASKS",
     "SPLITS",
     "TASKS",
     "WINDOW",
@@ -93,6 +99,8 @@ __all__ = [
     "DataError",
     "FillIn",
     "NextNumberTask",
+    "NumberWordsTask",
+    "Pairs",
     "SineTask",
     "SpeechTask",
     "Task",
