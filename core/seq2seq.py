@@ -314,18 +314,21 @@ class Seq2SeqExperiment:
             return loss, float(scores(greedy(self.model, pairs)[0], pairs)[1].mean())
 
     @torch.no_grad()
-    def evaluate(self, pairs: Pairs | None = None) -> dict[str, float]:
-        """Token accuracy and exact match of greedy answers (default: the validation set)."""
+    def evaluate(self, edges=(), pairs: Pairs | None = None) -> dict[str, Any]:
+        """Token accuracy and exact match of greedy answers (default: the validation set), and
+        with `edges` the exact match per sentence-length bucket (`exact_by_length`), from one
+        decoding pass."""
         pairs = pairs or self.val_batch
         with self.lock, _evaluating(self.model):
-            token, exact = scores(greedy(self.model, pairs)[0], pairs)
-        return {"token_accuracy": float(token.mean()), "exact_match": float(exact.mean())}
-
-    @torch.no_grad()
-    def exact_by_length(self, edges, pairs: Pairs | None = None) -> list[float]:
-        pairs = pairs or self.val_batch
-        with self.lock, _evaluating(self.model):
-            return exact_by_length(greedy(self.model, pairs)[0], pairs, edges)
+            symbols = greedy(self.model, pairs)[0]
+        token, exact = scores(symbols, pairs)
+        result: dict[str, Any] = {
+            "token_accuracy": float(token.mean()),
+            "exact_match": float(exact.mean()),
+        }
+        if len(edges):
+            result["by_length"] = exact_by_length(symbols, pairs, edges)
+        return result
 
     def metrics(self) -> dict[str, Any]:
         steps, val_loss, val_metric = self.history.validations()

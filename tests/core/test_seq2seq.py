@@ -15,6 +15,7 @@ from core.seq2seq import (
     Seq2Seq,
     Seq2SeqConfig,
     Seq2SeqExperiment,
+    exact_by_length,
     greedy,
     scores,
     sequence_loss,
@@ -251,3 +252,13 @@ def test_reset_gives_the_same_run_again():
     assert first.history.train_loss == second.history.train_loss
     first.reset()
     assert first.steps_done == 0 and len(first.history) == 0
+
+
+def test_exact_match_by_length_buckets():
+    pairs = make_pairs(np.array([5, 312, 999999]))  # 1, 4 and 11 words
+    d = DIGIT_BASE
+    right = torch.tensor([[d + 5, EOS] + [0] * 5, [d + 3, d + 1, d + 2, EOS] + [0] * 3])
+    wrong = torch.full((1, 7), d + 9)  # never stops
+    symbols = torch.cat([right, wrong])
+    by_length = exact_by_length(symbols, pairs, [1, 2, 6, 12, 20])
+    assert by_length[:3] == [1.0, 1.0, 0.0] and np.isnan(by_length[3])

@@ -13,14 +13,14 @@ import math
 
 import pytest
 
-from core.teaching import CLAIMS, run_claim
+from core.teaching import CLAIMS, SEQ2SEQ_CLAIMS, run_claim
 
 SEEDS = range(5)
 BUDGET_SHARE = 0.8  # every seed decides within this share of the claim's step budget
 
 
 def run_seeds(key: str) -> list[dict]:
-    claim = CLAIMS[key]
+    claim = CLAIMS[key] if key in CLAIMS else SEQ2SEQ_CLAIMS[key]
     rows = []
     for seed in SEEDS:
         result = run_claim(claim, seed=seed, workers=2)
@@ -97,3 +97,11 @@ def test_speech_is_classified_and_hidden_states_separate():
         assert n["centroid_accuracy"] >= 4 * n["chance"]
         assert n["centroid_accuracy"] > n["untrained_centroid_accuracy"]
         assert n["separation"] >= 2 * n["untrained_separation"]
+
+
+@pytest.mark.slow
+def test_translation_fails_long_numbers_without_attention_and_holds_with_it():
+    for n in run_seeds("translation"):
+        assert n["plain_short"] >= 0.9 and n["plain_long"] <= n["plain_short"] - 0.4
+        assert n["attention_long"] >= 0.8 and n["attention_long"] >= n["plain_long"] + 0.3
+        assert n["attention_token"] >= n["baseline_token"] + 0.5
