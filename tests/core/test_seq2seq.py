@@ -206,7 +206,7 @@ def test_attention_is_a_distribution_over_real_words(attention):
     _, weights = model(pairs)
     torch.testing.assert_close(weights.sum(-1), torch.ones(weights.shape[:2]))
     padding = (pairs.source == 0).unsqueeze(1).expand_as(weights)
-    assert float(weights[padding].abs().max()) == 0.0
+    assert weights[padding].abs().max().item() == 0.0
 
 
 def test_greedy_feeds_back_its_own_best_symbol():
@@ -262,3 +262,16 @@ def test_exact_match_by_length_buckets():
     symbols = torch.cat([right, wrong])
     by_length = exact_by_length(symbols, pairs, [1, 2, 6, 12, 20])
     assert by_length[:3] == [1.0, 1.0, 0.0] and np.isnan(by_length[3])
+
+
+def test_batched_sentences_equal_number_words_one_by_one():
+    rng = np.random.default_rng(1)
+    values = np.concatenate([[0, 5, 1000, 1005, 10**9], rng.integers(0, 10**12, 300)])
+    pairs = make_pairs(values)
+    for row, value in enumerate(values):
+        words = [WORDS[i] for i in pairs.source[row] if i]
+        assert words == number_words(int(value))
+        assert int(pairs.source_lengths[row]) == len(words)
+        digits = [SYMBOLS[i] for i in pairs.decoder_out[row] if i]
+        assert digits == [*str(value), "</s>"]
+        assert [SYMBOLS[i] for i in pairs.decoder_in[row] if i] == ["<s>", *str(value)]
