@@ -29,6 +29,7 @@ BENCH_DIR = Path(__file__).resolve().parent
 BENCHMARKS = {
     "throughput": "bench.throughput",
     "probe": "bench.probe_cost",
+    "seq2seq": "bench.seq2seq",
     "page": "bench.page",
     "liveview": "bench.liveview",
     "visitors": "bench.visitors",
@@ -43,6 +44,7 @@ BENCHMARKS = {
 ORDER = [
     "throughput",
     "probe",
+    "seq2seq",
     "page",
     "liveview",
     "visitors",
