@@ -255,3 +255,39 @@ def spectrum(probe: Probe) -> str:
         f"Recurrent eigenvalues: spectral radius {_num(float(magnitudes.max()))}; {outside} of "
         f"{magnitudes.size} lie outside the unit circle (1 is the line between fading and growing)."
     )
+
+
+def attention(words: list[str], symbols: list[str], weights) -> str:
+    if weights is None:
+        return "Attention map: this network has no attention."
+    parts = [
+        f"{symbol} looks most at word {int(np.argmax(row)) + 1} ({words[int(np.argmax(row))]})"
+        for symbol, row in zip(symbols, weights, strict=True)
+    ]
+    return "Attention map: " + "; ".join(parts) + "."
+
+
+def encoder_grad(grad_norms: dict) -> str:
+    parts = [
+        f"{label}: {_num(float(values[0]))} at the first word, {_num(float(values[-1]))} at the "
+        "last"
+        for label, values in grad_norms.items()
+    ]
+    return "Gradient per word: " + "; ".join(parts) + "."
+
+
+def exact_by_length(by_length: dict, buckets: list[str]) -> str:
+    parts = [
+        f"{label}: " + ", ".join(f"{b} {_num(v)}" for b, v in zip(buckets, values, strict=True))
+        for label, values in by_length.items()
+    ]
+    return "Exact match by sentence length: " + "; ".join(parts) + "."
+
+
+def translate_loss(histories: dict) -> str:
+    parts = [
+        f"{label} {_num(h.train_loss[-1])} at step {h.step[-1]}"
+        for label, h in histories.items()
+        if len(h)
+    ]
+    return "Training loss: " + ("; ".join(parts) if parts else "no steps yet") + "."

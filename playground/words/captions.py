@@ -76,4 +76,22 @@ CAPTIONS = {
         "Final score of each cell as the memory demand grows. Where a curve crosses the dashed "
         "threshold is how far back that cell can remember."
     ),
+    "attention": (
+        "For the phrase above: each row is a digit the decoder wrote, each column a word it read; "
+        "bright cells are where it looked while writing that digit. A trained network looks at "
+        "the word that decides each digit, such as 'twelve' for the last two digits of 312."
+    ),
+    "encoder_grad": (
+        "How strongly the loss reaches back to each word of a sentence (mean over the probe "
+        "batch). Without attention, the gradient enters only at the last word and fades going "
+        "back; with attention it enters at every word."
+    ),
+    "exact_by_length": (
+        "The share of validation numbers whose every digit is right, for short, medium and long "
+        "sentences. Without attention the long ones fall behind; with attention they hold up."
+    ),
+    "translate_loss": (
+        "Training loss (cross-entropy per digit, smoothed) of the two networks. Both learn the "
+        "short numbers quickly; the gap that stays is the long sentences."
+    ),
 }
