@@ -12,7 +12,7 @@ from functools import partial
 
 import streamlit as st
 
-from playground import charts, live
+from playground import charts, live, state
 from playground.actions import translation as actions
 from playground.charts import describe
 from playground.charts.translation import RUN_NAMES
@@ -108,7 +108,10 @@ def draw(driver) -> None:
         key="translate_phrase",
         help=words.PHRASE_HELP,
     )
-    answers, problem = actions.translate(phrase)
+    # Asked again only after new training or a new phrase (a drawing comes every quarter second).
+    answers, problem = state.cached(
+        PAGE, "translation", (version, phrase), partial(actions.translate, phrase)
+    )
     if problem:
         st.warning(problem)
     else:
