@@ -234,8 +234,8 @@ SEQ2SEQ_CLAIMS = [
     Claim(
         key="translation",
         title="Translation and attention",
-        claim="An encoder-decoder without attention forgets long sentences; with attention it "
-        "translates them.",
+        claim="A GRU encoder-decoder without attention gets long sentences wrong; with attention "
+        "it translates them.",
         expect="Both learn the short numbers within a few hundred steps. Without attention, the "
         "decoder sees the sentence only through the encoder's last hidden state, and numbers of "
         "twelve words or more come out wrong; with attention it looks back at the words as it "

@@ -44,7 +44,16 @@ def attention_heatmap(words: list[str], symbols: list[str], weights: np.ndarray 
             colorbar=dict(title=dict(text="weight")),
         )
     )
-    return finish(fig, key, title, "word read", "digit written", yaxis=dict(autorange="reversed"))
+    # Category axes: plotly read labels such as "1. 3" as numbers and dropped rows' names.
+    return finish(
+        fig,
+        key,
+        title,
+        "word read",
+        "digit written",
+        xaxis=dict(type="category"),
+        yaxis=dict(type="category", autorange="reversed"),
+    )
 
 
 def encoder_grad_figure(grad_norms: dict[str, np.ndarray]) -> Fig:

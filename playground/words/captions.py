@@ -83,8 +83,9 @@ CAPTIONS = {
     ),
     "encoder_grad": (
         "How strongly the loss reaches back to each word of a sentence (mean over the probe "
-        "batch). Without attention, the gradient enters only at the last word and fades going "
-        "back; with attention it enters at every word."
+        "batch). Without attention, the gradient enters only through the last word's state and "
+        "is weaker at the first words; with attention it enters at every word. The heights follow "
+        "each network's loss, so compare the shapes."
     ),
     "exact_by_length": (
         "The share of validation numbers whose every digit is right, for short, medium and long "
