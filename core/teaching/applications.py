@@ -213,7 +213,8 @@ def _translation_measure(experiments: Experiments) -> Numbers:
 
 
 def _translation_verdict(n: Numbers) -> tuple[bool, str]:
-    falls = n["plain_long"] <= n["plain_short"] - 0.4
+    # It must have learned the short ones first: a run that knows none has nothing to lose.
+    falls = n["plain_short"] >= 0.9 and n["plain_long"] <= n["plain_short"] - 0.4
     holds = n["attention_long"] >= 0.8 and n["attention_long"] >= n["plain_long"] + 0.3
     buckets = "; ".join(
         f"{bucket} ({low}-{high - 1} words) {n[f'plain_{bucket}']:.2f} without attention, "
@@ -224,9 +225,9 @@ def _translation_verdict(n: Numbers) -> tuple[bool, str]:
         f"After {n['steps']} steps, exact-match accuracy by sentence length: {buckets}. Digit "
         f"accuracy {n['plain_token']:.2f} without attention and {n['attention_token']:.2f} with, "
         f"against {n['baseline_token']:.2f} for writing the most common digit at each place "
-        f"(exact match {n['baseline_exact']:.3f}). Claim: without attention the long sentences "
-        "score at least 0.4 below the short ones; with attention they score at least 0.8, and "
-        "0.3 above the encoder without it."
+        f"(exact match {n['baseline_exact']:.3f}). Claim: without attention the short numbers "
+        "score at least 0.9 and the long ones at least 0.4 less; with attention the long ones "
+        "score at least 0.8, and 0.3 above the network without it."
     )
 
 

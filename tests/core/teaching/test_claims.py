@@ -105,3 +105,23 @@ def test_translation_fails_long_numbers_without_attention_and_holds_with_it():
         assert n["plain_short"] >= 0.9 and n["plain_long"] <= n["plain_short"] - 0.4
         assert n["attention_long"] >= 0.8 and n["attention_long"] >= n["plain_long"] + 0.3
         assert n["attention_token"] >= n["baseline_token"] + 0.5
+
+
+def test_translation_claim_builds_encoder_decoders_and_needs_short_numbers_learned():
+    from core.seq2seq import Seq2SeqExperiment
+    from core.teaching import ClaimRun
+
+    claim = SEQ2SEQ_CLAIMS["translation"]
+    run = ClaimRun(claim, seed=3)
+    assert all(isinstance(e, Seq2SeqExperiment) for e in run.experiments.values())
+    assert {e.config.attention for e in run.experiments.values()} == {"none", "dot"}
+    assert {e.config.seed for e in run.experiments.values()} == {3}
+    numbers = {
+        f"{label}_{bucket}": 0.0
+        for label in ("plain", "attention")
+        for bucket in ("short", "medium", "long")
+    }
+    numbers |= dict(attention_long=0.9, attention_short=1.0, plain_token=0.5, attention_token=0.9)
+    numbers |= dict(baseline_token=0.19, baseline_exact=0.01, steps=500)
+    assert not claim.verdict(numbers)[0]  # the plain run learned nothing: nothing to forget
+    assert claim.verdict({**numbers, "plain_short": 0.95})[0]
