@@ -142,6 +142,8 @@ class Pairs:
         return self.source.shape[0]
 
     def to(self, device) -> Pairs:
+        if self.source.device == torch.device(device):
+            return self  # on the CPU, five no-op copies cost 2% of a small training step
         moved = [
             t.to(device)
             for t in (
@@ -155,40 +157,49 @@ class Pairs:
         return Pairs(*moved, meta=self.meta)
 
 
-# Word indices of every group 1..999 (row g, 0-padded to 5 words): sentences are assembled from
-# these rows with array operations, not word by word (sampling stays a few % of a training step).
-GROUP_WORDS = np.zeros((1000, 5), dtype=np.int64)
-for _group in range(1, 1000):
-    _words = [WORD_INDEX[w] for w in below_thousand(_group)]
-    GROUP_WORDS[_group, : len(_words)] = _words
+def _phrase_tables() -> tuple[np.ndarray, np.ndarray]:
+    """(words (6, 1000, 6), lengths (6, 1000)): the phrase of group value g in place k, as word
+    indices, 0-padded. k = 0-3: the group of 10^(3k), closed by its scale word; k = 4: the last
+    group after "and" (one thousand and five); k = 5: the number zero. Empty groups have no
+    words, so sentences are assembled from these rows with a few array operations."""
+    words = np.zeros((6, 1000, 6), dtype=np.int64)
+    lengths = np.zeros((6, 1000), dtype=np.int64)
+    for g in range(1, 1000):
+        phrase = below_thousand(g)
+        rows = {0: phrase, 4: ["and", *phrase] if g < 100 else phrase}
+        rows |= {k: [*phrase, SCALES[k - 1]] for k in range(1, MAX_GROUPS)}
+        for k, row in rows.items():
+            words[k, g, : len(row)] = [WORD_INDEX[w] for w in row]
+            lengths[k, g] = len(row)
+    words[5, 0, 0], lengths[5, 0] = WORD_INDEX["zero"], 1
+    return words, lengths
+
+
+PHRASES, PHRASE_LENGTHS = _phrase_tables()
+PLACES = np.arange(MAX_GROUPS - 1, -1, -1)  # the highest group first
+POWERS = 10 ** np.arange(1, 3 * MAX_GROUPS)  # 10 .. 10^11: where a number gains a digit
 
 
 def sentences(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(indices (N, S) 0-padded, lengths (N,)): the words of `number_words`, for many at once."""
     values = np.asarray(values, dtype=np.int64)
-    columns = []
-    for k in reversed(range(MAX_GROUPS)):
-        group = (values // 1000**k) % 1000
-        if k == 0:  # "one thousand and five": "and" before a last group below one hundred
-            joined = (values >= 1000) & (group > 0) & (group < 100)
-            columns.append(np.where(joined, WORD_INDEX["and"], 0)[:, None])
-        columns.append(GROUP_WORDS[group])
-        if k:
-            columns.append(np.where(group > 0, WORD_INDEX[SCALES[k - 1]], 0)[:, None])
-    words = np.concatenate(columns, axis=1)
-    words[values == 0, 0] = WORD_INDEX["zero"]
-    order = np.argsort(words == 0, axis=1, kind="stable")  # the words first, in their order
-    words = np.take_along_axis(words, order, axis=1)
-    lengths = (words != 0).sum(axis=1)
-    return words[:, : lengths.max()], lengths
+    groups = (values[:, None] // 1000 ** PLACES[None, :]) % 1000  # (N, 4), highest first
+    places = np.broadcast_to(PLACES, groups.shape).copy()
+    places[:, -1] = np.where((values >= 1000) & (groups[:, -1] < 100), 4, 0)
+    places[values == 0, -1] = 5
+    words, counts = PHRASES[places, groups], PHRASE_LENGTHS[places, groups]  # (N, 4, 6), (N, 4)
+    real = (np.arange(words.shape[-1]) < counts[..., None]).reshape(len(values), -1)
+    lengths = real.sum(axis=1)
+    out = np.zeros((len(values), int(lengths.max())), dtype=np.int64)
+    rows = np.broadcast_to(np.arange(len(values))[:, None], real.shape)
+    out[rows[real], (np.cumsum(real, axis=1) - 1)[real]] = words.reshape(len(values), -1)[real]
+    return out, lengths
 
 
 def answers(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(symbols (N, D) 0-padded, digit counts (N,)): each number's digits as output indices."""
     values = np.asarray(values, dtype=np.int64)
-    counts = np.ones(len(values), dtype=np.int64)
-    for power in range(1, 3 * MAX_GROUPS):
-        counts += values >= 10**power
+    counts = np.searchsorted(POWERS, values, side="right") + 1
     width = int(counts.max())
     place = counts[:, None] - 1 - np.arange(width)[None, :]  # 10^place of each column
     digits = (values[:, None] // 10 ** np.maximum(place, 0)) % 10

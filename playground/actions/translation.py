@@ -64,13 +64,15 @@ class TranslationDriver:
             run.step(k)
 
     def observe(self) -> None:
+        # New dicts, swapped in whole: the page reads these while the worker observes.
+        probes, by_length, scores = {}, {}, {}
         for label, run in self.runs.items():
             if run.diverged:
                 continue
-            self.probes[label] = run.probe()
-            result = run.evaluate(EDGES)
-            self.by_length[label] = result.pop("by_length")
-            self.scores[label] = result
+            probes[label] = run.probe()
+            scores[label] = run.evaluate(EDGES)
+            by_length[label] = scores[label].pop("by_length")
+        self.probes, self.by_length, self.scores = probes, by_length, scores
 
     def close(self) -> None:
         live.close(self)

@@ -267,7 +267,8 @@ def test_exact_match_by_length_buckets():
 
 def test_batched_sentences_equal_number_words_one_by_one():
     rng = np.random.default_rng(1)
-    values = np.concatenate([[0, 5, 1000, 1005, 10**9], rng.integers(0, 10**12, 300)])
+    edges = [0, 5, 99, 100, 1000, 1005, 1100, 10**6, 10**6 + 1, 10**9, 10**12 - 1]
+    values = np.concatenate([edges, rng.integers(0, 10**12, 300), rng.integers(0, 10**4, 300)])
     pairs = make_pairs(values)
     for row, value in enumerate(values):
         words = [WORDS[i] for i in pairs.source[row] if i]
