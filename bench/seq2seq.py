@@ -9,6 +9,8 @@ Per cell and attention (none, dot, additive), hidden 64, embedding 32, batch 64,
   decoder, attention, readout), cross-entropy, backward, fused Adam; no fresh data, no gradient
   norm, no clipping, no host sync, no history. Its first loss is checked against the engine's
   on the same weights and batch, so both do the same work.
+- step alone: the engine's `train_step` (gradient norm, clipping, .item(), fused Adam) on the
+  bare loop's prebuilt batch: what the engine costs apart from drawing a batch every step;
 - probe: `Seq2SeqExperiment.probe()` (encoder unrolled step by step, autograd to every h_s) on
   the fixed 16-pair probe batch, against one engine step.
 
@@ -40,7 +42,7 @@ from bench.common import (
     timed,
     verdict,
 )
-from core.seq2seq import Seq2SeqConfig, Seq2SeqExperiment, sequence_loss
+from core.seq2seq import Seq2SeqConfig, Seq2SeqExperiment, sequence_loss, train_step
 
 STEP_TARGET = 0.95  # engine / bare, steps per second
 PROBE_TARGET = 1.5  # probe in training steps
@@ -101,7 +103,13 @@ def measure(config: Seq2SeqConfig, repeats: int, steps: int) -> dict[str, Any]:
     engine = Seq2SeqExperiment(config.replace(val_every=1000))
     engine_val = Seq2SeqExperiment(config.replace(val_every=100))
     bare = BareLoop(Seq2SeqExperiment(config))
-    for runner in (engine.step, engine_val.step, bare.step):
+    alone = Seq2SeqExperiment(config)
+
+    def step_alone(k: int) -> None:
+        for _ in range(k):
+            train_step(alone.model, alone.optimizer, bare.pairs, config.clip)
+
+    for runner in (engine.step, engine_val.step, bare.step, step_alone):
         runner(2)
     engine.probe()
     samples = interleave(
@@ -109,12 +117,15 @@ def measure(config: Seq2SeqConfig, repeats: int, steps: int) -> dict[str, Any]:
             "engine": rate(engine.step, steps),
             "engine_val": rate(engine_val.step, 100 if steps >= 50 else steps),
             "bare": rate(bare.step, steps),
+            "alone": rate(step_alone, steps),
             "step": lambda: {k: v / steps for k, v in timed(lambda: engine.step(steps)).items()},
             "probe": lambda: timed(engine.probe),
         },
         repeats,
     )
-    engine_s, val_s, bare_s = (pick(samples[k], "cpu") for k in ("engine", "engine_val", "bare"))
+    engine_s, val_s, bare_s, alone_s = (
+        pick(samples[k], "cpu") for k in ("engine", "engine_val", "bare", "alone")
+    )
     step_s, probe_s = pick(samples["step"], "cpu"), pick(samples["probe"], "cpu")
     return {
         "cell": config.cell,
@@ -123,6 +134,7 @@ def measure(config: Seq2SeqConfig, repeats: int, steps: int) -> dict[str, Any]:
         "bare_sps": median(bare_s),
         "ratio": paired_ratio(engine_s, bare_s),
         "ratio_val100": paired_ratio(val_s, bare_s),
+        "ratio_alone": paired_ratio(alone_s, bare_s),
         "step_ms": 1000 * median(step_s),
         "probe_ms": 1000 * median(probe_s),
         "probe_steps": median([p / s for p, s in zip(probe_s, step_s, strict=True)]),
@@ -137,6 +149,7 @@ COLUMNS = [
     ("bare_sps", "bare steps/s"),
     ("ratio", "engine / bare"),
     ("ratio_val100", "engine val_every=100 / bare"),
+    ("ratio_alone", "train_step on the bare batch / bare"),
     ("step_ms", "step ms"),
     ("probe_ms", "probe ms"),
     ("probe_steps", "probe / step"),
