@@ -3,17 +3,24 @@ torch.nn.*Cell loops with retain_grad and autograd for ||dLoss/dh_s||."""
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 import pytest
 import torch
 from torch import nn
 
-from core.cells import CLASSIC_CELLS
+from core.cells import CELL_NAMES, CLASSIC_CELLS
 from core.seq2seq import ATTENTIONS, Seq2Seq, Seq2SeqConfig, Seq2SeqExperiment, sequence_loss
 from core.seq2seq_probe import probe, unroll_encoder
 from core.tasks.numbers import SYMBOLS, WORDS, make_pairs
 
-ORACLES = {"rnn": nn.RNNCell, "lstm": nn.LSTMCell, "gru": nn.GRUCell}
+ORACLES = {
+    "rnn": nn.RNNCell,
+    "rnn_relu": partial(nn.RNNCell, nonlinearity="relu"),
+    "lstm": nn.LSTMCell,
+    "gru": nn.GRUCell,
+}
 VALUES = np.array([312, 5, 1005, 70, 999999, 20013])
 
 
@@ -68,8 +75,12 @@ def test_unrolled_encoder_equals_the_packed_fused_one(cell):
         torch.testing.assert_close(mine, theirs, atol=1e-5, rtol=0)
 
 
+def test_every_registered_cell_has_a_torch_oracle():
+    assert set(ORACLES) == set(CELL_NAMES), "give the new cell its torch.nn.*Cell oracle here"
+
+
 @pytest.mark.parametrize("attention", ATTENTIONS)
-@pytest.mark.parametrize("cell", CLASSIC_CELLS)
+@pytest.mark.parametrize("cell", CELL_NAMES)
 def test_encoder_gradient_norms_match_autograd_through_torch_cells(cell, attention):
     model, pairs = build(cell, attention)
     result = probe(model, pairs)
