@@ -16,6 +16,7 @@ from core.trainer import History, ProbeRecord
 from playground.charts.gradients import realised_gain
 from playground.charts.memory import _pca
 from playground.charts.style import clamp_example, real_length
+from playground.charts.translation import shown_symbol
 
 
 def _num(value: float | None) -> str:
@@ -261,7 +262,7 @@ def attention(words: list[str], symbols: list[str], weights) -> str:
     if weights is None:
         return "Attention map: this network has no attention."
     parts = [
-        f"{symbol} looks most at word {int(np.argmax(row)) + 1} ({words[int(np.argmax(row))]})"
+        f"{shown_symbol(symbol)} looks most at word {int(np.argmax(row)) + 1} ({words[int(np.argmax(row))]})"
         for symbol, row in zip(symbols, weights, strict=True)
     ]
     return "Attention map: " + "; ".join(parts) + "."

@@ -27,6 +27,11 @@ RUN_COLORS = {"plain": PALETTE[1], "attention": PALETTE[0]}
 RUN_DASHES = {"plain": "dash", "attention": "solid"}
 
 
+def shown_symbol(symbol: str) -> str:
+    """The end marker in words: plotly reads "</s>" in a label as an HTML tag and drops it."""
+    return "end" if symbol == "</s>" else symbol
+
+
 def attention_heatmap(words: list[str], symbols: list[str], weights: np.ndarray | None) -> Fig:
     """Rows: the symbols the decoder wrote; columns: the words it read; colour: the weight."""
     key, title = "attention", "Where the decoder looks while writing each digit"
@@ -37,7 +42,7 @@ def attention_heatmap(words: list[str], symbols: list[str], weights: np.ndarray 
         heatmap(
             z=f32(weights),
             x=[f"{k + 1}. {w}" for k, w in enumerate(words)],
-            y=[f"{k + 1}. {s}" for k, s in enumerate(symbols)],
+            y=[f"{k + 1}. {shown_symbol(s)}" for k, s in enumerate(symbols)],
             zmin=0.0,
             zmax=1.0,
             colorscale=SEQUENTIAL,

@@ -41,6 +41,8 @@ def test_figures_are_clean_and_titled(runs):
     heat = figures["attention"].data[0]
     assert list(heat.x) == ["1. twelve", "2. thousand", "3. and", "4. five"]
     assert np.asarray(heat.z).shape == (len(answer.symbols), 4)
+    marked = charts.attention_heatmap(["twelve"], ["1", "2", "</s>"], np.full((3, 1), 1.0))
+    assert list(marked.data[0].y) == ["1. 1", "2. 2", "3. end"]  # plotly drops "</s>" as a tag
     layout = figures["attention"].layout
     assert layout.xaxis.type == layout.yaxis.type == "category"  # "1. 3" is a label, not 1.3
     assert "no attention" in figures["no_attention"].layout.annotations[0].text
