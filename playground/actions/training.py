@@ -15,7 +15,7 @@ import numpy as np
 from core import ConfigError, Experiment, ExperimentConfig
 from core.checkpoint import CheckpointError, load_checkpoint
 from core.config import COST_BUDGET
-from core.forecast import Forecast, forecast_example, references
+from core.forecast import Forecast, forecast_example, references, summary
 from core.forecast import verdict as forecast_verdict
 from core.tasks import fill_in, generate_text, load_csv
 from core.teaching import config_for
@@ -245,27 +245,33 @@ def fill_in_answer(exp: Experiment, text: str) -> tuple[str, str]:
 
 
 def forecast(exp: Experiment, example: int) -> Forecast:
-    """One probe sequence's context, the model's free-running forecast, the truth, and the two
+    """One probe sequence's context, the model's free-running forecast, the truth, and the
     reference forecasts, in the series' units."""
     return forecast_example(exp, example)
 
 
 def forecast_references(exp: Experiment) -> list[tuple[str, float]]:
-    """The linear AR reference's one-step validation loss, for the loss chart (the task's own
-    baseline line is already repeat-the-last-value)."""
+    """The linear AR's (and a seasonal naive's) one-step validation loss, for the loss chart (the
+    task's own baseline line is already repeat-the-last-value)."""
     scores = references(exp)
-    return [(f"linear AR({scores.order})", scores.linear)]
+    lines = [(f"linear AR({scores.order})", scores.linear)]
+    if scores.season:
+        lines.append((f"seasonal naive ({scores.season})", scores.seasonal))
+    return lines
 
 
 def forecast_notices(exp: Experiment) -> list[tuple[str, str]]:
-    """What the page says under a forecast: how the series was scaled (csv) and, when the network
-    does worse than repeating the last value, that and what to try."""
-    notes = []
+    """What the page says under a forecast: how the series was scaled and fitted (csv), which
+    forecast wins on validation and, when the network does worse than repeating the last value,
+    what to try. Total: any series gets sentences, never an exception."""
+    notes = [("caption", note) for note in getattr(exp.task, "fit_notes", ())]
     note = getattr(exp.task, "normalisation_note", "")
     if note:
         notes.append(("caption", note))
     if exp.steps_done:
-        warning = forecast_verdict(exp)
+        scores = references(exp)
+        notes.append(("info", summary(scores)))
+        warning = forecast_verdict(exp, scores)
         if warning:
             notes.append(("warning", warning))
     return notes
