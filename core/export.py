@@ -305,13 +305,16 @@ def standalone_script(config: ExperimentConfig, data: Any = None) -> str:
         raise ScriptError(
             f"unknown task {config.task!r}; choose one of: {', '.join(task_module.TASKS)}"
         )
+    if getattr(task_class, "data_set", None) is not None:  # a built-in series: csv on its table
+        task_class, data = task_module.CsvTask, task_class.data_set.table()
     header_names = set(_module_definitions_of_text(SCRIPT_HEADER))
     overrides = {
         "load_corpus": "def load_corpus() -> str:\n"
         '    """The corpus the run was trained on, embedded."""\n'
         f"    return {task_module.load_corpus()!r}"
     }
-    roots = [task_class.__name__, "Batch"] + (["CsvTable"] if config.task == "csv" else [])
+    is_csv = task_class is task_module.CsvTask
+    roots = [task_class.__name__, "Batch"] + (["CsvTable"] if is_csv else [])
     task_code = _collect(_task_modules(), roots, overrides, header_names)
     model_code = _collect(model_module, ["build_model"], _cell_override(config), header_names)
     trainer_code = _collect(
@@ -325,7 +328,7 @@ def standalone_script(config: ExperimentConfig, data: Any = None) -> str:
             "\n# ---- data: from core/tasks/ ---------------------------------------------------\n",
             task_code,
             f"\n\nTASK_CLASS = {task_class.__name__}",
-            _embedded_data(config.task, data),
+            _embedded_data("csv" if is_csv else config.task, data),
             "\n\n# ---- model: from core/model.py ------------------------------------------------\n",
             model_code,
             "\n\n# ---- optimizer and step: from core/trainer.py ---------------------------------\n",

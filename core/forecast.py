@@ -416,7 +416,9 @@ def _exact(scores: References) -> str:
 
 
 def _times(ratio: float) -> str:
-    return f"{ratio:.1f}" if ratio < 1000 else f"{ratio:.3g}"
+    if ratio < 10:
+        return f"{ratio:.2f}" if ratio < 1.1 else f"{ratio:.1f}"
+    return f"{ratio:.0f}" if ratio < 1000 else f"{ratio:.3g}"
 
 
 def _capital(text: str) -> str:

@@ -36,6 +36,7 @@ from core.tasks.next_number import (
     parse_numbers,
     sequence_scale,
 )
+from core.tasks.series import DATA_SETS, SERIES_TASKS, DataSet
 from core.tasks.sine import SineTask, sine_waves
 from core.tasks.speech import (
     HOP,
@@ -53,7 +54,16 @@ from core.tasks.text import CORPUS_PATH, TextTask, generate_text, load_corpus
 
 TASKS: dict[str, type[Task]] = {
     task.name: task
-    for task in [NextNumberTask, SineTask, AddingTask, CopyTask, TextTask, SpeechTask, CsvTask]
+    for task in [
+        NextNumberTask,
+        SineTask,
+        AddingTask,
+        CopyTask,
+        TextTask,
+        SpeechTask,
+        CsvTask,
+        *SERIES_TASKS,  # the built-in real series: one task each (core/tasks/series.py)
+    ]
 }
 register_tasks(TASKS)
 
@@ -69,6 +79,7 @@ __all__ = [
     "BASELINE_BATCH",
     "BASELINE_SEED",
     "CORPUS_PATH",
+    "DATA_SETS",
     "DEMO_SEED",
     "FILL_IN_EXAMPLE",
     "FILL_IN_MAX",
@@ -81,6 +92,7 @@ __all__ = [
     "N_BINS",
     "N_SOUNDS",
     "SAMPLE_RATE",
+    "SERIES_TASKS",
     "SPLITS",
     "TASKS",
     "WINDOW",
@@ -91,6 +103,7 @@ __all__ = [
     "CsvTable",
     "CsvTask",
     "DataError",
+    "DataSet",
     "FillIn",
     "NextNumberTask",
     "SineTask",

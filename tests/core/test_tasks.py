@@ -16,6 +16,7 @@ import torch.nn.functional as F
 from core.config import FIELDS, ConfigError, ExperimentConfig
 from core.model import SequenceModel
 from core.tasks import (
+    DATA_SETS,
     TASKS,
     Batch,
     CsvTable,
@@ -47,6 +48,8 @@ CONFIGS = {
     "speech": dict(task="speech", seq_len=16, n_classes=5),
     "csv": dict(task="csv", seq_len=16),
     "csv_ragged": dict(task="csv", seq_len=16, min_len=4),
+    # every built-in data set is a task of its own (core/tasks/series.py)
+    **{data_set.name: dict(task=data_set.name, seq_len=16) for data_set in DATA_SETS},
 }
 RAGGED = ("next_number_ragged", "text_ragged", "speech", "csv_ragged")
 
@@ -142,7 +145,7 @@ def test_mask_and_padding_respect_lengths(tasks, key):
 def trivial_predictions(task, batch: Batch) -> torch.Tensor:
     """Predictions of the trivial predictor each task names as its baseline, built from scratch."""
     name = task.name
-    if name in ("next_number", "sine", "csv"):
+    if name in ("next_number", "sine") or isinstance(task, CsvTask):  # also each data set's
         return batch.inputs.clone()  # repeat the last value
     if name == "adding":
         return torch.ones_like(batch.targets)
