@@ -261,10 +261,14 @@ def forecast_references(exp: Experiment) -> list[tuple[str, float]]:
 
 
 def forecast_notices(exp: Experiment) -> list[tuple[str, str]]:
-    """What the page says under a forecast: how the series was scaled and fitted (csv), which
+    """What the page says under a forecast: a built-in series' source and licence, how the
+    series was scaled and fitted (csv), which
     forecast wins on validation and, when the network does worse than repeating the last value,
     what to try. Total: any series gets sentences, never an exception."""
     notes = [("caption", note) for note in getattr(exp.task, "fit_notes", ())]
+    data_set = getattr(exp.task, "data_set", None)
+    if data_set is not None:  # a built-in series: where it comes from, beside its chart
+        notes.insert(0, ("caption", f"{data_set.title}. {data_set.credit}."))
     note = getattr(exp.task, "normalisation_note", "")
     if note:
         notes.append(("caption", note))

@@ -120,6 +120,14 @@ DEMOS: dict[str, Demo] = {
         "forecast, where the network feeds its own outputs back in, stays close to the clean wave, "
         "far closer than repeating the last value.",
     ),
+    "real_forecast": Demo(
+        "real_forecast:lstm",
+        "Forecast real data: CO2 at Mauna Loa",
+        "The network's one-step error on the last nine years, which it never trains on, drops to "
+        "a small fraction of repeating the last value within a few hundred steps. Under the "
+        "forecast chart the page says which forecast wins: the network, the straight line, or "
+        "repeating last year's value.",
+    ),
     "speech": Demo(
         "speech:lstm",
         "Recognise spoken words (LSTM)",
@@ -211,7 +219,7 @@ CONCEPTS: list[Concept] = [
         "predictions to write new text. Time series: learn the rhythm of a signal and forecast "
         "it, feeding predictions back in. Speech: turn sound into a sequence of spectrogram "
         "frames and say which word was spoken.",
-        ("text", "forecast", "speech"),
+        ("text", "forecast", "real_forecast", "speech"),
     ),
     Concept(
         "Variable-length sequences",

@@ -37,3 +37,10 @@ def test_a_flat_upload_is_said_to_be_exact():
     exp.step(3)
     texts = [text for _, text in training.forecast_notices(exp)]
     assert any("exact" in text for text in texts)
+
+
+def test_a_built_in_series_names_its_source_and_licence_under_the_chart():
+    exp = Experiment(ExperimentConfig(task="sunspots", hidden=4))
+    exp.step(2)
+    first = training.forecast_notices(exp)[0][1]
+    assert "Source: NOAA" in first and "Licence: public domain" in first
