@@ -36,6 +36,7 @@ MAX_ORDER = 128  # longer windows still get a 128-lag line: enough to follow any
 MAX_ROWS = 20_000  # the most recent training rows the line is fitted on; bounds the fit's cost
 PERSISTENCE_NAME = "repeat the last value"
 SEASONAL_NAME = "repeat the value one season ago"
+SHORT_SERIES = 300  # fewer training values: the straight line's few weights learn faster
 EXACT = 1e-9  # a reference error this small, next to the others' largest, is rounding: exact
 
 
@@ -186,6 +187,7 @@ class References:
     order: int
     seasonal: float = math.nan  # NaN: the task declares no season
     season: int = 0
+    rows: int = 0  # training values (0: not a series, e.g. the sine task's generated waves)
 
     @property
     def linear_name(self) -> str:
@@ -262,6 +264,7 @@ def references(experiment: Any) -> References:
         order,
         scores.get("seasonal", math.nan),
         _season(task),
+        int(getattr(task, "split_at", 0)),
     )
 
 
@@ -385,10 +388,15 @@ def _why_lost(scores: References, name: str) -> str:
             "Nothing beats repeating the last value here: the series changes like a random walk, "
             "where the last value is the best forecast there is."
         )
+    if name == scores.linear_name and 0 < scores.rows < SHORT_SERIES:
+        return (
+            f"The series is short: from {scores.rows} training values a straight line's "
+            f"{scores.order + 1} weights are learned far better than the network's thousands."
+        )
     if name == scores.linear_name:
         return (
-            "A straight line has a few weights to fit and the network thousands; on a short or "
-            "nearly linear series the line learns more from the same few values."
+            "Here the next value is close to a straight-line mix of the last few, plus noise "
+            "nothing can predict; the network has to learn that line before it can beat it."
         )
     return "The series repeats itself season after season, and copying last season is hard to beat."
 

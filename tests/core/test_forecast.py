@@ -350,7 +350,9 @@ def test_the_summary_names_the_winner_in_words():
     assert summary(line).startswith("The network wins") and "0.62 of" in summary(line)
     lost = summary(References(1.6, 1.0, 0.8, 20))
     assert lost.startswith("Straight line through the last 20 values (linear AR) wins")
-    assert "2.0 times" in lost and "few weights" in lost
+    assert "2.0 times" in lost and "straight-line mix" in lost
+    short = summary(References(1.6, 1.0, 0.8, 6, rows=29))
+    assert "from 29 training values a straight line's 7 weights" in short
     walk = summary(References(1.2, 1.0, 1.1, 20))
     assert walk.startswith("Repeat the last value wins") and "random walk" in walk
     season = summary(References(1.2, 1.0, 1.1, 20, 0.4, 12))
