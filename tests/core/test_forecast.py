@@ -309,8 +309,11 @@ DEGENERATE = st.builds(
     method=st.sampled_from(["auto", *METHODS]),
     seq_len=st.integers(2, 8),
     steps=st.sampled_from([0, 3]),
+    season=st.sampled_from([0, 1, 4, 12, 500]),
 )
-def test_every_forecast_function_is_total_over_degenerate_series(series, method, seq_len, steps):
+def test_every_forecast_function_is_total_over_degenerate_series(
+    series, method, seq_len, steps, season
+):
     """Whatever the series (flat, one step, a handful of rows, tiny or huge, fitted exactly by
     persistence or AR): either the run is refused with a message at construction, or every
     forecast function answers, and each verdict is None or a sentence."""
@@ -322,9 +325,11 @@ def test_every_forecast_function_is_total_over_degenerate_series(series, method,
     except (ConfigError, DataError) as error:
         assert str(error) and "Traceback" not in str(error)
         return
+    exp.task.season = season  # as a data set declares it; 500 reaches back past the series
     exp.step(steps)
     scores = references(exp)
     forecast = forecast_example(exp, 0)
+    assert (forecast.seasonal is None) == (season == 0) and scores.season == season
     assert forecast.network.shape == forecast.persistence.shape == forecast.linear.shape == (3,)
     assert all(len(values) == 3 for _, values in forecast.references())
     for text in (summary(scores), verdict(exp, scores), verdict(exp)):
