@@ -4,8 +4,9 @@
 `base` holds what every task shares (Batch, Task, DataError, the mask and batch helpers); each task
 has its own module. Every public name is re-exported here: import from `core.tasks`.
 
-Helpers for the page: `fill_in` (next_number), `rollout` (sine, csv), `generate_text` (text) and
-`load_csv` (csv). Invalid settings raise ConfigError; unreadable uploads raise DataError.
+Helpers for the page: `fill_in` (next_number), `rollout` (sine, csv), `generate_text` (text),
+`load_csv` (csv) and `load_vowels` (vowels). Invalid settings raise ConfigError; unreadable
+uploads and damaged data files raise DataError.
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ from core.tasks.speech import (
     speech_words,
 )
 from core.tasks.text import CORPUS_PATH, TextTask, generate_text, load_corpus
+from core.tasks.vowels import VOWELS_PATH, Vowels, VowelsTask, load_vowels
 
 TASKS: dict[str, type[Task]] = {
     task.name: task
@@ -61,6 +63,7 @@ TASKS: dict[str, type[Task]] = {
         CopyTask,
         TextTask,
         SpeechTask,
+        VowelsTask,
         CsvTask,
         *SERIES_TASKS,  # the built-in real series: one task each (core/tasks/series.py)
     ]
@@ -94,6 +97,7 @@ __all__ = [
     "SAMPLE_RATE",
     "SERIES_TASKS",
     "SPLITS",
+    "VOWELS_PATH",
     "TASKS",
     "WINDOW",
     "WORD_SEED",
@@ -110,12 +114,15 @@ __all__ = [
     "SpeechTask",
     "Task",
     "TextTask",
+    "Vowels",
+    "VowelsTask",
     "Word",
     "demo_series",
     "fill_in",
     "generate_text",
     "load_corpus",
     "load_csv",
+    "load_vowels",
     "make_task",
     "parse_numbers",
     "rollout",

@@ -3,7 +3,7 @@
 - `CLAIMS` and `ClaimRun` / `run_claim`: each claim of the seed as an experiment with its verdict
   (core/teaching/memory.py, applications.py; the runner in runner.py);
 - `config_for` / `config_names`: the named configs behind the Learn page's "Show me" buttons;
-- `Race`: rnn, lstm and gru trained side by side on identical data;
+- `Race`: the no-memory model, rnn, lstm and gru trained side by side on identical data;
 - `Sweep`: how far back each cell can remember.
 """
 

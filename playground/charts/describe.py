@@ -37,14 +37,15 @@ def loss(history: History, task: Task) -> str:
     return text + "."
 
 
-def metric(history: History, task: Task) -> str:
+def metric(history: History, task: Task, references: list[tuple[str, float]] = ()) -> str:
     _, _, values = history.validations()
     if not len(values):
         return f"Validation {task.metric_name} chart: no validation yet."
     state = "solved" if task.is_solved(float(values[-1])) else "not solved yet"
+    others = "".join(f", {name} {_num(value)}" for name, value in references)
     return (
         f"Validation {task.metric_name} chart: {_num(float(values[-1]))}, {state} (solved at "
-        f"{_num(task.solved_at)}, baseline {_num(task.baseline)})."
+        f"{_num(task.solved_at)}, baseline {_num(task.baseline)}{others})."
     )
 
 

@@ -302,10 +302,13 @@ def _speech_prediction(probe: Probe, task: Task, example: int) -> Fig:
         )
     )
     verdict = "right" if guess == truth else "wrong"
-    title = f"Sequence {example}: said {names[truth]}, heard {names[guess]} ({verdict})"
-    fig = finish(
-        fig, "prediction", title, "word (green: the one said; red: a wrong guess)", "probability"
-    )
+    if getattr(task, "class_noun", "word") == "speaker":
+        title = f"Sequence {example}: {names[truth]} spoke, heard {names[guess]} ({verdict})"
+        axis = "speaker (green: the one who spoke; red: a wrong guess)"
+    else:
+        title = f"Sequence {example}: said {names[truth]}, heard {names[guess]} ({verdict})"
+        axis = "word (green: the one said; red: a wrong guess)"
+    fig = finish(fig, "prediction", title, axis, "probability")
     fig.update_yaxes(range=[0, 1.05])
     return fig
 

@@ -34,7 +34,8 @@ CAPTIONS = {
         "line (right axis) is the gain per step back, the gradient at step t divided by the one at "
         "step t+1, averaged over five steps: below the dashed line at 1 the gradient shrinks going "
         "back (vanishing), above it the gradient grows (exploding). Crosses at the bottom mark "
-        "gradients that underflowed to exactly 0. The dotted line, when shown, is an upper bound: "
+        "gradients that are exactly 0: underflowed, or, for the no-memory model, steps nothing "
+        "links to the loss. The dotted line, when shown, is an upper bound: "
         "the most one step can multiply the gradient carried back through the state (the state "
         "Jacobian's spectral norm); where the loss also reads earlier steps, they add their own."
     ),

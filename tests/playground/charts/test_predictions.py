@@ -134,3 +134,13 @@ def test_the_loss_chart_draws_extra_references():
     fig = charts.loss_figure(exp.history, exp.task, [("linear AR(20)", 0.05)])
     (line,) = named(fig, "linear AR(20)")
     assert list(line.y) == [np.float32(0.05)] * 2 and line.line.dash == "dashdot"
+
+
+def test_speaker_prediction_names_speakers():
+    exp, probe = run("gru", "vowels", seq_len=29)
+    fig = charts.prediction_figure(probe, exp.task, 4)
+    (bars,) = fig.data
+    assert list(bars.x) == [f"speaker {i}" for i in range(1, 10)]
+    assert math.isclose(float(np.sum(bars.y)), 1.0, rel_tol=1e-5)
+    assert "spoke, heard speaker" in fig.layout.title.text
+    assert fig.layout.xaxis.title.text.startswith("speaker (green")
