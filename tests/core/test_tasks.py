@@ -705,6 +705,8 @@ def test_a_damaged_vowels_file_is_refused_in_words(tmp_path):
 def test_every_shipped_data_file_names_its_source_and_licence():
     readme = (VOWELS_PATH.parent / "README.md").read_text()
     sections = {part.split("\n", 1)[0].strip(): part for part in readme.split("\n## ")[1:]}
+    # sections named after one file; the built-in series share a table (tests/core/test_series.py)
+    sections = {name: part for name, part in sections.items() if " " not in name}
     shipped = {p.name for p in VOWELS_PATH.parent.iterdir() if p.suffix in (".npz", ".txt")}
     assert shipped == set(sections), "every data file has its own section, and only those"
     for name, section in sections.items():
