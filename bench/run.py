@@ -38,6 +38,7 @@ BENCHMARKS = {
     "claims": "bench.claims",
     "cluster": "bench.cluster",
     "forecast": "bench.forecast",
+    "realdata": "bench.realdata",
     "hostile": "bench.hostile",
 }
 ORDER = [
@@ -52,6 +53,7 @@ ORDER = [
     "claims",
     "cluster",
     "forecast",
+    "realdata",
     "hostile",
 ]
 BROWSER = {"page", "liveview", "visitors", "claims", "cluster", "hostile"}

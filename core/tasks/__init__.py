@@ -37,6 +37,7 @@ from core.tasks.next_number import (
     parse_numbers,
     sequence_scale,
 )
+from core.tasks.series import DATA_SETS, SERIES_TASKS, DataSet
 from core.tasks.sine import SineTask, sine_waves
 from core.tasks.speech import (
     HOP,
@@ -64,6 +65,7 @@ TASKS: dict[str, type[Task]] = {
         SpeechTask,
         VowelsTask,
         CsvTask,
+        *SERIES_TASKS,  # the built-in real series: one task each (core/tasks/series.py)
     ]
 }
 register_tasks(TASKS)
@@ -80,6 +82,7 @@ __all__ = [
     "BASELINE_BATCH",
     "BASELINE_SEED",
     "CORPUS_PATH",
+    "DATA_SETS",
     "DEMO_SEED",
     "FILL_IN_EXAMPLE",
     "FILL_IN_MAX",
@@ -92,6 +95,7 @@ __all__ = [
     "N_BINS",
     "N_SOUNDS",
     "SAMPLE_RATE",
+    "SERIES_TASKS",
     "SPLITS",
     "VOWELS_PATH",
     "TASKS",
@@ -103,6 +107,7 @@ __all__ = [
     "CsvTable",
     "CsvTask",
     "DataError",
+    "DataSet",
     "FillIn",
     "NextNumberTask",
     "SineTask",

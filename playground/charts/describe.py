@@ -170,11 +170,7 @@ def forecast(fc: Forecast) -> str:
         return text + "; the data end before the forecast, so there is nothing to score."
     errors = [
         (name, float(np.mean(np.abs(np.ravel(values).astype(np.float64)[known] - truth[known]))))
-        for name, values in (
-            ("network", fc.network),
-            ("repeat the last value", fc.persistence),
-            (f"linear AR({fc.linear_order})", fc.linear),
-        )
+        for name, values in [("network", fc.network), *fc.references()]
     ]
     scored = ", ".join(f"{name} {_num(error)}" for name, error in errors)
     return f"{text}. Mean absolute error over {int(known.sum())} steps: {scored}."

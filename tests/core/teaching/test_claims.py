@@ -94,6 +94,13 @@ def test_forecast_beats_repeating_the_last_value():
 
 
 @pytest.mark.slow
+def test_a_real_co2_forecast_beats_repeating_the_last_value():
+    for n in run_seeds("real_forecast"):
+        assert n["network_mse"] <= 0.2 * n["persistence_mse"]
+        assert n["persistence_mse"] > 0 and n["linear_mse"] > 0 and n["seasonal_mse"] > 0
+
+
+@pytest.mark.slow
 def test_text_model_writes_corpus_words():
     for n in run_seeds("text"):
         assert n["word_fraction"] >= 0.6 and n["word_fraction"] >= n["unigram_word_fraction"] + 0.3
