@@ -39,6 +39,7 @@ BENCHMARKS = {
     "claims": "bench.claims",
     "cluster": "bench.cluster",
     "forecast": "bench.forecast",
+    "realdata": "bench.realdata",
     "hostile": "bench.hostile",
 }
 ORDER = [
@@ -54,6 +55,7 @@ ORDER = [
     "claims",
     "cluster",
     "forecast",
+    "realdata",
     "hostile",
 ]
 BROWSER = {"page", "liveview", "visitors", "claims", "cluster", "hostile"}

@@ -19,15 +19,20 @@ count, and the three functions the probe uses:
 Shapes: L = length, N = batch, I = input size, H = hidden size, G = gates x H. `replay` and
 `backprop` take time-major tensors (L, N, .), so each step's slice is contiguous. Unknown names raise
 `ValueError` listing the options.
+
+A cell is one declaration here: the model, the probe, the page and the exported script read these
+facts. The no-memory model (`FeedForward`) is a cell too: it speaks torch.nn.RNN's interface with
+zero recurrent weights, so every path that runs a cell runs it unchanged.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 
@@ -65,15 +70,64 @@ class Replay:
     saved: dict[str, torch.Tensor] = field(default_factory=dict)
 
 
+class FeedForward(nn.Module):
+    """Layers of h_t = tanh(W_ih x_t + b_ih), each step on its own: a network without memory.
+
+    It speaks torch.nn.RNN's interface (batch-first or packed input, (output, h_n) out, parameters
+    weight_ih_l{k} and bias_ih_l{k}, PyTorch's uniform init). Its weight_hh_l{k} and bias_hh_l{k}
+    are zero buffers, not parameters: nothing trains or initialises them, so h_t depends on x_t
+    alone and the chain rule through time multiplies by exactly zero."""
+
+    def __init__(self, input_size, hidden_size, num_layers=1, batch_first=True, dropout=0.0):
+        super().__init__()
+        if not batch_first:
+            raise ValueError("FeedForward reads batch-first input only")
+        self.input_size, self.hidden_size = input_size, hidden_size
+        self.num_layers, self.dropout, self.batch_first = num_layers, dropout, True
+        bound = 1 / math.sqrt(hidden_size)
+        for layer in range(num_layers):
+            size = input_size if layer == 0 else hidden_size
+            weight = nn.Parameter(torch.empty(hidden_size, size).uniform_(-bound, bound))
+            self.register_parameter(f"weight_ih_l{layer}", weight)
+            bias = nn.Parameter(torch.empty(hidden_size).uniform_(-bound, bound))
+            self.register_parameter(f"bias_ih_l{layer}", bias)
+            zero = torch.zeros(hidden_size, hidden_size)
+            self.register_buffer(f"weight_hh_l{layer}", zero, persistent=False)
+            self.register_buffer(f"bias_hh_l{layer}", torch.zeros(hidden_size), persistent=False)
+
+    def forward(self, x):
+        packed = isinstance(x, nn.utils.rnn.PackedSequence)
+        out = x.data if packed else x  # packed: every real step in one (steps, I) matrix
+        finals = []
+        for layer in range(self.num_layers):
+            if layer and self.training and self.dropout:
+                out = F.dropout(out, self.dropout)  # as nn.RNN: between layers only
+            weight, bias = getattr(self, f"weight_ih_l{layer}"), getattr(self, f"bias_ih_l{layer}")
+            out = torch.tanh(F.linear(out, weight, bias))
+            finals.append(_last_steps(out, x) if packed else out[:, -1])
+        return (x._replace(data=out) if packed else out), torch.stack(finals)
+
+
+def _last_steps(data, packed):
+    """(N, H) rows of packed `data` at each sequence's last step, in the batch's own order."""
+    sizes = packed.batch_sizes.to(data.device)
+    rows = torch.arange(int(sizes[0]), device=data.device)
+    lengths = (sizes.unsqueeze(0) > rows.unsqueeze(1)).sum(1)  # of the sorted sequences
+    starts = torch.cumsum(sizes, 0) - sizes  # where each step's rows begin
+    last = data[starts[lengths - 1] + rows]
+    return last if packed.unsorted_indices is None else last[packed.unsorted_indices]
+
+
 @dataclass(frozen=True)
 class Cell:
     """A recurrent cell type. `gates` are the weight blocks in PyTorch's order (the vanilla RNN's
     one block is the candidate state itself, named "hidden"); `recorded_gates` are the activations
-    the probe records (none for the vanilla RNN, whose only activation is h_t)."""
+    the probe records (none for the vanilla RNN, whose only activation is h_t). `recurrent`: False
+    for a model without memory (no W_hh); `raced`: the Race and the Sweep line it up by default."""
 
     name: str
     title: str
-    module: type[nn.RNNBase]
+    module: type[nn.Module]
     nonlinearity: str | None  # passed to nn.RNN; None for LSTM and GRU
     gates: tuple[Gate, ...]
     has_cell_state: bool
@@ -81,6 +135,13 @@ class Cell:
     step: Callable
     replay: Callable
     backprop: Callable
+    recurrent: bool = True
+    raced: bool = True
+    short_title: str = ""  # what a sentence calls it ("RNN"); the title when empty
+
+    @property
+    def label(self) -> str:
+        return self.short_title or self.title
 
     @property
     def gate_names(self) -> tuple[str, ...]:
@@ -99,16 +160,28 @@ class Cell:
     def recorded_gates(self) -> tuple[str, ...]:
         return self.gate_names if self.records_gates else ()
 
+    @property
+    def module_kwargs(self) -> dict[str, str]:
+        """What the module takes besides its sizes (nn.RNN's nonlinearity)."""
+        return {"nonlinearity": self.nonlinearity} if self.nonlinearity else {}
+
     def parameter_count(
         self, input_size: int, hidden: int, layers: int = 1, output_size: int = 1
     ) -> int:
-        """Parameters of a SequenceModel with this cell, as PyTorch stores them: per layer and
-        block an input matrix, a recurrent matrix and two bias vectors; then the readout."""
-        total = 0
-        for layer in range(layers):
-            layer_input = input_size if layer == 0 else hidden
-            total += self.gate_count * (hidden * layer_input + hidden * hidden + 2 * hidden)
-        return total + hidden * output_size + output_size
+        """Parameters of a SequenceModel with this cell, read off the module itself built on the
+        meta device (no memory, no init), plus the readout."""
+        with torch.device("meta"):
+            module = self.module(input_size, hidden, layers, batch_first=True, **self.module_kwargs)
+        return sum(p.numel() for p in module.parameters()) + hidden * output_size + output_size
+
+    def facts(self) -> dict[str, object]:
+        """The plain facts (no functions, no module): what the exported script's cell carries."""
+        plain = {
+            f.name: getattr(self, f.name)
+            for f in fields(self)
+            if isinstance(getattr(self, f.name), str | bool | int | type(None))
+        }
+        return {**plain, "gate_names": self.gate_names, "gate_count": self.gate_count}
 
 
 # ---- vanilla RNN -----------------------------------------------------------------------------
@@ -272,8 +345,18 @@ def _gru_backprop(replay: Replay, direct, w_hh):
     return grad_h, None
 
 
-# The three cells the Race and the Sweep set side by side (the registry may hold variants).
-CLASSIC_CELLS = ("rnn", "lstm", "gru")
+# ---- no memory -------------------------------------------------------------------------------
+# h_t = tanh(W_ih x_t + b_ih): h_{t-1} is never read, so dL/dh_t is the readout's part alone.
+
+
+def _feedforward_step(x_proj, h_proj, h, c):
+    return torch.tanh(x_proj), None, {}
+
+
+def _feedforward_backprop(replay: Replay, direct, w_hh):
+    """Nothing flows back through time: dL/dh_t = direct_t, exactly."""
+    return direct.clone(), None
+
 
 CELLS: dict[str, Cell] = {
     cell.name: cell
@@ -281,6 +364,7 @@ CELLS: dict[str, Cell] = {
         Cell(
             name="rnn",
             title="Vanilla RNN (tanh)",
+            short_title="RNN",
             module=nn.RNN,
             nonlinearity="tanh",
             gates=(_tanh("hidden"),),
@@ -293,6 +377,7 @@ CELLS: dict[str, Cell] = {
         Cell(
             name="rnn_relu",
             title="Vanilla RNN (ReLU)",
+            short_title="RNN (ReLU)",
             module=nn.RNN,
             nonlinearity="relu",
             gates=(Gate("hidden", "relu", 0.0, math.inf),),
@@ -301,6 +386,7 @@ CELLS: dict[str, Cell] = {
             step=_rnn_relu_step,
             replay=_rnn_replay,
             backprop=_rnn_relu_backprop,
+            raced=False,
         ),
         Cell(
             name="lstm",
@@ -331,9 +417,25 @@ CELLS: dict[str, Cell] = {
             replay=_gru_replay,
             backprop=_gru_backprop,
         ),
+        Cell(
+            name="feedforward",
+            title="No memory (feed-forward)",
+            short_title="No memory",
+            module=FeedForward,
+            nonlinearity=None,
+            gates=(_tanh("hidden"),),
+            has_cell_state=False,
+            records_gates=False,
+            step=_feedforward_step,
+            replay=_rnn_replay,
+            backprop=_feedforward_backprop,
+            recurrent=False,
+        ),
     ]
 }
 CELL_NAMES: tuple[str, ...] = tuple(CELLS)
+# The cells the Race and the Sweep set side by side (`raced`; the registry may hold variants).
+CLASSIC_CELLS: tuple[str, ...] = tuple(name for name, cell in CELLS.items() if cell.raced)
 
 
 def get_cell(name: str) -> Cell:

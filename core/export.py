@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from core import cells as cells_module
 from core import model as model_module
 from core import tasks as task_module
 from core import trainer as trainer_module
@@ -89,7 +90,8 @@ def train(config, task, model, optimizer, steps: int, device: str) -> None:
 @torch.no_grad()
 def evaluate(config, task, model, device: str) -> dict:
     """Loss and metric on the trainer's fixed validation set (stream 2)."""
-    batch = task.sample(VAL_BATCH, np.random.default_rng([config.seed, 2]), split="val").to(device)
+    size = task.val_size or VAL_BATCH  # a fixed test set is scored whole
+    batch = task.sample(size, np.random.default_rng([config.seed, 2]), split="val").to(device)
     model.eval()
     predictions = model(batch.inputs, batch.lengths)
     model.train()
@@ -292,6 +294,24 @@ def _embedded_data(task_name: str, data: Any) -> str:
     return f"DATA = CsvTable({columns!r}, np.array({values.tolist()!r}), [])"
 
 
+def _embedded_vowels() -> str:
+    """`load_vowels` with the JapaneseVowels data written in (integer millionths, as in the
+    file), so the script needs no data file."""
+    vowels = task_module.load_vowels()
+    real = np.arange(vowels.frames.shape[1])[None, :] < vowels.lengths[:, None]
+    millionths = np.round(vowels.frames[real] * 1e6).astype(np.int64).ravel().tolist()
+    return (
+        "def load_vowels() -> Vowels:\n"
+        '    """The JapaneseVowels data set (core/data/japanese_vowels.npz), embedded."""\n'
+        f"    lengths = np.array({vowels.lengths.tolist()!r})\n"
+        f"    speakers = np.array({vowels.speakers.tolist()!r})\n"
+        f"    flat = np.array({millionths!r}, dtype=np.float64).reshape(-1, 12) / 1e6\n"
+        "    frames = np.zeros((len(lengths), 29, 12))\n"
+        "    frames[np.arange(29)[None, :] < lengths[:, None]] = flat\n"
+        "    return Vowels(frames, lengths, speakers)"
+    )
+
+
 def standalone_script(config: ExperimentConfig, data: Any = None) -> str:
     """A Python script (needs only torch and numpy) that rebuilds this run: the task's data
     generator with the same seeded streams, the model with the same initialisation, the optimizer
@@ -305,15 +325,23 @@ def standalone_script(config: ExperimentConfig, data: Any = None) -> str:
         raise ScriptError(
             f"unknown task {config.task!r}; choose one of: {', '.join(task_module.TASKS)}"
         )
+    if getattr(task_class, "data_set", None) is not None:  # a built-in series: csv on its table
+        task_class, data = task_module.CsvTask, task_class.data_set.table()
     header_names = set(_module_definitions_of_text(SCRIPT_HEADER))
     overrides = {
         "load_corpus": "def load_corpus() -> str:\n"
         '    """The corpus the run was trained on, embedded."""\n'
         f"    return {task_module.load_corpus()!r}"
     }
-    roots = [task_class.__name__, "Batch"] + (["CsvTable"] if config.task == "csv" else [])
+    is_csv = task_class is task_module.CsvTask
+    if config.task == "vowels":
+        overrides["load_vowels"] = _embedded_vowels()
+    extra = ["CsvTable"] if is_csv else ["Vowels"] if config.task == "vowels" else []
+    roots = [task_class.__name__, "Batch", *extra]
     task_code = _collect(_task_modules(), roots, overrides, header_names)
-    model_code = _collect(model_module, ["build_model"], _cell_override(config), header_names)
+    model_code = _cell_module_code(config, header_names) + _collect(
+        model_module, ["build_model"], _cell_override(config), header_names
+    )
     trainer_code = _collect(
         trainer_module, ["make_optimizer", "optimizer_step", "VAL_BATCH"], {}, header_names
     )
@@ -325,7 +353,7 @@ def standalone_script(config: ExperimentConfig, data: Any = None) -> str:
             "\n# ---- data: from core/tasks/ ---------------------------------------------------\n",
             task_code,
             f"\n\nTASK_CLASS = {task_class.__name__}",
-            _embedded_data(config.task, data),
+            _embedded_data("csv" if is_csv else config.task, data),
             "\n\n# ---- model: from core/model.py ------------------------------------------------\n",
             model_code,
             "\n\n# ---- optimizer and step: from core/trainer.py ---------------------------------\n",
@@ -336,22 +364,29 @@ def standalone_script(config: ExperimentConfig, data: Any = None) -> str:
 
 
 def _cell_override(config: ExperimentConfig) -> dict[str, str]:
-    """`get_cell` for the script: this run's registry entry (core/cells.py), reduced to the facts
-    the model reads, so the probe's machinery stays out of the script."""
+    """`get_cell` for the script: this run's registry entry (core/cells.py), reduced to its plain
+    facts (`Cell.facts`), so the probe's machinery stays out of the script."""
     cell = get_cell(config.cell)
-    facts = {
-        "name": cell.name,
-        "nonlinearity": cell.nonlinearity,
-        "gate_names": cell.gate_names,
-        "gate_count": cell.gate_count,
-        "has_cell_state": cell.has_cell_state,
-    }
-    arguments = "".join(f"        {name}={value!r},\n" for name, value in facts.items())
+    arguments = "".join(f"        {name}={value!r},\n" for name, value in cell.facts().items())
     return {
         "get_cell": "def get_cell(name: str) -> SimpleNamespace:\n"
         '    """This run\'s cell, as core/cells.py\'s registry describes it."""\n'
-        f"    return SimpleNamespace(\n        module=nn.{cell.module.__name__},\n{arguments}    )"
+        f"    return SimpleNamespace(\n        module={_module_name(cell.module)},\n"
+        f"        module_kwargs={cell.module_kwargs!r},\n{arguments}    )"
     }
+
+
+def _module_name(module: type) -> str:
+    """How the script names the cell's module: torch's own as nn.X, the registry's by its class."""
+    return f"nn.{module.__name__}" if module.__module__.startswith("torch") else module.__name__
+
+
+def _cell_module_code(config: ExperimentConfig, provided: set[str]) -> str:
+    """Source of the cell's module when it is core/cells.py's own (torch's needs none)."""
+    module = get_cell(config.cell).module
+    if module.__module__.startswith("torch"):
+        return ""
+    return _collect(cells_module, [module.__name__], {}, provided) + "\n\n\n"
 
 
 def _task_modules() -> list[ModuleType]:

@@ -6,8 +6,9 @@ names and shapes come from the engine itself, not from a second copy of its form
 
 - weights, their gradients and the optimizer's buffers (Adam: 2 per weight, SGD with momentum
   and RMSprop: 1), 4 bytes each, plus the optimizer step's temporaries;
-- evaluation: a validation pass over VAL_BATCH sequences and the probe's unrolled graph over
-  PROBE_BATCH sequences, whatever the training batch (at batch 1 these dominate);
+- evaluation: a validation pass over VAL_BATCH sequences (or all of a task's fixed test set,
+  `Task.val_size`) and the probe's unrolled graph over PROBE_BATCH sequences, whatever the
+  training batch (at batch 1 these dominate);
 - training: one step's graph over batch_size sequences;
 - the probe's state-to-state Jacobians, when it computes them;
 - a fixed allowance for the run's Python objects (task, history, probe results).
@@ -30,7 +31,7 @@ import torch
 from core.config import ExperimentConfig
 from core.model import build_model, get_cell
 from core.probes import JACOBIAN_BUDGET, JACOBIAN_EXAMPLES
-from core.tasks import make_task
+from core.tasks import TASKS, make_task
 from core.trainer import PROBE_BATCH, VAL_BATCH
 
 FLOAT_BYTES = 4
@@ -119,9 +120,10 @@ def raw_terms(config: ExperimentConfig, input_size: int, output_size: int) -> di
     per_sequence = config.seq_len * (
         min(config.layers, 2) * (gates + 3) * config.hidden + input_size + output_size + 1
     )
+    validation = TASKS[config.task].val_size or VAL_BATCH  # a fixed test set is scored whole
     return {
         "weights": parameter_count(config, input_size, output_size) * (2 + slots) * FLOAT_BYTES,
-        "evaluation": (VAL_BATCH + PROBE_BATCH) * per_sequence * FLOAT_BYTES,
+        "evaluation": (validation + PROBE_BATCH) * per_sequence * FLOAT_BYTES,
         "training": config.batch_size * per_sequence * FLOAT_BYTES,
         "jacobian": jacobian_floats(config) * FLOAT_BYTES,
     }

@@ -44,9 +44,7 @@ class SequenceModel(nn.Module):
             batch_first=True,
             dropout=dropout if num_layers > 1 else 0.0,
         )
-        if self.cell.nonlinearity is not None:
-            kwargs["nonlinearity"] = self.cell.nonlinearity
-        self.rnn = self.cell.module(**kwargs)
+        self.rnn = self.cell.module(**kwargs, **self.cell.module_kwargs)
         self.readout = nn.Linear(hidden_size, output_size)
 
     @property
@@ -103,6 +101,7 @@ def initialise(
     default: PyTorch's uniform(-1/sqrt(H), 1/sqrt(H)).
     orthogonal: each gate block of weight_hh orthogonal, times `gain`.
     identity: weight_hh = gain * I, biases zero (IRNN, Le et al. 2015; meant for rnn_relu).
+    A module whose weight_hh is not a parameter (no memory) keeps its PyTorch-style init.
     scaled: weight_hh ~ N(0, gain^2 / H), spectral radius about `gain`; gain > 1 provokes
     exploding gradients, gain < 1 vanishing ones.
     LSTM's forget-gate bias (b_ih + b_hh) is set to `forget_bias` for every init.
@@ -112,6 +111,8 @@ def initialise(
     blocks = model.cell.gate_count
     for layer in range(rnn.num_layers):
         weight_hh = getattr(rnn, f"weight_hh_l{layer}")
+        if not isinstance(weight_hh, nn.Parameter):
+            continue  # no recurrent weights (a model without memory): nothing to initialise
         for block in range(blocks):
             part = weight_hh[block * hidden : (block + 1) * hidden]
             if init == "orthogonal":

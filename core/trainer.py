@@ -160,7 +160,7 @@ class Experiment:
             self.optimizer = make_optimizer(self.model, config)
             # Separate streams: training data, validation set, probe batch.
             self.rng = np.random.default_rng([config.seed, 1])
-            self.val_batch = self._fixed_batch(VAL_BATCH, 2)
+            self.val_batch = self._fixed_batch(self.task.val_size or VAL_BATCH, 2)
             self.probe_batch = self._fixed_batch(PROBE_BATCH, 3)
             self.history = History()
             self.probe_log: list[ProbeRecord] = []

@@ -5,8 +5,9 @@
 `base` holds what every task shares (Batch, Task, DataError, the mask and batch helpers); each task
 has its own module. Every public name is re-exported here: import from `core.tasks`.
 
-Helpers for the page: `fill_in` (next_number), `rollout` (sine, csv), `generate_text` (text) and
-`load_csv` (csv). Invalid settings raise ConfigError; unreadable uploads raise DataError.
+Helpers for the page: `fill_in` (next_number), `rollout` (sine, csv), `generate_text` (text),
+`load_csv` (csv) and `load_vowels` (vowels). Invalid settings raise ConfigError; unreadable
+uploads and damaged data files raise DataError.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from core.tasks.next_number import (
     sequence_scale,
 )
 from core.tasks.numbers import NumberWordsTask, Pairs
+from core.tasks.series import DATA_SETS, SERIES_TASKS, DataSet
 from core.tasks.sine import SineTask, sine_waves
 from core.tasks.speech import (
     HOP,
@@ -52,10 +54,21 @@ from core.tasks.speech import (
     speech_words,
 )
 from core.tasks.text import CORPUS_PATH, TextTask, generate_text, load_corpus
+from core.tasks.vowels import VOWELS_PATH, Vowels, VowelsTask, load_vowels
 
 TASKS: dict[str, type[Task]] = {
     task.name: task
-    for task in [NextNumberTask, SineTask, AddingTask, CopyTask, TextTask, SpeechTask, CsvTask]
+    for task in [
+        NextNumberTask,
+        SineTask,
+        AddingTask,
+        CopyTask,
+        TextTask,
+        SpeechTask,
+        VowelsTask,
+        CsvTask,
+        *SERIES_TASKS,  # the built-in real series: one task each (core/tasks/series.py)
+    ]
 }
 register_tasks(TASKS)
 # Sequence-to-sequence tasks: trained by core.seq2seq's encoder-decoder, not by SequenceModel, so
@@ -74,6 +87,7 @@ __all__ = [
     "BASELINE_BATCH",
     "BASELINE_SEED",
     "CORPUS_PATH",
+    "DATA_SETS",
     "DEMO_SEED",
     "FILL_IN_EXAMPLE",
     "FILL_IN_MAX",
@@ -87,7 +101,9 @@ __all__ = [
     "N_SOUNDS",
     "SAMPLE_RATE",
     "SEQ2SEQ_TASKS",
+    "SERIES_TASKS",
     "SPLITS",
+    "VOWELS_PATH",
     "TASKS",
     "WINDOW",
     "WORD_SEED",
@@ -97,6 +113,7 @@ __all__ = [
     "CsvTable",
     "CsvTask",
     "DataError",
+    "DataSet",
     "FillIn",
     "NextNumberTask",
     "NumberWordsTask",
@@ -105,12 +122,15 @@ __all__ = [
     "SpeechTask",
     "Task",
     "TextTask",
+    "Vowels",
+    "VowelsTask",
     "Word",
     "demo_series",
     "fill_in",
     "generate_text",
     "load_corpus",
     "load_csv",
+    "load_vowels",
     "make_task",
     "parse_numbers",
     "rollout",

@@ -85,6 +85,12 @@ class Task:
     memory_setting: ClassVar[str | None] = None  # what the memory sweep stretches (lag, seq_len)
     memory_values: ClassVar[tuple[int, ...]] = ()  # the sweep's default values of it
     raceable: ClassVar[bool] = True  # offered on the Race page (not when it needs an upload)
+    # A fixed test set: the trainer validates on this many sequences (all of them) instead of
+    # the usual sample (core.trainer.VAL_BATCH).
+    val_size: ClassVar[int | None] = None
+    # offered on the Sweep page (with a memory_setting), when its default values finish in the
+    # page's budget (core.teaching.sweep.STEPS_PER_RUN steps a run, a minute in all)
+    sweepable: ClassVar[bool] = True
 
     input_size: int
     output_size: int

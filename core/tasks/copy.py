@@ -27,6 +27,9 @@ class CopyTask(Task):
     prediction_chart = "copy"
     memory_setting = "lag"  # blank steps between seeing and recalling
     memory_values = (2, 5, 10, 20)  # the sweep's default lags
+    # Not on the Sweep page: at lag 20 and 800 steps the LSTM copies 24% right, the GRU 82%
+    # (seed 0), and more steps don't fit the page's minute. core.teaching.Sweep still runs it.
+    sweepable = False
     params = ("n_symbols", "lag", "alphabet")
     metric_name = "accuracy"
     higher_is_better = True

@@ -4,7 +4,7 @@
   (core/teaching/memory.py, applications.py; the runner in runner.py); `SEQ2SEQ_CLAIMS`: the
   translation claim, on encoder-decoders, not shown on the Learn page yet;
 - `config_for` / `config_names`: the named configs behind the Learn page's "Show me" buttons;
-- `Race`: rnn, lstm and gru trained side by side on identical data;
+- `Race`: the no-memory model, rnn, lstm and gru trained side by side on identical data;
 - `Sweep`: how far back each cell can remember.
 """
 

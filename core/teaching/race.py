@@ -1,4 +1,5 @@
-"""The cell race: rnn, lstm and gru trained side by side on identical data, seed and step budget.
+"""The cell race: the no-memory model, rnn, lstm and gru trained side by side on identical data,
+seed and step budget.
 
 Each cell gets its own `Experiment` built from the same base config with only `cell` changed, so
 every experiment draws the same training batches (the trainer seeds its data stream from the
@@ -26,6 +27,11 @@ from core.teaching.measures import steps_to_solve
 from core.trainer import Experiment, History
 
 CELLS = CLASSIC_CELLS
+# The Race page's defaults: the adding problem short enough that a vanilla RNN learns part of it
+# while LSTM and GRU solve it and the no-memory model can't begin (bench/race_defaults.py measures
+# seeds 0-4; tests/core/teaching/test_race.py checks the ranking). Learning rate as the page sets.
+DEFAULTS = dict(task="adding", seq_len=10, hidden=32, max_steps=400, lr=0.01, val_every=25)
+PART_SUCCESS = 0.2  # a cell this far from the baseline towards perfect (Task.success) learned part
 MAX_CHUNK = 1000  # steps per cell in one step() call: keeps one call bounded
 # What a per-cell override may change: the model and its optimizer, never the data.
 OVERRIDABLE = (
@@ -142,29 +148,63 @@ class Race:
         }
 
     def conclusion(self) -> str:
-        """One sentence from the numbers: which cells solved the task and when, which did not."""
-        solved = {cell: steps_to_solve(e) for cell, e in self.experiments.items()}
-        winners = sorted((s, cell) for cell, s in solved.items() if not math.isnan(s))
-        losers = [cell for cell, s in solved.items() if math.isnan(s)]
+        """One sentence from the numbers: who solved the task and when, who learned part of it,
+        who stayed at the baseline, then the ranking those give (worst < best; ≈ within a tier)."""
         task = next(iter(self.experiments.values())).task
-        parts = [f"{cell.upper()} at step {s:.0f}" for s, cell in winners]
-        text = ""
-        if parts:
-            text = f"Solved first by {parts[0]}" + "".join(f", then {p}" for p in parts[1:])
-        if losers:
-            scores = ", ".join(
-                f"{cell.upper()} {self.experiments[cell].metrics()['val_metric']:.3g}"
-                for cell in losers
+        solved, partly, not_at_all = [], [], []
+        for cell, experiment in self.experiments.items():
+            step, metric = steps_to_solve(experiment), experiment.metrics()["val_metric"]
+            if not math.isnan(step):
+                solved.append((step, cell))
+            elif task.success(metric) >= PART_SUCCESS:
+                partly.append((task.success(metric), cell))
+            else:
+                not_at_all.append(cell)
+        solved.sort()
+        partly.sort(reverse=True)
+        parts = []
+        if solved:
+            steps = [f"{_name(cell)} at step {step:.0f}" for step, cell in solved]
+            parts.append(f"Solved first by {steps[0]}" + "".join(f", then {s}" for s in steps[1:]))
+        else:
+            verb = "solved" if self.done else "has solved"
+            parts.append(
+                f"None {verb} it in {self.steps_done:,} steps" + ("" if self.done else " yet")
             )
-            names = [cell.upper() for cell in losers]
-            subject = names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
-            verb = "did not solve" if self.done else "has not solved"
-            if not self.done and len(names) > 1:
-                verb = "have not solved"
-            text += "; " if text else ""
-            text += (
-                f"{subject} {verb} it in "
-                f"{self.steps_done:,} steps (validation {task.metric_name}: {scores}; "
-                f"{task.baseline_name} scores {task.baseline:.3g})"
+        if partly:
+            parts.append(f"{self._scores([c for _, c in partly])} learned part of it")
+        if not_at_all:
+            parts.append(
+                f"{self._scores(not_at_all)} stayed at the baseline ({task.baseline_name} scores "
+                f"{task.baseline:.3g})"
             )
-        return text + "."
+        # Worst to best: the baseline tier, each partial learner, the tier that solved it.
+        groups = [" ≈ ".join(_name(cell) for cell in not_at_all)] if not_at_all else []
+        groups += [_name(cell) for _, cell in reversed(partly)]
+        if solved:
+            groups.append(" ≈ ".join(_name(cell) for _, cell in reversed(solved)))
+        text = "; ".join(parts) + "."
+        if len(groups) > 1:
+            when = "after" if self.done else "so far, after"
+            text += f" Ranking {when} {self.steps_done:,} steps: " + " < ".join(groups) + "."
+        return text
+
+    def _scores(self, cells: list[str]) -> str:
+        """Say, "RNN (validation MSE 0.0164)"; several cells share one parenthesis."""
+        metric = next(iter(self.experiments.values())).task.metric_name
+        if len(cells) == 1:
+            value = self.experiments[cells[0]].metrics()["val_metric"]
+            return f"{_name(cells[0])} (validation {metric} {value:.3g})"
+        scores = ", ".join(
+            f"{_name(cell)} {self.experiments[cell].metrics()['val_metric']:.3g}" for cell in cells
+        )
+        return f"{_and(cells)} (validation {metric}: {scores})"
+
+
+def _name(cell: str) -> str:
+    return REGISTRY[cell].label
+
+
+def _and(cells: list[str]) -> str:
+    names = [_name(cell) for cell in cells]
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"

@@ -25,6 +25,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
+from core.cells import CELLS as REGISTRY
 from core.cells import CLASSIC_CELLS
 from core.config import ExperimentConfig
 from core.tasks import make_task
@@ -193,8 +194,10 @@ class Sweep:
         parts = []
         for cell in ordered:
             if reach[cell] is None:
-                parts.append(f"{cell.upper()} solved none of them")
+                parts.append(f"{REGISTRY[cell].label} solved none of them")
             else:
-                parts.append(f"{cell.upper()} remembered up to {self.setting} {reach[cell]}")
+                parts.append(
+                    f"{REGISTRY[cell].label} remembered up to {self.setting} {reach[cell]}"
+                )
         tried = ", ".join(str(v) for v in self.values)
         return f"Of {self.setting} {tried}: " + "; ".join(parts) + "."

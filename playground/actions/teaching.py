@@ -15,6 +15,7 @@ from core.forecast import Forecast, forecast_example
 from core.tasks import fill_in, generate_text
 from core.teaching import ClaimResult, ClaimRun, Race, Sweep, get_claim
 from core.teaching.applications import TEXT_PROMPT
+from core.teaching.race import DEFAULTS as RACE_DEFAULTS
 from playground import live, state
 from playground.actions import attempt, describe_error, keep, make_room
 from playground.drivers import ClaimDriver, RaceDriver, SweepDriver
@@ -104,7 +105,8 @@ def result_fill_in(result: ClaimResult, text: str) -> tuple[str, str]:
 def race_config(values: dict[str, Any]) -> tuple[ExperimentConfig | None, str]:
     """The race's base config from its settings, or None and why it can't be used."""
     try:
-        config = ExperimentConfig(lr=0.01, val_every=25, **values)
+        settings = {name: RACE_DEFAULTS[name] for name in ("lr", "val_every")}
+        config = ExperimentConfig(**settings, **values)
         config.check_budget()
     except (ConfigError, ValueError, TypeError) as error:
         return None, describe_error(error)
@@ -116,7 +118,7 @@ def race_driver() -> RaceDriver | None:
 
 
 def new_race(config: ExperimentConfig) -> RaceDriver | None:
-    """A new race, once the memory governor has room for its three runs (else None, and the
+    """A new race, once the memory governor has room for its runs (else None, and the
     page says how many are ahead: a later click asks again)."""
     configs = [config.replace(cell=cell) for cell in RACE_CELLS]
     waiting = attempt(make_room, "race", configs)
@@ -155,7 +157,8 @@ def step_race(config: ExperimentConfig, k: int) -> None:
     """Step k: pause the race if it runs, then every cell takes k steps (in the worker)."""
     driver = _race_for(config)
     if driver is not None:
-        live.pause(driver)
+        if live.running(driver):  # a Step queued behind another is kept: pausing would drop it
+            live.pause(driver)
         live.request(driver, k)
 
 

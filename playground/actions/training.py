@@ -9,18 +9,21 @@ the worker what to do, so a click never waits for training.
 from __future__ import annotations
 
 import dataclasses
+from concurrent.futures import Future, ThreadPoolExecutor
 
 import numpy as np
 
 from core import ConfigError, Experiment, ExperimentConfig
 from core.checkpoint import CheckpointError, load_checkpoint
 from core.config import COST_BUDGET
-from core.forecast import Forecast, forecast_example, references
+from core.forecast import Forecast, forecast_example, references, summary
 from core.forecast import verdict as forecast_verdict
-from core.tasks import fill_in, generate_text, load_csv
+from core.speakers import SpeakerReferences, speaker_references
+from core.tasks import VowelsTask, fill_in, generate_text, load_csv
 from core.teaching import config_for
 from playground import governor, live, state
 from playground.actions import (
+    LOG,
     attempt,
     describe_error,
     give_back,
@@ -143,7 +146,8 @@ def step(k: int) -> None:
     current = driver()
     if current is None or current.experiment.diverged:
         return
-    live.pause(current)
+    if live.running(current):  # a Step queued behind another is kept: pausing would drop it
+        live.pause(current)
     live.request(current, k)
 
 
@@ -245,27 +249,63 @@ def fill_in_answer(exp: Experiment, text: str) -> tuple[str, str]:
 
 
 def forecast(exp: Experiment, example: int) -> Forecast:
-    """One probe sequence's context, the model's free-running forecast, the truth, and the two
+    """One probe sequence's context, the model's free-running forecast, the truth, and the
     reference forecasts, in the series' units."""
     return forecast_example(exp, example)
 
 
 def forecast_references(exp: Experiment) -> list[tuple[str, float]]:
-    """The linear AR reference's one-step validation loss, for the loss chart (the task's own
-    baseline line is already repeat-the-last-value)."""
+    """The linear AR's (and a seasonal naive's) one-step validation loss, for the loss chart (the
+    task's own baseline line is already repeat-the-last-value)."""
     scores = references(exp)
-    return [(f"linear AR({scores.order})", scores.linear)]
+    lines = [(f"linear AR({scores.order})", scores.linear)]
+    if scores.season:
+        lines.append((f"seasonal naive ({scores.season})", scores.seasonal))
+    return lines
+
+
+def metric_references(exp: Experiment) -> list[tuple[str, float]]:
+    """The classical methods' scores on the run's own test set, for the metric chart: for
+    "who is speaking?", 1-NN with DTW, 1-NN Euclidean and the per-frame model with no memory.
+    They take a few seconds, once per process, so they are computed in the background and the
+    chart draws them once they are ready ([] until then): no page waits for them."""
+    if not isinstance(exp.task, VowelsTask):
+        return []
+    if not _SPEAKER_REFERENCES:
+        _SPEAKER_REFERENCES.append(_BACKGROUND.submit(_speaker_references_or_none))
+    future = _SPEAKER_REFERENCES[0]
+    found = future.result() if future.done() else None
+    return found.named() if found else []
+
+
+def _speaker_references_or_none() -> SpeakerReferences | None:
+    try:
+        return speaker_references()
+    except Exception:  # noqa: BLE001 - the chart goes without its lines; the log says why
+        LOG.exception("the speaker references could not be computed")
+        return None
+
+
+_BACKGROUND = ThreadPoolExecutor(max_workers=1, thread_name_prefix="references")
+_SPEAKER_REFERENCES: list[Future] = []  # started by the first page that needs them
 
 
 def forecast_notices(exp: Experiment) -> list[tuple[str, str]]:
-    """What the page says under a forecast: how the series was scaled (csv) and, when the network
-    does worse than repeating the last value, that and what to try."""
-    notes = []
+    """What the page says under a forecast: a built-in series' source and licence, how the
+    series was scaled and fitted (csv), which
+    forecast wins on validation and, when the network does worse than repeating the last value,
+    what to try. Total: any series gets sentences, never an exception."""
+    notes = [("caption", note) for note in getattr(exp.task, "fit_notes", ())]
+    data_set = getattr(exp.task, "data_set", None)
+    if data_set is not None:  # a built-in series: where it comes from, beside its chart
+        notes.insert(0, ("caption", f"{data_set.title}. {data_set.credit}."))
     note = getattr(exp.task, "normalisation_note", "")
     if note:
         notes.append(("caption", note))
     if exp.steps_done:
-        warning = forecast_verdict(exp)
+        scores = references(exp)
+        notes.append(("info", summary(scores)))
+        warning = forecast_verdict(exp, scores)
         if warning:
             notes.append(("warning", warning))
     return notes

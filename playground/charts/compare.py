@@ -97,7 +97,7 @@ def race_grad_figure(probes: dict[str, Probe]) -> Fig:
                 line=dict(color=color, width=2, dash=cell_dash(name, index)),
             )
         )
-        marks = underflow_trace(probe.grad_norm, floor, f"{name}: underflow (0)")
+        marks = underflow_trace(probe.grad_norm, floor, f"{name}: exactly 0")
         if marks is not None:
             marks["marker"]["line"]["color"] = color
             marks["legendgroup"] = name

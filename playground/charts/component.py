@@ -33,6 +33,7 @@ import re
 import shutil
 import struct
 from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -50,7 +51,7 @@ MODULES = (MODULE_FILE, "controls.js")  # the browser modules in playground/stat
 PLOTLY_FILE = "plotly.min.js"
 PLOTLY_SOURCE = Path(plotly.__file__).resolve().parent / "package_data" / PLOTLY_FILE
 DEFAULT_HEIGHT = 450  # plotly.js's own default
-_SENT = "_plotly_live_sent"  # session_state: key -> (figure, config text, hash, sends) last sent
+_SENT = "_plotly_live_sent"  # session_state: key -> Sent
 
 # plotly.js typed-array codes (the same table as plotly's own JSON encoder).
 DTYPES = {
@@ -88,15 +89,20 @@ def plotly_live(
     """
     sent = st.session_state.setdefault(_SENT, {})
     config_text = json.dumps(dict(config or {}), sort_keys=True)
-    last_figure, last_config, digest, count = sent.get(key, (None, None, None, 0))
-    if figure is last_figure and config_text == last_config:
-        payload = token(key, digest, count)
+    last = sent.get(key) or Sent()
+    if figure is last.figure and config_text == last.config:
+        payload = token(key, last.digest, last.count)
+        sent[key] = replace(last, count=last.count + 1)
     else:
-        payload, new_digest = encode(figure, key, config)
-        if new_digest == digest:
-            payload = token(key, digest, count)
-        digest = new_digest
-    sent[key] = (figure, config_text, digest, count + 1)
+        spec, blobs, digest = figure_parts(figure, config)
+        layout = _json(spec["layout"])
+        if digest == last.digest:
+            payload = token(key, digest, last.count)
+        elif last.blobs is not None:
+            payload = patch(key, spec, blobs, digest, last, layout)
+        else:
+            payload = assemble({"key": key, "hash": digest}, spec, blobs)
+        sent[key] = Sent(figure, config_text, digest, last.count + 1, blobs, layout)
     _component()(
         key=key,
         data=payload,
@@ -124,16 +130,94 @@ def encode(figure: Any, key: str, config: Mapping[str, Any] | None = None) -> tu
 
     The hash covers the figure and config (not the key): equal hashes mean the same drawing.
     """
+    spec, blobs, digest = figure_parts(figure, config)
+    return assemble({"key": key, "hash": digest}, spec, blobs), digest
+
+
+def figure_parts(figure: Any, config: Mapping[str, Any] | None) -> tuple[dict, list[bytes], str]:
+    """(spec, arrays, hash): the figure's JSON with each array a byte range of the arrays
+    joined in order, the arrays' raw bytes, and the hash of both."""
     blobs: list[bytes] = []
     spec = _extract(figure_dict(figure), blobs, [0])
     _replace_placeholder_template(spec["layout"])
     spec["config"] = dict(config or {})
-    text = json.dumps(spec, cls=PlotlyJSONEncoder, separators=(",", ":")).encode()
-    body = b"".join(blobs)
-    digest = hashlib.blake2b(text + body, digest_size=8).hexdigest()
-    prefix = json.dumps({"key": key, "hash": digest}, separators=(",", ":"))[:-1].encode()
-    header = prefix + b',"figure":' + text + b"}"
-    return struct.pack("<I", len(header)) + header + body, digest
+    text = _json(spec)
+    digest = hashlib.blake2b(text + b"".join(blobs), digest_size=8).hexdigest()
+    return spec, blobs, digest
+
+
+def assemble(head: dict, spec: dict, blobs: list[bytes]) -> bytes:
+    header = _json({**head, "figure": spec})
+    return struct.pack("<I", len(header)) + header + b"".join(blobs)
+
+
+def _json(value: Any) -> bytes:
+    return json.dumps(value, cls=PlotlyJSONEncoder, separators=(",", ":")).encode()
+
+
+# An array sent as a patch keeps at least this many bytes of the one sent before.
+MIN_KEPT_BYTES = 256
+
+
+@dataclass(frozen=True)
+class Sent:
+    """What a session last sent for a chart: the figure object, its config text, hash, arrays and
+    layout JSON, and how many payloads went for it."""
+
+    figure: Any = None
+    config: str | None = None
+    digest: str | None = None
+    count: int = 0
+    blobs: list[bytes] | None = None
+    layout: bytes = b""
+
+
+def patch(
+    key: str, spec: dict, blobs: list[bytes], digest: str, last: Sent, layout: bytes
+) -> bytes:
+    """The figure as a change to the one last sent (`last`): each array that begins like the old
+    array at its place keeps those bytes (`keep: [index, bytes]`) and brings only the rest, and
+    an unchanged layout (with its template, most of a chart's JSON) goes as "same". A live
+    history chart changes only at its end, so a tick sends the new points; the browser rebuilds
+    the figure from the one it has (static/plotly_live.js) or, if it lacks `last`, asks for the
+    figure in full."""
+    specs = list(_array_specs(spec))
+    if len(specs) != len(blobs):  # an array plotly keeps as a list: no patch for this figure
+        return assemble({"key": key, "hash": digest}, spec, blobs)
+    if layout == last.layout:
+        spec = {**spec, "layout": "same"}
+    old = last.blobs or []
+    sent, offset = [], 0
+    for index, (node, blob) in enumerate(zip(specs, blobs, strict=True)):
+        kept = _common_prefix(old[index], blob) if index < len(old) else 0
+        if kept >= MIN_KEPT_BYTES:
+            node["keep"] = [index, kept]
+            blob = blob[kept:]
+        node["bdata"] = [offset, offset + len(blob)]
+        offset += len(blob)
+        sent.append(blob)
+    return assemble({"key": key, "hash": digest, "base": last.digest}, spec, sent)
+
+
+def _array_specs(node: Any):
+    """The typed-array placeholders of a spec, in the order of their bytes."""
+    if isinstance(node, dict):
+        if isinstance(node.get("bdata"), list) and "dtype" in node:
+            yield node
+            return
+        for value in node.values():
+            yield from _array_specs(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _array_specs(value)
+
+
+def _common_prefix(a: bytes, b: bytes) -> int:
+    n = min(len(a), len(b))
+    if n == 0:
+        return 0
+    differ = np.flatnonzero(np.frombuffer(a, np.uint8, n) != np.frombuffer(b, np.uint8, n))
+    return int(differ[0]) if differ.size else n
 
 
 def token(key: str, digest: str, count: int = 0) -> bytes:
@@ -154,6 +238,26 @@ def decode(payload: bytes) -> tuple[dict, bytes]:
     return json.loads(payload[4 : 4 + length]), payload[4 + length :]
 
 
+def apply_patch(payload: bytes, last: bytes) -> bytes:
+    """The full payload a patch stands for, given the full payload it applies to: what the browser
+    module's `rebuild` does, for tests and tools."""
+    header, body = decode(payload)
+    old_header, old_body = decode(last)
+    if header.pop("base") != old_header["hash"]:
+        raise ValueError("the patch is for another figure")
+    if header["figure"]["layout"] == "same":
+        header["figure"]["layout"] = old_header["figure"]["layout"]
+    old = [old_body[n["bdata"][0] : n["bdata"][1]] for n in _array_specs(old_header["figure"])]
+    parts, offset = [], 0
+    for node in _array_specs(header["figure"]):
+        index, kept = node.pop("keep", (0, 0))
+        part = old[index][:kept] + body[node["bdata"][0] : node["bdata"][1]]
+        node["bdata"] = [offset, offset + len(part)]
+        offset += len(part)
+        parts.append(part)
+    return assemble({k: v for k, v in header.items() if k != "figure"}, header["figure"], parts)
+
+
 def page_figures(app_test: Any) -> dict[str, str]:
     """{key: figure as plotly's own JSON text} of the plotly_live charts on an AppTest page.
 
@@ -166,7 +270,8 @@ def page_figures(app_test: Any) -> dict[str, str]:
     texts = {}
     for element in elements:
         header, _ = decode(element.proto.bytes)
-        figure, _, digest, _ = app_test.session_state[_SENT][header["key"]]
+        last = app_test.session_state[_SENT][header["key"]]
+        figure, digest = last.figure, last.digest
         assert digest == header["hash"], f"{header['key']}: the page shows another figure"
         texts[header["key"]] = pio.to_json(figure, validate=False)
     return texts
@@ -249,8 +354,24 @@ def _typed_array(array: np.ndarray, blobs: list[bytes], offset: list[int]) -> An
     return spec
 
 
+# float64 goes as float32 when every finite value's size is within this range: half the bytes,
+# and 7 significant digits are more than a chart can show. Gradients far smaller (a vanishing
+# gradient of 1e-50) keep 64 bits, so a log axis still shows them rather than 0.
+FLOAT32_RANGE = (1e-30, 1e30)
+
+
+def _narrow_float(array: np.ndarray) -> np.ndarray:
+    size = np.abs(array[np.isfinite(array) & (array != 0)])
+    if size.size and (size.min() < FLOAT32_RANGE[0] or size.max() > FLOAT32_RANGE[1]):
+        return array
+    return array.astype(np.float32)
+
+
 def _narrow(array: np.ndarray) -> np.ndarray:
-    """64-bit integers as the smallest type that holds them (plotly.js has no 64-bit ints)."""
+    """64-bit numbers as the smallest type that holds them (plotly.js has no 64-bit ints; see
+    FLOAT32_RANGE for floats)."""
+    if array.dtype == np.float64 and array.size:
+        return _narrow_float(array)
     if array.dtype.kind not in "iu" or array.dtype.itemsize < 8 or array.size == 0:
         return array
     low, high = int(array.min()), int(array.max())

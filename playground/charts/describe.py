@@ -38,14 +38,15 @@ def loss(history: History, task: Task) -> str:
     return text + "."
 
 
-def metric(history: History, task: Task) -> str:
+def metric(history: History, task: Task, references: list[tuple[str, float]] = ()) -> str:
     _, _, values = history.validations()
     if not len(values):
         return f"Validation {task.metric_name} chart: no validation yet."
     state = "solved" if task.is_solved(float(values[-1])) else "not solved yet"
+    others = "".join(f", {name} {_num(value)}" for name, value in references)
     return (
         f"Validation {task.metric_name} chart: {_num(float(values[-1]))}, {state} (solved at "
-        f"{_num(task.solved_at)}, baseline {_num(task.baseline)})."
+        f"{_num(task.solved_at)}, baseline {_num(task.baseline)}{others})."
     )
 
 
@@ -170,11 +171,7 @@ def forecast(fc: Forecast) -> str:
         return text + "; the data end before the forecast, so there is nothing to score."
     errors = [
         (name, float(np.mean(np.abs(np.ravel(values).astype(np.float64)[known] - truth[known]))))
-        for name, values in (
-            ("network", fc.network),
-            ("repeat the last value", fc.persistence),
-            (f"linear AR({fc.linear_order})", fc.linear),
-        )
+        for name, values in [("network", fc.network), *fc.references()]
     ]
     scored = ", ".join(f"{name} {_num(error)}" for name, error in errors)
     return f"{text}. Mean absolute error over {int(known.sum())} steps: {scored}."

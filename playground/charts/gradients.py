@@ -69,7 +69,8 @@ def underflow_trace(grad_norm: np.ndarray, floor: float, name: str) -> dict | No
         name=name,
         mode="markers",
         marker=dict(symbol="x-thin", size=8, line=dict(width=2, color=BASELINE_COLOR)),
-        hovertemplate="t=%{x}: the gradient underflowed to 0 (below float32's range)<extra></extra>",
+        hovertemplate="t=%{x}: the gradient is exactly 0 (it underflowed below float32, or "
+        "nothing links this step to the loss)<extra></extra>",
     )
 
 
@@ -102,7 +103,7 @@ def grad_norm_figure(probe: Probe) -> Fig:
                 line=dict(color=GATE_COLORS["forget"], width=2, dash="dash"),
             )
         )
-    marks = underflow_trace(probe.grad_norm, floor, "underflow (0 in float32)")
+    marks = underflow_trace(probe.grad_norm, floor, "exactly 0 (underflow or no path)")
     if marks is not None:
         fig.add_trace(marks)
     fig.add_traces(_gain_traces(probe, len(steps)))

@@ -122,9 +122,12 @@ def loss_figure(
     return finish(fig, "loss", "Loss", "training step", "loss (log scale)", yaxis=LOG_AXIS)
 
 
-def metric_figure(history: History, task: Task) -> Fig:
-    """Validation metric per step with the baseline and solved lines; log y for errors (lower is
-    better), linear from zero for scores like accuracy."""
+def metric_figure(
+    history: History, task: Task, references: list[tuple[str, float]] | None = None
+) -> Fig:
+    """Validation metric per step with the baseline and solved lines, and any more `references`
+    (name, metric) as dash-dot lines (the classical methods on the same test set, say); log y
+    for errors (lower is better), linear from zero for scores like accuracy."""
     title = f"Validation {task.metric_name}"
     steps, _, metric = history.validations()
     if len(steps) == 0:
@@ -144,6 +147,11 @@ def metric_figure(history: History, task: Task) -> Fig:
             marker=dict(size=5),
         )
     )
-    fig.add_traces(reference_lines(task, 0.0, max(float(steps[-1]), 1.0), on_loss=False))
+    end = max(float(steps[-1]), 1.0)
+    fig.add_traces(reference_lines(task, 0.0, end, on_loss=False))
+    for index, (name, value) in enumerate(references or ()):
+        if math.isfinite(value):
+            color = PALETTE[index % len(PALETTE)]
+            fig.add_trace(hline(0.0, end, value, f"{name} {fmt(value)}", color, dash="dashdot"))
     axis = dict(yaxis=LOG_AXIS) if log else dict(yaxis_rangemode="tozero")
     return finish(fig, "metric", title, "training step", task.metric_name, **axis)

@@ -4,7 +4,10 @@
 // A payload is <u32 header length, little-endian><JSON header><binary arrays>. The header is
 // {key, hash, figure: {data, layout, config}}; in the figure a typed array is
 // {dtype, bdata: [start, end], shape?}, a byte range of the binary part. Without `figure` the
-// server means "the figure you last got for this key" (it skips unchanged figures).
+// server means "the figure you last got for this key" (it skips unchanged figures). With `base`
+// the figure is a change to the one whose hash is `base`: an array with `keep: [i, n]` begins
+// with the first n bytes of that figure's i-th array, and its byte range holds the rest; a
+// layout "same" is that figure's layout.
 
 const version = new URL(import.meta.url).search;
 const received = new Map(); // key -> the last full payload received for it
@@ -41,6 +44,42 @@ function parse(bytes) {
   const length = view.getUint32(0, true);
   const header = JSON.parse(new TextDecoder().decode(bytes.subarray(4, 4 + length)));
   return { header, body: bytes.subarray(4 + length) };
+}
+
+function arrays(node, out = []) {
+  if (Array.isArray(node)) node.forEach((item) => arrays(item, out));
+  else if (node && typeof node === "object") {
+    if (typeof node.dtype === "string" && Array.isArray(node.bdata)) out.push(node);
+    else for (const key in node) arrays(node[key], out);
+  }
+  return out;
+}
+
+// A patch (header.base) and the full payload it applies to -> the full payload it stands for.
+function rebuild(header, body, last) {
+  const old = arrays(last.header.figure).map((n) => last.body.subarray(n.bdata[0], n.bdata[1]));
+  const parts = [];
+  let offset = 0;
+  for (const node of arrays(header.figure)) {
+    const kept = node.keep ? old[node.keep[0]].subarray(0, node.keep[1]) : new Uint8Array(0);
+    const rest = body.subarray(node.bdata[0], node.bdata[1]);
+    parts.push(kept, rest);
+    node.bdata = [offset, offset + kept.length + rest.length];
+    offset = node.bdata[1];
+    delete node.keep;
+  }
+  if (header.figure.layout === "same") header.figure.layout = last.header.figure.layout;
+  delete header.base;
+  const text = new TextEncoder().encode(JSON.stringify(header));
+  const full = new Uint8Array(4 + text.length + offset);
+  new DataView(full.buffer).setUint32(0, text.length, true);
+  full.set(text, 4);
+  let at = 4 + text.length;
+  for (const part of parts) {
+    full.set(part, at);
+    at += part.length;
+  }
+  return full;
 }
 
 // Typed-array placeholders -> one ArrayBuffer each, which plotly.js decodes itself.
@@ -105,6 +144,16 @@ export function draw({ data, parentElement, setTriggerValue }) {
   const cleanup = cleanupFor(div);
   let { header, body } = parse(data);
   div.dataset.key = header.key;
+  if (header.base) {
+    const kept = received.get(header.key);
+    const last = kept && parse(kept);
+    if (!last || last.header.hash !== header.base) {
+      askLater(header.key, header.hash, setTriggerValue);
+      return cleanup;
+    }
+    data = rebuild(header, body, last);
+    ({ header, body } = parse(data));
+  }
   if (header.figure) {
     received.set(header.key, data.slice());
     clearTimeout(asking.get(header.key));

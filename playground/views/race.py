@@ -1,4 +1,5 @@
-"""The Race page: rnn, lstm and gru trained side by side on identical data, seed and budget.
+"""The Race page: the no-memory model, rnn, lstm and gru trained side by side on identical data,
+seed and budget.
 
 Live like the playground: the session's RaceDriver trains in a worker (every cell steps in turn,
 then all are probed); the race panel, a fragment with the buttons in it, draws it as it is and is
@@ -13,7 +14,8 @@ from functools import partial
 import pandas as pd
 import streamlit as st
 
-from core import TASKS
+from core import CELLS, TASKS
+from core.teaching.race import DEFAULTS
 from playground import charts, live, state
 from playground.actions import teaching as actions
 from playground.charts import describe
@@ -30,10 +32,12 @@ COST_NOTE = (
 
 
 def page() -> None:
-    st.title("Cell race: RNN, LSTM and GRU", anchor=False)
+    st.title("Cell race: no memory, RNN, LSTM and GRU", anchor=False)
     st.markdown(
-        "Three networks, one per cell type, learn the same task from the same batches with the "
-        "same seed and step budget. Only the cell differs, so the curves show what gating buys."
+        "Four networks learn the same task from the same batches with the same seed and step "
+        "budget. Only the model differs: the no-memory one sees each step alone, the RNN carries "
+        "a hidden state, the LSTM and GRU gate it. So the curves show what memory buys, and what "
+        "gating adds to it."
     )
     config = settings()
     if actions.race_queued():
@@ -43,13 +47,27 @@ def page() -> None:
 
 def settings():
     columns = st.columns(5)
-    task = columns[0].selectbox("Task", RACE_TASKS, key="race_task")
+    task = columns[0].selectbox(
+        "Task",
+        RACE_TASKS,
+        index=RACE_TASKS.index(DEFAULTS["task"]),
+        format_func=lambda name: TASKS[name].title,
+        key="race_task",
+    )
     values = dict(
         task=task,
-        seq_len=int(columns[1].number_input("Sequence length", 2, 200, 50, key="race_seq_len")),
-        hidden=int(columns[2].number_input("Hidden units", 1, 256, 32, key="race_hidden")),
+        seq_len=int(
+            columns[1].number_input(
+                "Sequence length", 2, 200, DEFAULTS["seq_len"], key="race_seq_len"
+            )
+        ),
+        hidden=int(
+            columns[2].number_input("Hidden units", 1, 256, DEFAULTS["hidden"], key="race_hidden")
+        ),
         max_steps=int(
-            columns[3].number_input("Steps per cell", 10, 5000, 600, step=50, key="race_steps")
+            columns[3].number_input(
+                "Steps per cell", 10, 5000, DEFAULTS["max_steps"], step=50, key="race_steps"
+            )
         ),
         seed=int(columns[4].number_input("Seed", 0, 2**31 - 1, 0, key="race_seed")),
     )
@@ -143,9 +161,10 @@ def table(race) -> pd.DataFrame:
     for cell, m in metrics.items():
         rows.append(
             {
-                "cell": cell,
+                "cell": CELLS[cell].title,
                 "parameters": m["parameters"],
-                "recurrent parameters": recurrent[cell],
+                # the no-memory model's layer has input weights only: nothing recurrent
+                "recurrent parameters": recurrent[cell] if CELLS[cell].recurrent else 0,
                 "ms per step": round(1000 * per_step[cell], 2),
                 "wall time (s)": round(m["wall_seconds"], 2),
                 "validation loss": m["val_loss"],

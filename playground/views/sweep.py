@@ -13,6 +13,7 @@ from functools import partial
 import pandas as pd
 import streamlit as st
 
+from core import CELLS as REGISTRY
 from core import TASKS
 from core.teaching.sweep import CELLS, STEPS_PER_RUN
 from playground import charts, live, state
@@ -22,7 +23,7 @@ from playground.views import panel
 from playground.views.common import chart, flashes, live_area, progress_bar
 
 PAGE = "sweep"
-SWEEP_TASKS = tuple(name for name, task in TASKS.items() if task.memory_setting)
+SWEEP_TASKS = tuple(n for n, task in TASKS.items() if task.memory_setting and task.sweepable)
 MAX_VALUES = 8
 LABELS = {"lag": "lag (blank steps before recall)", "seq_len": "sequence length"}
 
@@ -31,8 +32,9 @@ def page() -> None:
     st.title("Memory sweep", anchor=False)
     st.markdown(
         "How far back can each cell remember? Every point is a fresh run; only the memory "
-        "demand (the copy task's lag, or the adding problem's length) grows. A run stops as soon "
-        "as it has learned the task, or at its step budget. The vanilla RNN falls off first."
+        "demand (the adding problem's length) grows. A run stops as soon as it has learned the "
+        "task, or at its step budget. The no-memory model never gets off the ground; of the "
+        "networks with memory, the vanilla RNN falls off first."
     )
     plan = settings()
     st.fragment(sweep_panel)(plan)
@@ -68,9 +70,17 @@ def sweep_panel(plan: dict | None) -> None:
 
 
 def settings() -> dict | None:
-    columns = st.columns([1, 2, 2, 1, 1])
-    task = columns[0].selectbox("Task", SWEEP_TASKS, key="sweep_task")
-    cells = columns[1].multiselect("Cells", CELLS, default=list(CELLS), key="sweep_cells")
+    columns = st.columns([1.5, 3, 1.5, 1, 1])  # the cells' titles need the room
+    task = columns[0].selectbox(
+        "Task", SWEEP_TASKS, format_func=lambda name: TASKS[name].title, key="sweep_task"
+    )
+    cells = columns[1].multiselect(
+        "Cells",
+        CELLS,
+        default=list(CELLS),
+        format_func=lambda name: REGISTRY[name].title,
+        key="sweep_cells",
+    )
     setting = TASKS[task].memory_setting
     default = ", ".join(str(v) for v in TASKS[task].memory_values)
     text = columns[2].text_input(
@@ -82,7 +92,7 @@ def settings() -> dict | None:
     steps = columns[3].number_input(
         "Steps per run", 10, 3000, STEPS_PER_RUN, step=50, key="sweep_steps"
     )
-    seconds = columns[4].number_input("Max seconds", 5, 600, 60, step=10, key="sweep_seconds")
+    seconds = columns[4].number_input("Max seconds", 5, 600, 90, step=10, key="sweep_seconds")
     try:
         values = sorted({int(v) for v in text.replace(";", ",").split(",") if v.strip()})
     except ValueError:
@@ -137,7 +147,7 @@ def table(sweep) -> pd.DataFrame:
     return pd.DataFrame(
         [
             {
-                "cell": p.cell,
+                "cell": REGISTRY[p.cell].title,
                 sweep.setting: p.value,
                 "success": round(p.success, 3),
                 "solved": "✓" if p.solved else "",

@@ -78,12 +78,13 @@ def training_tab(driver, probe) -> None:
         )
         ask_the_model(driver, probe, example)
         if not exp.task.metric_is_loss:
+            metric_references = actions.metric_references(exp)
             chart(
                 PAGE,
                 "metric",
-                lambda: charts.metric_figure(exp.history, exp.task),
-                version(driver, probe),
-                alt=lambda: describe.metric(exp.history, exp.task),
+                lambda: charts.metric_figure(exp.history, exp.task, metric_references),
+                version(driver, probe, len(metric_references)),
+                alt=lambda: describe.metric(exp.history, exp.task, metric_references),
             )
 
 

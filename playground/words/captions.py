@@ -31,12 +31,12 @@ CAPTIONS = {
     "grad_norm": (
         "How strongly the loss depends on the hidden state at each time step (log scale): "
         "backpropagation through time carries the error back from where it is scored. The orange "
-        "line (right axis) is the gain per step back, the gradient at step t divided by the one at "
-        "step t+1, averaged over five steps: below the dashed line at 1 the gradient shrinks going "
-        "back (vanishing), above it the gradient grows (exploding). Crosses at the bottom mark "
-        "gradients that underflowed to exactly 0. The dotted line, when shown, is an upper bound: "
-        "the most one step can multiply the gradient carried back through the state (the state "
-        "Jacobian's spectral norm); where the loss also reads earlier steps, they add their own."
+        "line (right axis) is the gain per step back, the gradient at step t over the one at "
+        "t+1, averaged over five steps: below the dashed line at 1 the gradient shrinks going "
+        "back (vanishing), above it it grows (exploding). Crosses at the bottom: exactly 0 "
+        "(underflow, or with no memory a step the loss never sees). The dotted line is an upper "
+        "bound: the most one step can multiply the gradient carried back through the state (the "
+        "state Jacobian's spectral norm); steps the loss reads add their own."
     ),
     "grad_history": (
         "The gradient-per-time-step curve, one row per probe over training, on a fixed colour "

@@ -37,6 +37,10 @@ EQUATIONS: dict[str, list[str]] = {
         r"\quad\text{candidate}",
         r"h_t = (1 - z_t) \odot n_t + z_t \odot h_{t-1}, \qquad \hat y_t = W_{out}\,h_t + b_{out}",
     ],
+    "feedforward": [
+        r"h_t = \tanh\left(W_{ih}\,x_t + b_{ih}\right)\quad\text{no } h_{t-1}\text{: no memory}",
+        r"\hat y_t = W_{out}\,h_t + b_{out}",
+    ],
 }
 
 EQUATION_NOTES: dict[str, str] = {
@@ -50,6 +54,9 @@ EQUATION_NOTES: dict[str, str] = {
     "gru": "Two gates instead of three and no separate cell state: the update gate z both keeps "
     "the old state and lets the new one in, so a GRU has three weight blocks where an LSTM has "
     "four.",
+    "feedforward": "A traditional network: each step's input is treated on its own, with nothing "
+    "carried from the step before. Whatever a task needs from earlier steps, it cannot know, so "
+    "its gradient never reaches back in time (the Gradients tab shows exactly zero there).",
 }
 
 
@@ -57,6 +64,8 @@ def parameter_explanation(
     cell: str, input_size: int, hidden: int, layers: int, output_size: int
 ) -> str:
     """Markdown that derives the parameter count step by step (the cell registry's count)."""
+    if not get_cell(cell).recurrent:
+        return _feedforward_parameters(input_size, hidden, layers, output_size)
     blocks = get_cell(cell).gate_count
     lines = [
         f"Each recurrent layer holds **{blocks}** weight block{'s' if blocks > 1 else ''} "
@@ -81,4 +90,23 @@ def parameter_explanation(
             f"The same size as {other.upper()} would have {other_total:,}: a GRU's recurrent "
             "part is 3/4 of an LSTM's."
         )
+    return "\n".join(lines)
+
+
+def _feedforward_parameters(input_size: int, hidden: int, layers: int, output_size: int) -> str:
+    lines = [
+        "Each layer holds an input matrix (H x inputs) and one bias vector (H), no recurrent "
+        "matrix:"
+    ]
+    for layer in range(layers):
+        layer_input = input_size if layer == 0 else hidden
+        lines.append(
+            f"- layer {layer + 1}: {hidden}x{layer_input} + {hidden} "
+            f"= **{hidden * layer_input + hidden:,}**"
+        )
+    lines.append(
+        f"- readout: {hidden}x{output_size} + {output_size} = **{hidden * output_size + output_size:,}**"
+    )
+    total = get_cell("feedforward").parameter_count(input_size, hidden, layers, output_size)
+    lines.append(f"\nTotal: **{total:,}** parameters.")
     return "\n".join(lines)

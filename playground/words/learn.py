@@ -33,6 +33,20 @@ DEMOS: dict[str, Demo] = {
         "type 1, 2, 3, ?, 5 under the predictions: the network fills in about 4 and expects "
         "about 6 next.",
     ),
+    "no_memory": Demo(
+        "independent:feedforward",
+        "Adding problem, no memory",
+        "A network that treats each input on its own: its loss stays on the 0.167 line of always "
+        "answering 1.0, since the marked numbers are behind it. In the Gradients tab the "
+        "gradient exists at the last step only; at every earlier step it is exactly zero.",
+    ),
+    "with_memory": Demo(
+        "independent:lstm",
+        "Same task, with memory (LSTM)",
+        "The LSTM carries the first marked number in its hidden state: its loss leaves the 0.167 "
+        "line and drops below 0.01 within a few hundred steps, and its gradient reaches back to "
+        "the marked steps.",
+    ),
     "hidden_memory": Demo(
         "long_memory:lstm",
         "Adding problem, T=50 (LSTM)",
@@ -120,11 +134,26 @@ DEMOS: dict[str, Demo] = {
         "forecast, where the network feeds its own outputs back in, stays close to the clean wave, "
         "far closer than repeating the last value.",
     ),
+    "real_forecast": Demo(
+        "real_forecast:lstm",
+        "Forecast real data: CO2 at Mauna Loa",
+        "The network's one-step error on the last nine years, which it never trains on, drops to "
+        "a small fraction of repeating the last value within a few hundred steps. Under the "
+        "forecast chart the page says which forecast wins: the network, the straight line, or "
+        "repeating last year's value.",
+    ),
     "speech": Demo(
         "speech:lstm",
         "Recognise spoken words (LSTM)",
         "Accuracy rises well above chance (one in eight) within a hundred steps. In the Memory "
         "tab, the hidden-state paths of different words end in different places.",
+    ),
+    "speakers": Demo(
+        "speakers:lstm",
+        "Who is speaking? Real recordings (LSTM)",
+        "Test accuracy passes 0.95 within a few hundred steps, beside the dash-dot lines of "
+        "1-NN with dynamic time warping and of a model with no memory. The no-memory model does "
+        "about as well: the speaker's voice shows in every frame.",
     ),
     "variable_length": Demo(
         "variable_length",
@@ -155,8 +184,9 @@ CONCEPTS: list[Concept] = [
         "network looks at each input on its own; a recurrent network reads a sequence one step "
         "at a time and can use what came earlier to make sense of what comes now.\n\n"
         "The smallest example: given 1, 2, 3, ?, 5, what is missing? Nothing in the single "
-        "number 3 says the answer is 4; the pattern lives in the order.",
-        ("next_number",),
+        "number 3 says the answer is 4; the pattern lives in the order. A network without "
+        "memory, shown each number alone, can't find it.",
+        ("next_number", "no_memory", "with_memory"),
     ),
     Concept(
         "Hidden state: the network's memory",
@@ -210,8 +240,8 @@ CONCEPTS: list[Concept] = [
         "Text: read characters one by one and predict the next, then sample from the "
         "predictions to write new text. Time series: learn the rhythm of a signal and forecast "
         "it, feeding predictions back in. Speech: turn sound into a sequence of spectrogram "
-        "frames and say which word was spoken.",
-        ("text", "forecast", "speech"),
+        "frames and say which word was spoken, or, from real recordings, who spoke.",
+        ("text", "forecast", "real_forecast", "speech", "speakers"),
     ),
     Concept(
         "Variable-length sequences",

@@ -9,13 +9,21 @@ from torch import nn
 from core import CELLS as EXPORTED_CELLS
 from core.cells import CELL_NAMES, CELLS, get_cell
 from core.model import SequenceModel
+from tests.core.oracles import FeedForwardCell
 
-TORCH_CELLS = {"rnn": nn.RNNCell, "rnn_relu": nn.RNNCell, "lstm": nn.LSTMCell, "gru": nn.GRUCell}
+TORCH_CELLS = {
+    "rnn": nn.RNNCell,
+    "rnn_relu": nn.RNNCell,
+    "lstm": nn.LSTMCell,
+    "gru": nn.GRUCell,
+    "feedforward": FeedForwardCell,
+}
 
 
 def test_unknown_cell_lists_the_options():
     with pytest.raises(
-        ValueError, match="unknown cell 'lstn'; choose one of: rnn, rnn_relu, lstm, gru"
+        ValueError,
+        match="unknown cell 'lstn'; choose one of: rnn, rnn_relu, lstm, gru, feedforward",
     ):
         get_cell("lstn")
 
@@ -24,7 +32,8 @@ def test_one_registry_everywhere():
     from core.config import FIELDS
     from core.model import CELLS as MODEL_CELLS
 
-    assert CELL_NAMES == ("rnn", "rnn_relu", "lstm", "gru") == FIELDS["cell"].options
+    assert CELL_NAMES == ("rnn", "rnn_relu", "lstm", "gru", "feedforward")
+    assert FIELDS["cell"].options == CELL_NAMES
     assert EXPORTED_CELLS is CELLS is MODEL_CELLS
 
 
@@ -46,7 +55,9 @@ def test_gate_count_is_the_number_of_weight_blocks(name):
     assert model.rnn.weight_hh_l0.shape == (cell.gate_count * 5, 5)
     assert cell.gate_count == len(cell.gate_names) == len(cell.gate_ranges)
     assert cell.has_cell_state == (name == "lstm")
-    assert cell.recorded_gates == (() if name.startswith("rnn") else cell.gate_names)
+    assert cell.recorded_gates == (
+        () if name in ("rnn", "rnn_relu", "feedforward") else cell.gate_names
+    )
     assert cell.title and isinstance(model.rnn, cell.module)
 
 

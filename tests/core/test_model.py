@@ -1,13 +1,15 @@
 import pytest
 import torch
 
+from core.cells import FeedForward
 from core.config import ExperimentConfig
 from core.model import CELLS, SequenceModel, build_model, get_cell
 
 
 def test_unknown_cell_lists_the_options():
     with pytest.raises(
-        ValueError, match="unknown cell 'lstn'; choose one of: rnn, rnn_relu, lstm, gru"
+        ValueError,
+        match="unknown cell 'lstn'; choose one of: rnn, rnn_relu, lstm, gru, feedforward",
     ):
         get_cell("lstn")
     with pytest.raises(ValueError, match="choose one of"):
@@ -18,7 +20,7 @@ def test_unknown_cell_lists_the_options():
 @pytest.mark.parametrize("layers", [1, 2, 3])
 def test_weights_live_in_standard_torch_modules(cell, layers):
     model = SequenceModel(cell, 3, 8, 2, num_layers=layers, dropout=0.2)
-    assert isinstance(model.rnn, (torch.nn.RNN, torch.nn.LSTM, torch.nn.GRU))
+    assert isinstance(model.rnn, (torch.nn.RNN, torch.nn.LSTM, torch.nn.GRU, FeedForward))
     assert model.rnn.batch_first and model.rnn.num_layers == layers
     out = model(torch.randn(5, 7, 3))
     assert out.shape == (5, 7, 2)

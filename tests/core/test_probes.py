@@ -11,9 +11,17 @@ from core.config import ExperimentConfig
 from core.model import build_model
 from core.probes import JACOBIAN_EXAMPLES, probe, replay_pass, unroll
 from core.tasks import make_task
+from tests.core.oracles import FeedForwardCell, FeedForwardLayers
 
 CELLS = list(REGISTRY)  # a new cell in core/cells.py is checked here as soon as it is added
-CELL_MODULES = {"rnn": nn.RNNCell, "rnn_relu": nn.RNNCell, "lstm": nn.LSTMCell, "gru": nn.GRUCell}
+RECURRENT = [name for name in CELLS if REGISTRY[name].recurrent]  # those with a gradient to gain
+CELL_MODULES = {
+    "rnn": nn.RNNCell,
+    "rnn_relu": nn.RNNCell,
+    "lstm": nn.LSTMCell,
+    "gru": nn.GRUCell,
+    "feedforward": FeedForwardCell,
+}
 
 
 def test_every_registered_cell_has_a_torch_oracle():
@@ -79,7 +87,14 @@ def cell_copies(model):
 def oracle_states(model, inputs):
     """Last-layer h_t (and c_t) computed by an nn.*Cell loop, each with retain_grad."""
     lower = inputs
-    if model.num_layers > 1:
+    if model.num_layers > 1 and model.cell.name == "feedforward":
+        lower_layers = FeedForwardLayers(inputs.shape[-1], model.hidden_size, model.num_layers - 1)
+        with torch.no_grad():
+            for layer, cell in enumerate(lower_layers.cells):
+                cell.weight_ih.copy_(getattr(model.rnn, f"weight_ih_l{layer}"))
+                cell.bias_ih.copy_(getattr(model.rnn, f"bias_ih_l{layer}"))
+        lower, _ = lower_layers(inputs)
+    elif model.num_layers > 1:
         below = (
             nn.LSTM if model.cell.name == "lstm" else nn.GRU if model.cell.name == "gru" else nn.RNN
         )
@@ -129,6 +144,27 @@ def test_grad_norm_equals_cell_loop_with_retain_grad(cell, layers):
         assert result.grad_norm_cell is None
 
 
+@pytest.mark.parametrize("layers", [1, 2])
+def test_no_memory_gradient_before_the_step_it_sees_is_exactly_zero(layers):
+    """The adding task's loss reads the last step only: a model without memory sees x_T alone, so
+    dLoss/dh_t is exactly 0 for every t < T (autograd through a Linear+tanh loop agrees), while an
+    RNN's gradient reaches back."""
+    model, task, batch = make("feedforward", layers, seq_len=10)
+    hs, _ = oracle_states(model, batch.inputs)
+    task.loss(model.readout(torch.stack(hs, dim=1)), batch).backward()
+    oracle = np.array([h.grad.norm(dim=-1).mean().item() for h in hs])
+    result = probe(model, batch, task, jacobian=True)
+    print("no memory ||dL/dh_t||:", np.round(result.grad_norm, 6), "oracle:", np.round(oracle, 6))
+    assert (oracle[:-1] == 0).all() and oracle[-1] > 0
+    assert (result.grad_norm[:-1] == 0).all()
+    assert result.grad_norm[-1] == pytest.approx(oracle[-1], rel=1e-5)
+    assert (result.jacobian_norm == 0).all()  # d h_{t+1} / d h_t = 0: nothing carried
+    assert np.isnan(result.grad_gain).all()  # no step has two positive norms to divide
+    assert all((values == 0).all() for values in result.spectrum.values())
+    rnn, rnn_task, rnn_batch = make("rnn", layers, seq_len=10)
+    assert (probe(rnn, rnn_batch, rnn_task, jacobian=False).grad_norm[:-1] > 0).all()
+
+
 def test_grad_norm_with_lengths_averages_over_sequences_that_reach_each_step():
     model, task, batch = make("gru")
     lengths = random_lengths(batch, seed=3)
@@ -169,7 +205,7 @@ def per_sequence_grad_norms(model, batch, lengths):
     return np.array(rows, dtype=np.float64)
 
 
-@pytest.mark.parametrize("cell", CELLS)
+@pytest.mark.parametrize("cell", RECURRENT)
 def test_grad_gain_is_the_geometric_mean_of_per_sequence_norm_ratios(cell):
     model, task, batch = make(cell, init="orthogonal", seq_len=12)
     lengths = random_lengths(batch, seed=5)

@@ -16,7 +16,9 @@ import torch.nn.functional as F
 from core.config import FIELDS, ConfigError, ExperimentConfig
 from core.model import SequenceModel
 from core.tasks import (
+    DATA_SETS,
     TASKS,
+    VOWELS_PATH,
     Batch,
     CsvTable,
     CsvTask,
@@ -26,12 +28,14 @@ from core.tasks import (
     generate_text,
     load_corpus,
     load_csv,
+    load_vowels,
     make_task,
     parse_numbers,
     rollout,
     sequence_scale,
     speech_words,
 )
+from core.trainer import Experiment
 
 CONFIGS = {
     "next_number": dict(task="next_number", seq_len=12),
@@ -45,10 +49,13 @@ CONFIGS = {
     "text": dict(task="text", seq_len=16),
     "text_ragged": dict(task="text", seq_len=16, min_len=5),
     "speech": dict(task="speech", seq_len=16, n_classes=5),
+    "vowels": dict(task="vowels", seq_len=29),
     "csv": dict(task="csv", seq_len=16),
     "csv_ragged": dict(task="csv", seq_len=16, min_len=4),
+    # every built-in data set is a task of its own (core/tasks/series.py)
+    **{data_set.name: dict(task=data_set.name, seq_len=16) for data_set in DATA_SETS},
 }
-RAGGED = ("next_number_ragged", "text_ragged", "speech", "csv_ragged")
+RAGGED = ("next_number_ragged", "text_ragged", "speech", "vowels", "csv_ragged")
 
 
 @pytest.fixture(scope="module")
@@ -142,11 +149,12 @@ def test_mask_and_padding_respect_lengths(tasks, key):
 def trivial_predictions(task, batch: Batch) -> torch.Tensor:
     """Predictions of the trivial predictor each task names as its baseline, built from scratch."""
     name = task.name
-    if name in ("next_number", "sine", "csv"):
+    if name in ("next_number", "sine") or isinstance(task, CsvTask):  # also each data set's
         return batch.inputs.clone()  # repeat the last value
     if name == "adding":
         return torch.ones_like(batch.targets)
-    constant = task.most_common if name == "text" else 0  # uniform labels: any fixed guess
+    # text and vowels guess their most common training label; speech's labels are uniform
+    constant = getattr(task, "most_common", 0)
     return F.one_hot(torch.full(batch.mask.shape, constant), task.output_size).float()
 
 
@@ -185,7 +193,7 @@ def test_loss_equals_functional_on_masked_steps(tasks, key):
     assert float(task.loss(predictions, batch)) == pytest.approx(float(expected), rel=1e-5)
 
 
-@pytest.mark.parametrize("key", ["next_number", "sine", "copy", "text", "speech", "csv"])
+@pytest.mark.parametrize("key", ["next_number", "sine", "copy", "text", "speech", "vowels", "csv"])
 def test_unknown_split_is_refused(tasks, key):
     with pytest.raises(ValueError, match="unknown split 'test'; choose one of: train, val"):
         tasks[key].sample(2, np.random.default_rng(0), "test")
@@ -613,3 +621,93 @@ def test_csv_demo_has_two_columns():
     table = make_task(ExperimentConfig(task="csv")).columns
     assert table == ["temperature", "humidity"]
     assert isinstance(load_csv(b"v\n" + b"1\n" * 20), CsvTable)
+
+
+# ---------------------------------------------------------------------------------------------
+# vowels (JapaneseVowels, the shipped data set)
+
+# Test utterances per speaker, as the archive describes its split (24 to 88 each).
+VOWELS_TEST_COUNTS = [31, 35, 88, 44, 29, 24, 40, 50, 29]
+
+
+def test_vowels_file_is_the_archives_data_set():
+    vowels = load_vowels()
+    assert vowels.frames.shape == (640, 29, 12) and vowels.frames.dtype == np.float64
+    assert vowels.lengths.min() == 7 and vowels.lengths.max() == 29
+    assert np.bincount(vowels.speakers[:270]).tolist() == [30] * 9
+    assert np.bincount(vowels.speakers[270:]).tolist() == VOWELS_TEST_COUNTS
+    beyond = np.arange(29)[None, :] >= vowels.lengths[:, None]
+    assert (vowels.frames[beyond] == 0).all() and (vowels.frames[~beyond] != 0).any(axis=1).all()
+    # The first frame of the first training utterance, as written in JapaneseVowels_TRAIN.ts.
+    assert vowels.frames[0, 0, :2].tolist() == [1.860936, -0.207383]
+    assert vowels.speakers[0] == 0
+
+
+def test_vowels_inputs_are_scaled_by_the_training_split_alone(tasks):
+    task, vowels = tasks["vowels"], load_vowels()
+    real = np.arange(29)[None, :] < vowels.lengths[:, None]
+    train_frames = vowels.frames[:270][real[:270]]
+    expected = (vowels.frames - train_frames.mean(0)) / train_frames.std(0) * real[..., None]
+    np.testing.assert_allclose(task.frames, expected, atol=1e-5)
+    scaled_train = task.frames[:270][real[:270]]
+    np.testing.assert_allclose(scaled_train.mean(0), 0, atol=1e-5)
+    np.testing.assert_allclose(scaled_train.std(0), 1, atol=1e-4)
+
+
+def test_vowels_validation_is_the_whole_test_split_once(tasks):
+    task, vowels = tasks["vowels"], load_vowels()
+    val = sample(task, size=370, seed=7, split="val")
+    assert np.bincount(val.meta["labels"]).tolist() == VOWELS_TEST_COUNTS
+    assert sorted(val.lengths.tolist()) == sorted(vowels.lengths[270:].tolist())
+    assert torch.equal(val.targets[val.mask], torch.from_numpy(val.meta["labels"]))
+    train = sample(task, size=2000, seed=7)
+    assert np.bincount(train.meta["labels"], minlength=9).min() > 150  # drawn from all 9
+    sums = {round(float(x), 3) for x in train.inputs.sum(dim=(1, 2))}
+    assert sums <= {round(float(x), 3) for x in torch.from_numpy(task.frames[:270]).sum((1, 2))}
+    assert task.baseline == pytest.approx(31 / 370)
+    assert Experiment(ExperimentConfig(task="vowels")).val_batch.size == 370
+
+
+def test_vowels_seq_len_caps_the_frames_heard():
+    task = make_task(ExperimentConfig(task="vowels", seq_len=10))
+    batch = sample(task, size=64, seed=1)
+    assert batch.inputs.shape == (64, 10, 12)
+    assert int(batch.lengths.max()) == 10 and int(batch.lengths.min()) >= 7
+    ends = batch.mask.float().argmax(dim=1)
+    assert torch.equal(ends, batch.lengths - 1)
+
+
+def test_a_damaged_vowels_file_is_refused_in_words(tmp_path):
+    vowels = load_vowels()
+    good = dict(
+        frames=np.zeros((int(vowels.lengths.sum()), 12), np.int32),
+        lengths=vowels.lengths,
+        speakers=vowels.speakers + 1,
+        n_train=np.array(270),
+    )
+    cases = {
+        "n_train": (dict(n_train=np.array(300)), "300 for training"),
+        "frames": (dict(frames=np.zeros((10, 12), np.int32)), "frames of shape"),
+        "speakers": (dict(speakers=np.ones(640, np.int8)), "30 utterances by each"),
+        "labels": (dict(speakers=vowels.speakers), "speaker labels outside 1-9"),
+        "values": (dict(frames=np.full_like(good["frames"], np.nan, float)), "not finite"),
+        "lengths": (dict(lengths=vowels.lengths + 5), "utterances of 12-34 frames"),
+    }
+    for name, (change, message) in cases.items():
+        path = tmp_path / f"{name}.npz"
+        np.savez(path, **{**good, **change})
+        with pytest.raises(DataError, match=message):
+            load_vowels.__wrapped__(path)
+    with pytest.raises(DataError, match="can't read the JapaneseVowels file"):
+        load_vowels.__wrapped__(tmp_path / "missing.npz")
+
+
+def test_every_shipped_data_file_names_its_source_and_licence():
+    readme = (VOWELS_PATH.parent / "README.md").read_text()
+    sections = {part.split("\n", 1)[0].strip(): part for part in readme.split("\n## ")[1:]}
+    # sections named after one file; the built-in series share a table (tests/core/test_series.py)
+    sections = {name: part for name, part in sections.items() if " " not in name}
+    shipped = {p.name for p in VOWELS_PATH.parent.iterdir() if p.suffix in (".npz", ".txt")}
+    assert shipped == set(sections), "every data file has its own section, and only those"
+    for name, section in sections.items():
+        assert "**Source:**" in section and "**Licence:**" in section, name

@@ -391,6 +391,8 @@ def test_show_me_labels_whole_and_phone_navigation(live_server, browser, page):
                 assert on_screen == 1, (path, name)
             small.screenshot(path=str(ARTIFACTS / f"phone-{path.strip('/') or 'playground'}.png"))
         small.locator(".st-key-phone_nav").get_by_role("link", name="Race").tap()
-        small.get_by_role("heading", name="Cell race: RNN, LSTM and GRU").wait_for(timeout=30_000)
+        small.get_by_role("heading", name="Cell race: no memory, RNN, LSTM and GRU").wait_for(
+            timeout=30_000
+        )
     finally:
         phone.close()

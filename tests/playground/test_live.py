@@ -100,6 +100,37 @@ def test_train_pause_and_step_in_the_worker():
     assert not live.running(driver)
 
 
+def test_the_count_after_a_pause_is_final():
+    """Pause waits for the slice in progress: what the page draws next is where the run stays."""
+    for _ in range(5):
+        driver = small_run()
+        live.start(driver)
+        wait(lambda d=driver: d.step >= 5)
+        live.pause(driver)
+        paused_at = driver.step
+        assert live.settle(driver)
+        assert driver.step == paused_at
+        live.close(driver)
+
+
+def test_steps_clicked_while_slices_are_short_all_get_taken():
+    """Three Step 10 clicks in a row, with slices of 3 steps: thirty steps, none dropped."""
+    from playground.actions import training
+
+    driver = small_run()
+    driver.pace.seconds_per_step = 0.05  # next_k gives 3 steps per slice
+    driver.pace.record = lambda steps, seconds: None  # ... and keeps doing so
+    training_driver = training.driver
+    try:
+        training.driver = lambda: driver
+        for _ in range(3):
+            training.step(10)
+        assert live.settle(driver)
+    finally:
+        training.driver = training_driver
+    assert driver.step == 30
+
+
 def test_a_run_stops_itself_at_its_budget():
     driver = small_run(max_steps=30)
     live.start(driver)

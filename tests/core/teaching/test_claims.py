@@ -42,6 +42,16 @@ def test_next_number_fills_the_gap():
 
 
 @pytest.mark.slow
+def test_no_memory_stays_at_the_baseline_where_the_lstm_solves_it():
+    for n in run_seeds("independent"):
+        assert n["lstm_mse"] <= 0.01 and math.isfinite(n["lstm_solved_at"])
+        assert n["feedforward_mse"] >= 0.8 * n["baseline_mse"]  # 0.083 would be half learned
+        assert math.isnan(n["feedforward_solved_at"])
+        assert n["feedforward_grad_before_last"] == 0 < n["feedforward_grad_last"]
+        assert n["feedforward_steps"] >= n["lstm_solved_at"]  # trained as long as it took the LSTM
+
+
+@pytest.mark.slow
 def test_vanishing_gradient_rnn_against_lstm():
     for n in run_seeds("vanishing"):
         assert n["rnn_ratio"] * 100 <= n["lstm_ratio"]  # two orders of magnitude at least
@@ -84,6 +94,13 @@ def test_forecast_beats_repeating_the_last_value():
 
 
 @pytest.mark.slow
+def test_a_real_co2_forecast_beats_repeating_the_last_value():
+    for n in run_seeds("real_forecast"):
+        assert n["network_mse"] <= 0.2 * n["persistence_mse"]
+        assert n["persistence_mse"] > 0 and n["linear_mse"] > 0 and n["seasonal_mse"] > 0
+
+
+@pytest.mark.slow
 def test_text_model_writes_corpus_words():
     for n in run_seeds("text"):
         assert n["word_fraction"] >= 0.6 and n["word_fraction"] >= n["unigram_word_fraction"] + 0.3
@@ -100,6 +117,18 @@ def test_speech_is_classified_and_hidden_states_separate():
 
 
 @pytest.mark.slow
+def test_speakers_are_named_at_least_at_dtws_level_with_the_no_memory_model_beside_it():
+    for n in run_seeds("speakers"):
+        print(
+            f"  test accuracy {n['accuracy']:.4f} after {n['training_seconds']:.1f} s of training; "
+            f"DTW {n['dtw']:.4f}, Euclidean {n['euclidean']:.4f}, no memory {n['no_memory']:.4f}"
+        )
+        assert n["accuracy"] >= 0.96 and n["accuracy"] >= n["dtw"] >= 0.94
+        # The 10 s goal is a speed target: printed here and measured in bench/, never asserted
+        # (shared machines are noisy); the claim's step budget is what keeps it short.
+        assert n["no_memory"] >= 0.95  # the lesson: the speaker shows in every frame
+
+
 def test_translation_fails_long_numbers_without_attention_and_holds_with_it():
     for n in run_seeds("translation"):
         assert n["plain_short"] >= 0.9 and n["plain_long"] <= n["plain_short"] - 0.4

@@ -4,8 +4,11 @@ import numpy as np
 import pytest
 import torch
 
+from bench.race_defaults import race_at
 from core.config import ExperimentConfig
 from core.teaching import Race
+
+BASELINE = 1 / 6  # the adding problem's: always answer 1.0
 
 
 def base(**changes):
@@ -16,7 +19,7 @@ def base(**changes):
 
 def test_race_cells_see_identical_data_and_budget():
     race = Race(base(), steps=7)
-    assert set(race.experiments) == {"rnn", "lstm", "gru"}
+    assert set(race.experiments) == {"rnn", "lstm", "gru", "feedforward"}
     first = [e.task.sample(8, np.random.default_rng([5, 1])) for e in race.experiments.values()]
     for batch in first[1:]:
         assert torch.equal(batch.inputs, first[0].inputs) and torch.equal(
@@ -60,17 +63,42 @@ def test_race_parameter_counts_and_probes():
 def test_race_conclusion_names_who_solved_and_who_did_not():
     race = Race(base(seq_len=6), steps=3)
     race.step(3)
-    # Fake a validation history: the GRU solved at step 2, the others never did.
+    # Fake a validation history: the GRU solved at step 2, the LSTM at 3, the RNN got part of the
+    # way (MSE 0.08 of the baseline's 0.167), the no-memory model none of it.
+    final = {"gru": 0.005, "lstm": 0.008, "rnn": 0.08, "feedforward": 0.2}
     for cell, experiment in race.experiments.items():
         history = experiment.history
         history.val_loss[:] = [0.2] * len(history)
-        history.val_metric[:] = [0.005 if cell == "gru" and s >= 2 else 0.2 for s in history.step]
+        solved_from = {"gru": 2, "lstm": 3}.get(cell, 99)
+        history.val_metric[:] = [final[cell] if s >= solved_from else 0.2 for s in history.step]
+        if cell in ("rnn", "feedforward"):
+            history.val_metric[-1] = final[cell]
     text = race.conclusion()
-    assert text.startswith("Solved first by GRU at step 2")
-    assert "RNN and LSTM did not solve it in 3 steps" in text and text.endswith(".")
+    print(text)
+    assert text.startswith("Solved first by GRU at step 2, then LSTM at step 3")
+    assert "RNN (validation MSE 0.08) learned part of it" in text
+    assert "No memory (validation MSE 0.2) stayed at the baseline" in text
     assert "always answer 1.0 scores 0.167" in text
-    race.experiments["gru"].history.val_metric[:] = [0.2] * len(race.experiments["gru"].history)
-    assert race.conclusion().startswith("RNN, LSTM and GRU did not solve it in 3 steps")
+    assert text.endswith("Ranking after 3 steps: No memory < RNN < LSTM ≈ GRU.")
+    for experiment in race.experiments.values():
+        experiment.history.val_metric[:] = [0.2] * len(experiment.history)
+    text = race.conclusion()
+    assert text.startswith("None solved it in 3 steps; RNN, LSTM, GRU and No memory (validation")
+    assert "Ranking" not in text
+
+
+@pytest.mark.slow
+def test_race_defaults_rank_no_memory_below_rnn_below_lstm_and_gru():
+    """The page's defaults show what memory and gating buy, on seeds 0-4 (bench/race_defaults.py
+    prints the same)."""
+    for seed in range(5):
+        race = race_at(seed)
+        figures = {cell: m["val_metric"] for cell, m in race.metrics().items()}
+        print(seed, {cell: round(value, 5) for cell, value in figures.items()}, race.conclusion())
+        assert race.conclusion().endswith("No memory < RNN < LSTM ≈ GRU.")
+        assert figures["feedforward"] > 0.8 * BASELINE  # at the baseline: it can't see the pair
+        assert 0.012 < figures["rnn"] < 0.7 * BASELINE  # part of the way, clear of both ends
+        assert max(figures["lstm"], figures["gru"]) < 0.005  # both solved, with margin
 
 
 def test_race_cost_per_step_is_wall_time_over_steps():

@@ -95,13 +95,16 @@ def test_a_seed_replaces_every_config_seed():
 def test_every_claim_is_complete():
     assert list(CLAIMS) == [
         "next_number",
+        "independent",
         "vanishing",
         "long_memory",
         "gru_vs_lstm",
         "exploding",
         "forecast",
+        "real_forecast",
         "text",
         "speech",
+        "speakers",
     ]
     for key, claim in CLAIMS.items():
         assert claim.key == key and claim.claim.endswith(".") and claim.expect

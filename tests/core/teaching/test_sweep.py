@@ -109,6 +109,12 @@ def test_reach_is_the_longest_value_solved_and_the_sentence_says_it():
     assert sweep.conclusion().endswith("RNN solved none of them.")
 
 
+def test_the_sweep_includes_the_no_memory_model():
+    from core.teaching.sweep import CELLS
+
+    assert CELLS == ("rnn", "lstm", "gru", "feedforward")
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("seed", range(5))
 def test_the_default_adding_sweep_orders_the_cells(seed):

@@ -6,6 +6,7 @@ tests/playground/apps/live_chart_app.py, charts redrawn in place without fading.
 from __future__ import annotations
 
 import base64
+import copy
 import io
 import json
 import re
@@ -86,15 +87,31 @@ def as_plotly_json(payload: bytes) -> dict:
     return rewrite(header["figure"])
 
 
-def normalise_shapes(node):
-    """plotly writes a 2-D shape as "16, 40", we write "16,40"; same meaning for plotly.js."""
+DTYPE_CODES = {
+    "f4": "<f4",
+    "f8": "<f8",
+    "i1": "i1",
+    "u1": "u1",
+    "i2": "<i2",
+    "u2": "<u2",
+    "i4": "<i4",
+    "u4": "<u4",
+}
+
+
+def normalise_arrays(node):
+    """Typed arrays as float32 values and their shape: plotly writes 64-bit floats where we send
+    32-bit ones (FLOAT32_RANGE), and a 2-D shape as "16, 40" where we write "16,40"; the same
+    drawing for plotly.js."""
     if isinstance(node, dict):
-        return {
-            k: v.replace(" ", "") if k == "shape" and isinstance(v, str) else normalise_shapes(v)
-            for k, v in node.items()
-        }
+        if "dtype" in node and isinstance(node.get("bdata"), str):
+            raw = base64.b64decode(node["bdata"])
+            values = np.frombuffer(raw, dtype=DTYPE_CODES[node["dtype"]]).astype(np.float32)
+            shown = [None if v != v else v for v in values.tolist()]  # NaN: a gap, as equal
+            return {"values": shown, "shape": node.get("shape", "").replace(" ", "")}
+        return {k: normalise_arrays(v) for k, v in node.items()}
     if isinstance(node, list):
-        return [normalise_shapes(v) for v in node]
+        return [normalise_arrays(v) for v in node]
     return node
 
 
@@ -106,7 +123,7 @@ def test_payload_is_plotlys_own_json_with_raw_arrays(kind):
     ours = as_plotly_json(payload)
     assert ours.pop("config") == {"staticPlot": True}
     theirs = json.loads(pio.to_json(figure, validate=False))
-    assert normalise_shapes(ours) == normalise_shapes(theirs)
+    assert normalise_arrays(ours) == normalise_arrays(theirs)
 
 
 def test_streamlits_placeholder_template_becomes_plotlys_own():
@@ -140,8 +157,18 @@ def test_arrays_arrive_exactly():
     assert trace["x"]["dtype"] == "i4"  # int64 narrowed: plotly.js has no 64-bit integers
     np.testing.assert_array_equal(read(trace["x"], "<i4"), big)
     assert heat["z"]["shape"] == "2,3"
-    np.testing.assert_array_equal(read(heat["z"], "<f8").reshape(2, 3), grid)
+    assert heat["z"]["dtype"] == "f4"  # float64 within FLOAT32_RANGE goes as 32 bits
+    np.testing.assert_array_equal(read(heat["z"], "<f4").reshape(2, 3), grid)
     assert header["figure"]["layout"]["xaxis"]["range"] == [0.0, 1.0]  # plotly's skipped key
+
+
+def test_float64_beyond_float32s_range_keeps_64_bits():
+    tiny = np.array([1.0, 1e-50, 0.0, np.nan])  # a vanishing gradient must not turn into 0
+    header, body = live.decode(live.encode({"data": [{"y": tiny}], "layout": {}}, "k")[0])
+    spec = header["figure"]["data"][0]["y"]
+    assert spec["dtype"] == "f8"
+    start, end = spec["bdata"]
+    np.testing.assert_array_equal(np.frombuffer(body[start:end], "<f8"), tiny)
 
 
 def test_hash_follows_the_drawing_not_the_object():
@@ -205,9 +232,12 @@ def test_unchanged_figures_are_not_sent_again():
     at.run()
     changed = sent(at)
     assert "figure" in changed and changed["hash"] != first["hash"]
+    assert changed["base"] == first["hash"]  # a change to the figure the browser has
     at.session_state.lose = True  # the browser lost it: sent in full again
     at.run()
-    assert sent(at)["figure"] == changed["figure"]
+    full = sent(at)
+    assert "base" not in full and full["hash"] == changed["hash"]
+    assert full["figure"]["layout"] != "same"
     assert not at.exception
     at.run()  # a hash only: the page's figure is the one last sent
     (text,) = live.page_figures(at).values()
@@ -397,3 +427,44 @@ def test_unset_properties_never_reach_the_browser_as_null():
     for name, figure in figures.items():
         header, _ = live.decode(live.encode(figure, name)[0])
         assert _nulls(header["figure"]) == [], name
+
+
+# ---- patches: a tick sends what changed -----------------------------------------------------------
+def growing(steps: int) -> go.Figure:
+    x = np.arange(steps, dtype=np.int64)
+    y = np.exp(-x / 300.0)
+    return go.Figure([go.Scatter(x=x, y=y, name="loss"), go.Scatter(x=[0, steps], y=[0.5, 0.5])])
+
+
+def test_a_patch_rebuilds_the_full_figure_exactly():
+    first = live.figure_parts(growing(400), None)
+    full = live.assemble({"key": "k", "hash": first[2]}, first[0], first[1])
+    spec, blobs, digest = live.figure_parts(growing(430), None)
+    expected = live.assemble({"key": "k", "hash": digest}, copy.deepcopy(spec), blobs)
+    last = live.Sent(digest=first[2], blobs=first[1], layout=live._json(first[0]["layout"]))
+    payload = live.patch("k", spec, blobs, digest, last, live._json(spec["layout"]))
+    header, body = live.decode(payload)
+    assert header["base"] == first[2] and header["hash"] == digest
+    assert header["figure"]["layout"] == "same"
+    assert any("keep" in node for node in live._array_specs(header["figure"]))
+    assert len(body) < sum(len(b) for b in blobs) / 3  # the old points are not sent again
+    assert live.apply_patch(payload, full) == expected
+
+
+def test_a_patch_for_another_figure_is_refused():
+    first = live.figure_parts(growing(400), None)
+    spec, blobs, digest = live.figure_parts(growing(430), None)
+    last = live.Sent(digest="not-the-base", blobs=first[1])
+    payload = live.patch("k", spec, blobs, digest, last, b"")
+    with pytest.raises(ValueError):
+        live.apply_patch(payload, live.assemble({"key": "k", "hash": first[2]}, *first[:2]))
+
+
+def test_arrays_that_changed_everywhere_go_whole():
+    first = live.figure_parts(growing(400), None)
+    other = go.Figure([go.Scatter(x=np.arange(400) + 7, y=np.ones(400))])
+    spec, blobs, digest = live.figure_parts(other, None)
+    last = live.Sent(digest=first[2], blobs=first[1])
+    header, body = live.decode(live.patch("k", spec, blobs, digest, last, b""))
+    assert not any("keep" in node for node in live._array_specs(header["figure"]))
+    assert len(body) == sum(len(b) for b in blobs)

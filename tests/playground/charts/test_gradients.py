@@ -144,7 +144,7 @@ def test_underflow_is_marked_below_the_curve_not_drawn_as_a_value(runs):
     fig = charts.grad_norm_figure(dataclasses.replace(probe, grad_norm=grad, jacobian_norm=None))
     y = fig.data[0].y
     assert np.isnan(y[:4]).all() and (y[4:] > 0).all()  # zeros, NaN and inf are gaps
-    (marks,) = named(fig, "underflow")
+    (marks,) = named(fig, "exactly 0")
     np.testing.assert_array_equal(marks.x, [0, 1])
     floor = float(marks.y[0])
     assert floor < np.nanmin(grad[4:]) and floor == pytest.approx(underflow_floor(grad))

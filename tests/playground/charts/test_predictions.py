@@ -119,7 +119,7 @@ def test_rollout_figure_draws_the_forecast_against_both_references():
     forecast = Forecast(context, network, truth, np.full(10, context[-1]), network * 0.9, 12)
     fig = charts.rollout_figure(forecast, "temperature")
     names = [t.name for t in fig.data]
-    assert names == ["context", "truth", "network", "repeat last value", "linear AR(12)"]
+    assert names == ["context", "truth", "network", "repeat the last value", "linear AR(12)"]
     for trace in fig.data[2:]:  # every forecast joined to the context's last value
         np.testing.assert_array_equal(trace.x, np.arange(29, 40))
         assert trace.y[0] == np.float32(context[-1])
@@ -134,3 +134,13 @@ def test_the_loss_chart_draws_extra_references():
     fig = charts.loss_figure(exp.history, exp.task, [("linear AR(20)", 0.05)])
     (line,) = named(fig, "linear AR(20)")
     assert list(line.y) == [np.float32(0.05)] * 2 and line.line.dash == "dashdot"
+
+
+def test_speaker_prediction_names_speakers():
+    exp, probe = run("gru", "vowels", seq_len=29)
+    fig = charts.prediction_figure(probe, exp.task, 4)
+    (bars,) = fig.data
+    assert list(bars.x) == [f"speaker {i}" for i in range(1, 10)]
+    assert math.isclose(float(np.sum(bars.y)), 1.0, rel_tol=1e-5)
+    assert "spoke, heard speaker" in fig.layout.title.text
+    assert fig.layout.xaxis.title.text.startswith("speaker (green")

@@ -10,7 +10,7 @@ import pytest
 
 from core import TASKS, ExperimentConfig
 from core.trainer import History
-from playground.charts import style
+from playground.charts import describe, style
 from tests.playground.charts.helpers import (
     KB,
     assert_clean,
@@ -101,3 +101,14 @@ def test_classification_loss_has_uniform_guess_and_metric_has_task_lines():
     assert metric.layout.yaxis.type != "log"
     np.testing.assert_allclose(named(metric, "baseline")[0].y, [exp.task.baseline] * 2, rtol=1e-6)
     np.testing.assert_allclose(named(metric, "solved")[0].y, [exp.task.solved_at] * 2, rtol=1e-6)
+
+
+def test_metric_figure_draws_the_classical_references_beside_the_network():
+    exp, _ = run("gru", "vowels", seq_len=29)
+    lines = [("1-NN DTW", 0.949), ("no memory (per frame)", 0.98), ("broken", math.nan)]
+    metric = charts.metric_figure(exp.history, exp.task, lines)
+    assert_clean(metric)
+    np.testing.assert_allclose(named(metric, "1-NN DTW")[0].y, [0.949] * 2)
+    np.testing.assert_allclose(named(metric, "no memory")[0].y, [0.98] * 2)
+    assert not named(metric, "broken")
+    assert "1-NN DTW 0.949" in describe.metric(exp.history, exp.task, lines)

@@ -3,6 +3,10 @@ decided, and the verdict comes with its numbers and charts; Stop keeps a stopped
 
 from __future__ import annotations
 
+import time
+
+import pytest
+
 from core.teaching import CLAIMS, Claim
 from playground.actions import teaching
 from tests.playground.helpers import (
@@ -50,3 +54,18 @@ def _short(claim: Claim) -> Claim:
     from dataclasses import replace
 
     return replace(claim, steps=300, check_every=0, settle=())
+
+
+@pytest.mark.slow
+def test_the_no_memory_claim_holds_through_the_page_within_20_seconds():
+    at = open_page("learn")
+    started = time.perf_counter()
+    at.button(key="claim_independent").click().run()
+    settle(at, "claim")
+    at.run()
+    seconds = time.perf_counter() - started
+    result = page_value(at, "claim", "results")["independent"]
+    print(f"independent through the page: {seconds:.1f} s; {result.summary}")
+    assert not at.exception and result.ok and seconds <= 20, result.summary
+    shown = figures(at)
+    assert {"claim_independent_loss", "claim_independent_grad"} <= set(shown)
