@@ -36,7 +36,7 @@ from torch import nn
 from torch.nn.utils import clip_grads_with_norm_, get_total_norm
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-from core.cells import CELL_NAMES, get_cell
+from core.cells import RECURRENT_CELLS, get_cell
 from core.config import Field, setting
 from core.tasks.numbers import (
     BOS,
@@ -63,7 +63,9 @@ class Seq2SeqConfig:
     """An encoder-decoder run: each setting declared once, with its bounds (core.config's schema).
     Invalid values raise ConfigError on construction."""
 
-    cell: str = setting("gru", choices=CELL_NAMES, help="recurrent cell of encoder and decoder")
+    cell: str = setting(
+        "gru", choices=RECURRENT_CELLS, help="recurrent cell of encoder and decoder"
+    )
     hidden: int = setting(64, 1, 512, help="hidden units of encoder and decoder")
     embed: int = setting(32, 1, 256, help="size of the word and digit vectors")
     attention: str = setting("dot", choices=ATTENTIONS, help="how the decoder reads the sentence")

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from core.cells import CLASSIC_CELLS
+from core.cells import CLASSIC_CELLS, RECURRENT_CELLS
 from core.config import ConfigError
 from core.seq2seq import ATTENTIONS, Seq2SeqConfig, Seq2SeqExperiment, Translation
 from core.seq2seq_probe import Seq2SeqProbe
@@ -21,7 +21,7 @@ from playground.actions import attempt, describe_error, keep, make_room
 from playground.live import TEACHING_SLICE_SECONDS, Live, Pace
 
 PAGE = "translate"
-CELLS = CLASSIC_CELLS
+CELLS = tuple(c for c in CLASSIC_CELLS if c in RECURRENT_CELLS)  # a sentence needs memory
 KINDS = tuple(kind for kind in ATTENTIONS if kind != "none")  # the second run's attention
 LABELS = ("plain", "attention")  # the run without attention, the run with it
 EDGES = [low for _, low, _ in LENGTH_BUCKETS] + [LENGTH_BUCKETS[-1][2]]
