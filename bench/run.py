@@ -41,6 +41,7 @@ BENCHMARKS = {
     "forecast": "bench.forecast",
     "realdata": "bench.realdata",
     "hostile": "bench.hostile",
+    "crowd": "bench.crowd",
 }
 ORDER = [
     "throughput",
@@ -57,8 +58,9 @@ ORDER = [
     "forecast",
     "realdata",
     "hostile",
+    "crowd",
 ]
-BROWSER = {"page", "liveview", "visitors", "claims", "cluster", "hostile"}
+BROWSER = {"page", "liveview", "visitors", "claims", "cluster", "hostile", "crowd"}
 
 
 def run_benchmarks(
