@@ -29,6 +29,7 @@ BENCH_DIR = Path(__file__).resolve().parent
 BENCHMARKS = {
     "throughput": "bench.throughput",
     "probe": "bench.probe_cost",
+    "seq2seq": "bench.seq2seq",
     "page": "bench.page",
     "liveview": "bench.liveview",
     "visitors": "bench.visitors",
@@ -38,11 +39,14 @@ BENCHMARKS = {
     "claims": "bench.claims",
     "cluster": "bench.cluster",
     "forecast": "bench.forecast",
+    "realdata": "bench.realdata",
     "hostile": "bench.hostile",
+    "crowd": "bench.crowd",
 }
 ORDER = [
     "throughput",
     "probe",
+    "seq2seq",
     "page",
     "liveview",
     "visitors",
@@ -52,9 +56,11 @@ ORDER = [
     "claims",
     "cluster",
     "forecast",
+    "realdata",
     "hostile",
+    "crowd",
 ]
-BROWSER = {"page", "liveview", "visitors", "claims", "cluster", "hostile"}
+BROWSER = {"page", "liveview", "visitors", "claims", "cluster", "hostile", "crowd"}
 
 
 def run_benchmarks(

@@ -436,6 +436,8 @@ CELLS: dict[str, Cell] = {
 CELL_NAMES: tuple[str, ...] = tuple(CELLS)
 # The cells the Race and the Sweep set side by side (`raced`; the registry may hold variants).
 CLASSIC_CELLS: tuple[str, ...] = tuple(name for name, cell in CELLS.items() if cell.raced)
+# Cells with a hidden state carried from step to step: an encoder-decoder needs one.
+RECURRENT_CELLS: tuple[str, ...] = tuple(name for name, cell in CELLS.items() if cell.recurrent)
 
 
 def get_cell(name: str) -> Cell:

@@ -168,7 +168,9 @@ class ExperimentConfig:
     horizon: int = setting(10, 1, 100, help="sine/csv: steps predicted ahead in the rollout")
     sequence_kind: str = setting("arithmetic", choices=SEQUENCE_KINDS, help="next_number family")
     n_classes: int = setting(4, 2, 10, help="speech: number of words")
-    csv_column: int = setting(0, 0, 1000, help="csv: which numeric column")
+    csv_column: int = setting(
+        -1, -1, 1000, help="csv: which numeric column (-1: the first that is not a time axis)"
+    )
     normalise: str = setting(
         "auto", choices=NORMALISATIONS, help="csv: scaling (auto: chosen from the series)"
     )

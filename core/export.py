@@ -325,15 +325,18 @@ def standalone_script(config: ExperimentConfig, data: Any = None) -> str:
         raise ScriptError(
             f"unknown task {config.task!r}; choose one of: {', '.join(task_module.TASKS)}"
         )
+    if getattr(task_class, "data_set", None) is not None:  # a built-in series: csv on its table
+        task_class, data = task_module.CsvTask, task_class.data_set.table()
     header_names = set(_module_definitions_of_text(SCRIPT_HEADER))
     overrides = {
         "load_corpus": "def load_corpus() -> str:\n"
         '    """The corpus the run was trained on, embedded."""\n'
         f"    return {task_module.load_corpus()!r}"
     }
+    is_csv = task_class is task_module.CsvTask
     if config.task == "vowels":
         overrides["load_vowels"] = _embedded_vowels()
-    extra = {"csv": ["CsvTable"], "vowels": ["Vowels"]}.get(config.task, [])
+    extra = ["CsvTable"] if is_csv else ["Vowels"] if config.task == "vowels" else []
     roots = [task_class.__name__, "Batch", *extra]
     task_code = _collect(_task_modules(), roots, overrides, header_names)
     model_code = _cell_module_code(config, header_names) + _collect(
@@ -350,7 +353,7 @@ def standalone_script(config: ExperimentConfig, data: Any = None) -> str:
             "\n# ---- data: from core/tasks/ ---------------------------------------------------\n",
             task_code,
             f"\n\nTASK_CLASS = {task_class.__name__}",
-            _embedded_data(config.task, data),
+            _embedded_data("csv" if is_csv else config.task, data),
             "\n\n# ---- model: from core/model.py ------------------------------------------------\n",
             model_code,
             "\n\n# ---- optimizer and step: from core/trainer.py ---------------------------------\n",

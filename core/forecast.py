@@ -1,16 +1,21 @@
 """Reference forecasters for the next-value tasks (sine, csv), the forecast a page draws, and a
 verdict when the network does worse than the simplest forecast.
 
-Two references, both given exactly what the network is given:
+References, scored on the same validation windows as the network:
 - persistence: the next value equals the last one seen;
 - a linear autoregression: the next value as a least-squares straight-line function (numpy) of the
   last k values seen, k up to the window length (`LinearAR`). At step t of a window it reads the
-  t + 1 values the network has read so far, so neither reference sees anything the network doesn't.
+  t + 1 values the network has read so far, so it sees nothing the network doesn't;
+- seasonal naive, for a csv task whose data set declares a season (`task.season`, in steps): the
+  next value equals the value one season before it. It reads the series' own past, which may lie
+  before the window (a season can be longer than a window); it never reads the future.
 
-`references(experiment)` scores all three one step ahead on the experiment's own validation batch,
-in the task's model units (the units of the loss chart). `forecast_example(experiment, i)` returns one
-example's context, the network's free-running forecast, the truth and both references' forecasts,
-in the series' own units (levels, also when the csv task predicts changes internally).
+`references(experiment)` scores them and the network one step ahead on the experiment's own
+validation batch, in the task's model units (the units of the loss chart). `forecast_example(
+experiment, i)` returns one example's context, the network's free-running forecast, the truth and
+the references' forecasts, in the series' own units (levels, also when the csv task predicts
+changes internally). `verdict` (only when the network loses to persistence) and `summary` (always:
+which forecast won, in words) are total: any finite series gets a sentence, never an exception.
 
 Shapes: N = batch, L = window length, H = horizon, K = AR order.
 """
@@ -30,6 +35,9 @@ from core.tasks.csv import CsvTask
 MAX_ORDER = 128  # longer windows still get a 128-lag line: enough to follow any season here
 MAX_ROWS = 20_000  # the most recent training rows the line is fitted on; bounds the fit's cost
 PERSISTENCE_NAME = "repeat the last value"
+SEASONAL_NAME = "repeat the value one season ago"
+SHORT_SERIES = 300  # fewer training values: the straight line's few weights learn faster
+EXACT = 1e-9  # a reference error this small, next to the others' largest, is rounding: exact
 
 
 # ---- the linear reference --------------------------------------------------------------------
@@ -177,24 +185,65 @@ class References:
     persistence: float
     linear: float
     order: int
+    seasonal: float = math.nan  # NaN: the task declares no season
+    season: int = 0
+    rows: int = 0  # training values (0: not a series, e.g. the sine task's generated waves)
 
     @property
     def linear_name(self) -> str:
         return f"straight line through the last {self.order} values (linear AR)"
 
+    @property
+    def seasonal_name(self) -> str:
+        return f"{SEASONAL_NAME} ({self.season} steps)"
+
     def baselines(self) -> list[tuple[str, float]]:
         """(name, MSE) of the references, for horizontal lines on the loss chart."""
-        return [(PERSISTENCE_NAME, self.persistence), (self.linear_name, self.linear)]
+        lines = [(PERSISTENCE_NAME, self.persistence), (self.linear_name, self.linear)]
+        if self.season:
+            lines.append((self.seasonal_name, self.seasonal))
+        return lines
+
+    def best(self) -> tuple[str, float]:
+        """The reference with the lowest finite error (persistence when none is finite)."""
+        finite = [(name, mse) for name, mse in self.baselines() if math.isfinite(mse)]
+        return min(finite, key=lambda pair: pair[1]) if finite else self.baselines()[0]
 
 
 def reference_predictions(task: Task, batch: Batch) -> dict[str, np.ndarray]:
-    """(N, L) one-step predictions in model units: "persistence" and "linear"."""
+    """(N, L) one-step predictions in model units: "persistence", "linear" and, for a task with
+    a season, "seasonal"."""
     inputs = _real_inputs(task, batch)
     linear = linear_reference(task).one_step(inputs)
-    return {
+    guesses = {
         "persistence": _model_next(task, batch, inputs),
         "linear": _model_next(task, batch, linear),
     }
+    if _season(task):
+        guesses["seasonal"] = _model_next(task, batch, _seasonal_one_step(task, batch, inputs))
+    return guesses
+
+
+def _season(task: Task) -> int:
+    return int(getattr(task, "season", 0) or 0)
+
+
+def _seasonal_one_step(task: CsvTask, batch: Batch, inputs: np.ndarray) -> np.ndarray:
+    """(N, L) real values: at step t, the series' value one season before the value predicted
+    (row starts + t + 1); the last value read where the series doesn't reach back that far."""
+    rows = batch.meta["starts"][:, None] + np.arange(1, inputs.shape[1] + 1)[None, :]
+    back = rows - _season(task)
+    return np.where(back >= 0, task.raw[np.maximum(back, 0)], inputs)
+
+
+def _seasonal_rollout(task: CsvTask, end: int, horizon: int) -> np.ndarray:
+    """(H,) the seasonal naive forecast of rows end .. end + H - 1 from the series before `end`,
+    each step past one season repeating the forecast a season before it."""
+    season = _season(task)
+    known = list(task.raw[:end])
+    for _ in range(horizon):
+        known.append(known[-season] if len(known) >= season else known[-1])
+    return np.asarray(known[end:], dtype=np.float64)
 
 
 def references(experiment: Any) -> References:
@@ -205,11 +254,25 @@ def references(experiment: Any) -> References:
     mask = batch.mask.cpu().numpy()
     truth = batch.targets[..., 0].cpu().numpy().astype(np.float64)
     scores = {
-        name: float(np.mean((guess - truth)[mask] ** 2))
-        for name, guess in reference_predictions(task, batch).items()
+        name: _mse(guess, truth, mask) for name, guess in reference_predictions(task, batch).items()
     }
     order = linear_reference(task).order
-    return References(float(network), scores["persistence"], scores["linear"], order)
+    return References(
+        float(network),
+        scores["persistence"],
+        scores["linear"],
+        order,
+        scores.get("seasonal", math.nan),
+        _season(task),
+        int(getattr(task, "split_at", 0)),
+    )
+
+
+def _mse(guess: np.ndarray, truth: np.ndarray, mask: np.ndarray) -> float:
+    """Mean squared error over the scored steps; NaN when none is scored or it overflows."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        errors = (guess - truth)[mask] ** 2
+        return float(np.mean(errors)) if errors.size else math.nan
 
 
 # ---- forecast assembly --------------------------------------------------------------------------
@@ -226,6 +289,16 @@ class Forecast:
     persistence: np.ndarray  # (H,)
     linear: np.ndarray  # (H,)
     linear_order: int
+    seasonal: np.ndarray | None = None  # (H,), for a task with a season
+    season: int = 0
+
+    def references(self) -> list[tuple[str, np.ndarray]]:
+        """(short name, (H,) forecast) of each reference, for the chart and its text."""
+        lines = [("repeat the last value", self.persistence)]
+        lines.append((f"linear AR({self.linear_order})", self.linear))
+        if self.seasonal is not None:
+            lines.append((f"seasonal naive ({self.season})", self.seasonal))
+        return lines
 
 
 def forecast_example(experiment: Any, example: int, batch: Batch | None = None) -> Forecast:
@@ -240,6 +313,9 @@ def forecast_example(experiment: Any, example: int, batch: Batch | None = None) 
     length = int(one.inputs.shape[1] if one.lengths is None else one.lengths[0])
     context = _real_inputs(task, one)[0, :length]
     linear = linear_reference(task)
+    seasonal = None
+    if _season(task):
+        seasonal = _seasonal_rollout(task, int(one.meta["starts"][0]) + length, horizon)
     return Forecast(
         context=context,
         network=network,
@@ -247,6 +323,8 @@ def forecast_example(experiment: Any, example: int, batch: Batch | None = None) 
         persistence=np.full(horizon, context[-1]),
         linear=linear.rollout(context, horizon),
         linear_order=linear.order,
+        seasonal=seasonal,
+        season=_season(task),
     )
 
 
@@ -272,13 +350,87 @@ def verdict(experiment: Any, scores: References | None = None) -> str | None:
     scores = scores or references(experiment)
     if not math.isfinite(scores.network) or scores.network < scores.persistence:
         return None
-    times = scores.network / scores.persistence
+    if _is_exact(scores):  # a flat stretch, a straight line, or no number at all
+        return _exact(scores)
     text = (
         f"On the validation part the network's error ({scores.network:.3g}) is "
-        f"{times:.1f} times that of repeating the last value ({scores.persistence:.3g}); the "
-        f"{scores.linear_name} gets {scores.linear:.3g}."
+        f"{_times(scores.network / scores.persistence)} times that of repeating the last value "
+        f"({scores.persistence:.3g}); the {scores.linear_name} gets {scores.linear:.3g}."
     )
     return f"{text} {_advice(experiment, scores)}"
+
+
+def summary(scores: References) -> str:
+    """Which forecast won on the validation part, in words, with the numbers: the network
+    (once trained) against every reference; including when a reference wins, and why that may be."""
+    name, best = scores.best()
+    others = "; ".join(f"{n} {mse:.3g}" for n, mse in scores.baselines())
+    if not math.isfinite(scores.network):
+        return f"Validation error of the references (MSE, before training): {others}."
+    if _is_exact(scores):
+        return _exact(scores)
+    ratio = scores.network / best
+    if ratio < 1:
+        return (
+            f"The network wins: its validation error ({scores.network:.3g}) is {ratio:.2f} of "
+            f"the best reference's, {name} ({best:.3g}). All references: {others}."
+        )
+    return (
+        f"{_capital(name)} wins: its validation error ({best:.3g}) is lower than the network's "
+        f"({scores.network:.3g}, {_times(ratio)} times as large). All references: {others}. "
+        + _why_lost(scores, name)
+    )
+
+
+def _why_lost(scores: References, name: str) -> str:
+    if name == PERSISTENCE_NAME:
+        return (
+            "Nothing beats repeating the last value here: the series changes like a random walk, "
+            "where the last value is the best forecast there is."
+        )
+    if name == scores.linear_name and 0 < scores.rows < SHORT_SERIES:
+        return (
+            f"The series is short: from {scores.rows} training values a straight line's "
+            f"{scores.order + 1} weights are learned far better than the network's thousands."
+        )
+    if name == scores.linear_name:
+        return (
+            "Here the next value is close to a straight-line mix of the last few, plus noise "
+            "nothing can predict; the network has to learn that line before it can beat it."
+        )
+    return "The series repeats itself season after season, and copying last season is hard to beat."
+
+
+def _is_exact(scores: References) -> bool:
+    """The best reference makes no error worth the name (or none has a number)."""
+    best = scores.best()[1]
+    values = [mse for _, mse in scores.baselines()] + [scores.network]
+    largest = max((v for v in values if math.isfinite(v)), default=0.0)
+    return not best > EXACT * largest
+
+
+def _exact(scores: References) -> str:
+    """Persistence (or the best reference) makes no error: there is nothing to beat."""
+    name, best = scores.best()
+    if not math.isfinite(best):
+        return "There are no scored validation values, so nothing can be compared."
+    network = (
+        f" The network's error is {scores.network:.3g}." if math.isfinite(scores.network) else ""
+    )
+    return (
+        f"{_capital(name)} is exact on the validation part (error {best:.3g}, rounding at "
+        f"most): the series follows it there, so no forecaster can beat it.{network}"
+    )
+
+
+def _times(ratio: float) -> str:
+    if ratio < 10:
+        return f"{ratio:.2f}" if ratio < 1.1 else f"{ratio:.1f}"
+    return f"{ratio:.0f}" if ratio < 1000 else f"{ratio:.3g}"
+
+
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
 def _advice(experiment: Any, scores: References) -> str:

@@ -24,7 +24,7 @@ with st.spinner("Starting the playground: loading PyTorch..."):
     import torch._dynamo  # noqa: F401 - torch.optim imports it on first use; pay for it here, once
 
     from playground import actions, governor, live, state, workspace
-    from playground.views import learn, race, sweep, train
+    from playground.views import learn, race, sweep, train, translate
 
 # One thread per training: sessions share the cores instead of fighting over them.
 torch.set_num_threads(1)
@@ -52,8 +52,9 @@ playground_page = st.Page(train.page, title="Playground", default=True)
 learn_page = st.Page(learn.page, title="Learn", url_path="learn")
 race_page = st.Page(race.page, title="Race", url_path="race")
 sweep_page = st.Page(sweep.page, title="Sweep", url_path="sweep")
+translate_page = st.Page(translate.page, title="Translate", url_path="translate")
 navigation = st.navigation(
-    [playground_page, learn_page, race_page, sweep_page],
+    [playground_page, learn_page, race_page, sweep_page, translate_page],
     position="hidden" if state.classroom() else "top",
 )
 if state.pop_playground_request():  # a Learn button loaded a demo
@@ -61,9 +62,9 @@ if state.pop_playground_request():  # a Learn button loaded a demo
     st.switch_page(playground_page, query_params=state.url_params())
 if not state.classroom():
     # Below 768 px Streamlit folds the top navigation into the closed sidebar: on a phone these
-    # links (shown only there, page.css) keep Learn, Race and Sweep one tap away.
+    # links (shown only there, page.css) keep Learn, Race, Sweep and Translate one tap away.
     with st.container(key="phone_nav", horizontal=True):
-        for page in (playground_page, learn_page, race_page, sweep_page):
+        for page in (playground_page, learn_page, race_page, sweep_page, translate_page):
             st.page_link(page)
 navigation.run()
 state.sync_url()

@@ -21,7 +21,13 @@ from playground.markdown import plain_text
 from playground.workspace import Workspace, new_workspace, watch_sessions
 
 WIDGET_PREFIX = "w_"  # session keys of the settings widgets; cleared when a demo is loaded
-PAGES = ("playground", "race", "sweep", "claim")  # the runs a session can have, one each
+PAGES = (
+    "playground",
+    "race",
+    "sweep",
+    "claim",
+    "translate",
+)  # the runs a session can have, one each
 
 _DEFAULTS: dict[str, Any] = {
     "csv_table": None,

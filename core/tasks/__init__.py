@@ -1,6 +1,7 @@
 """Sequence tasks: seeded, pure batch generators, each with its loss, metric, baseline and explanation.
 
 `TASKS` maps a name to a Task class; `make_task(config, data)` builds one for an ExperimentConfig.
+`SEQ2SEQ_TASKS` holds the translation tasks, which an encoder-decoder trains (core.seq2seq).
 `base` holds what every task shares (Batch, Task, DataError, the mask and batch helpers); each task
 has its own module. Every public name is re-exported here: import from `core.tasks`.
 
@@ -37,12 +38,14 @@ from core.tasks.next_number import (
     parse_numbers,
     sequence_scale,
 )
+from core.tasks.numbers import NumberWordsTask, Pairs
 from core.tasks.sentiment import (
     SentimentTask,
     model_order_accuracies,
     order_accuracies,
     read_sentence,
 )
+from core.tasks.series import DATA_SETS, SERIES_TASKS, DataSet
 from core.tasks.sine import SineTask, sine_waves
 from core.tasks.speech import (
     HOP,
@@ -71,9 +74,13 @@ TASKS: dict[str, type[Task]] = {
         SentimentTask,
         VowelsTask,
         CsvTask,
+        *SERIES_TASKS,  # the built-in real series: one task each (core/tasks/series.py)
     ]
 }
 register_tasks(TASKS)
+# Sequence-to-sequence tasks: trained by core.seq2seq's encoder-decoder, not by SequenceModel, so
+# they stay out of TASKS (the picker, the Race, the Sweep and the `task` setting read that one).
+SEQ2SEQ_TASKS = {task.name: task for task in [NumberWordsTask]}
 
 
 def make_task(config: ExperimentConfig, data: CsvTable | np.ndarray | None = None) -> Task:
@@ -87,6 +94,7 @@ __all__ = [
     "BASELINE_BATCH",
     "BASELINE_SEED",
     "CORPUS_PATH",
+    "DATA_SETS",
     "DEMO_SEED",
     "FILL_IN_EXAMPLE",
     "FILL_IN_MAX",
@@ -99,6 +107,8 @@ __all__ = [
     "N_BINS",
     "N_SOUNDS",
     "SAMPLE_RATE",
+    "SEQ2SEQ_TASKS",
+    "SERIES_TASKS",
     "SPLITS",
     "VOWELS_PATH",
     "TASKS",
@@ -110,8 +120,11 @@ __all__ = [
     "CsvTable",
     "CsvTask",
     "DataError",
+    "DataSet",
     "FillIn",
     "NextNumberTask",
+    "NumberWordsTask",
+    "Pairs",
     "SentimentTask",
     "SineTask",
     "SpeechTask",

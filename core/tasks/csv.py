@@ -28,6 +28,15 @@ MIN_ROWS = 10
 WARMUP_SHARE = 4  # the first seq_len // 4 steps of a window are read but not scored
 NUMERIC_SHARE = 0.5  # a column is numeric when at least half its cells are numbers
 DEMO_SEED = 1931
+# Magnitudes the float arithmetic of scaling and references handles: squares of values and of
+# their changes must neither overflow nor vanish.
+LARGEST_VALUE = 1e100
+SMALLEST_SPREAD = 1e-100
+# The defaults that fit a short series (ExperimentConfig's; a test checks they agree). Not read
+# from core.config: this module is copied into the standalone script, which has no core.
+DEFAULT_SEQ_LEN = 20
+DEFAULT_VAL_FRACTION = 0.2
+UNSCALED_LARGEST = 1e30  # normalise="none": float32 inputs, squared in the loss, stay finite
 
 
 @dataclass
@@ -305,18 +314,24 @@ class CsvTask(Task):
     output_size = 1
     baseline_name = "repeat the last value"
 
+    season = 0  # steps in one season, for the seasonal naive reference (0: none declared)
+
     def __init__(self, config: ExperimentConfig, data: CsvTable | np.ndarray | None = None) -> None:
-        super().__init__(config)
-        table = demo_series() if data is None else _as_table(data)
+        table = self.table() if data is None else _as_table(data)
         self.columns, self.notes = table.columns, table.notes
+        column = table.series_column() if config.csv_column < 0 else config.csv_column
         _require(
-            config.csv_column < len(table.columns),
+            column < len(table.columns),
             f"csv_column {config.csv_column} is out of range: the table has "
             f"{len(table.columns)} numeric column{'s' if len(table.columns) > 1 else ''} "
             f"(0 to {len(table.columns) - 1}: {', '.join(table.columns)[:200]})",
         )
-        self.column_name = table.columns[config.csv_column]
-        self.raw = np.ascontiguousarray(table.values[:, config.csv_column], dtype=np.float64)
+        self.column, self.column_name = column, table.columns[column]
+        self.raw = np.ascontiguousarray(table.values[:, column], dtype=np.float64)
+        _check_magnitude(self.raw, self.column_name)
+        # The defaults fit a short series (and say so); settings the user chose are kept.
+        config, self.fit_notes = fit_to_series(config, len(self.raw))
+        super().__init__(config)
         self.split_at = len(self.raw) - int(round(len(self.raw) * config.val_fraction))
         _check_min_len(config, self.shortest)
         self._check_room(len(self.raw))
@@ -332,6 +347,10 @@ class CsvTask(Task):
         self.baseline = self._window_baseline()
         self.solved_at = 0.5 * self.baseline  # half the error of repeating the last value
 
+    def table(self) -> CsvTable:
+        """The table used without an upload (a data set's task overrides this)."""
+        return demo_series()
+
     def _check_room(self, rows: int) -> None:
         """Both parts need at least one window of seq_len + 1 values (one more for "diff")."""
         need = self.config.seq_len + 1 + (self.config.normalise == "diff")
@@ -340,9 +359,14 @@ class CsvTask(Task):
             smaller >= need,
             f"the series has {rows} values; with val_fraction={self.config.val_fraction:g} the "
             f"{'validation' if smaller < self.split_at else 'training'} part has {smaller}, "
-            f"fewer than seq_len + {need - self.config.seq_len} = {need}; lower seq_len to at "
-            f"most {max(smaller - need + self.config.seq_len, 1)}"
-            + (" or raise val_fraction" if smaller < self.split_at else ""),
+            f"fewer than seq_len + {need - self.config.seq_len} = {need}; "
+            + (
+                f"lower seq_len to at most {smaller - need + self.config.seq_len}"
+                + (" or raise val_fraction" if smaller < self.split_at else "")
+                if smaller - need + self.config.seq_len >= self.shortest
+                else f"even the shortest window needs {self.shortest + need - self.config.seq_len}"
+                + (": raise val_fraction" if smaller < self.split_at else ": lower val_fraction")
+            ),
         )
 
     def _window_baseline(self) -> float:
@@ -442,6 +466,67 @@ class CsvTask(Task):
         return (real - _column(batch.meta["shift"])) / _column(batch.meta["scale"])
 
 
+def fit_to_series(config: ExperimentConfig, rows: int) -> tuple[ExperimentConfig, list[str]]:
+    """`config` with seq_len (and then val_fraction) shrunk or grown to fit a series of `rows`
+    values, where they are at their defaults and the series is too short for them, with a note
+    saying so; settings that differ from the defaults are left for `_check_room` to judge."""
+    extra = 1 + (config.normalise == "diff")  # a window reads seq_len values and predicts one more
+    notes: list[str] = []
+    if config.seq_len == DEFAULT_SEQ_LEN:
+        room = _smaller_part(rows, config.val_fraction) - extra
+        if 2 <= room < config.seq_len:
+            notes.append(
+                f"seq_len {room} instead of {config.seq_len}: the series has {rows} values, and "
+                f"each part of it (val_fraction {config.val_fraction:g}) must hold a window of "
+                f"seq_len + {extra}."
+            )
+            config = _replace(config, seq_len=room)
+        elif room < 2:
+            config = _fit_validation(config, rows, extra, notes)
+    return config, notes
+
+
+def _fit_validation(
+    config: ExperimentConfig, rows: int, extra: int, notes: list[str]
+) -> ExperimentConfig:
+    """A handful of rows: the shortest window (2) and a validation part just large enough."""
+    if config.val_fraction != DEFAULT_VAL_FRACTION:
+        return config
+    for percent in range(int(config.val_fraction * 100), 51, 5):
+        fraction = percent / 100
+        if _smaller_part(rows, fraction) >= 2 + extra:
+            notes.append(
+                f"seq_len 2 and val_fraction {fraction:g} instead of {config.seq_len} and "
+                f"{config.val_fraction:g}: the series has only {rows} values."
+            )
+            return _replace(config, seq_len=2, val_fraction=fraction)
+    return config
+
+
+def _replace(config: Any, **changes: Any) -> Any:
+    """A copy with `changes`: an ExperimentConfig (checked again), or the script's namespace."""
+    return type(config)(**{**vars(config), **changes})
+
+
+def _smaller_part(rows: int, val_fraction: float) -> int:
+    validation = int(round(rows * val_fraction))
+    return min(rows - validation, validation)
+
+
+def _check_magnitude(raw: np.ndarray, name: str) -> None:
+    largest, spread = float(np.max(np.abs(raw))), float(np.ptp(raw))
+    if largest > LARGEST_VALUE:
+        raise DataError(
+            f"{name} has values as large as {largest:.3g}; values up to {LARGEST_VALUE:.0e} can "
+            "be used: divide the column by a power of ten and save again"
+        )
+    if 0 < spread < SMALLEST_SPREAD:
+        raise DataError(
+            f"{name}'s values differ by only {spread:.3g}, too little to compute with: multiply "
+            "the column by a power of ten (or subtract its first value) and save again"
+        )
+
+
 def _blend(values: np.ndarray, spans: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Mix each training window with another one of the batch (mixup): weight ~ U(0, 1), inputs
     and targets alike, over the steps both windows cover. A weighted sum of two stretches of a
@@ -524,6 +609,11 @@ def choose_scaling(raw: np.ndarray, split_at: int, seq_len: int, method: str) ->
     explains most of the training part; then each window relative to its first value (as a ratio
     for a positive series that grows several times over, else as a difference)."""
     train = raw[:split_at]
+    _require(
+        method != "none" or float(np.max(np.abs(raw))) <= UNSCALED_LARGEST,
+        f"normalise='none' gives the network the values as they are, and these reach "
+        f"{float(np.max(np.abs(raw))):.3g}, past {UNSCALED_LARGEST:.0e}: choose another scaling",
+    )
     if method != "auto":
         shift, scale = _fit(raw, split_at, seq_len, method)
         return Scaling(method, shift, scale, f"Scaling: {METHOD_NAMES[method]} (your choice).")

@@ -8,6 +8,9 @@ from core.teaching import applications, memory
 from core.teaching.runner import Claim
 
 CLAIMS: dict[str, Claim] = {claim.key: claim for claim in memory.CLAIMS + applications.CLAIMS}
+# Claims about encoder-decoders (core.seq2seq): the same runner runs them; the Learn page does not
+# show them yet (it draws SequenceModel runs).
+SEQ2SEQ_CLAIMS: dict[str, Claim] = {claim.key: claim for claim in applications.SEQ2SEQ_CLAIMS}
 
 
 def get_claim(key: str) -> Claim:

@@ -54,6 +54,8 @@ class Claim:
         read the last few observations.
     show: what the page draws afterwards: loss, grad_per_step, grad_norm, params, fill_in,
         rollout, generate, trajectories.
+    config_type, experiment_type: what a config's keyword arguments build, and what trains it
+        (core.seq2seq's Seq2SeqConfig and Seq2SeqExperiment for the translation claim).
     """
 
     key: str
@@ -68,12 +70,14 @@ class Claim:
     check_every: int = 0
     observe: bool = False
     show: tuple[str, ...] = ("loss",)
+    config_type: type = ExperimentConfig
+    experiment_type: type = Experiment
 
     def experiment_configs(self, seed: int | None = None) -> dict[str, ExperimentConfig]:
         """label -> config; `seed` replaces every config's seed (claims are tested on several)."""
         changes = {} if seed is None else {"seed": int(seed)}
         return {
-            label: ExperimentConfig(**{**params, **changes})
+            label: self.config_type(**{**params, **changes})
             for label, params in self.configs.items()
         }
 
@@ -111,7 +115,8 @@ class ClaimRun:
         self.claim = claim
         self.steps = int(steps or claim.steps)
         self.experiments: Experiments = {
-            label: Experiment(config) for label, config in claim.experiment_configs(seed).items()
+            label: claim.experiment_type(config)
+            for label, config in claim.experiment_configs(seed).items()
         }
         self.decided: dict[str, str] = {}  # label -> "solved", "budget" or "diverged"
         self.seconds = 0.0  # wall time spent in advance()

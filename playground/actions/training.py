@@ -18,7 +18,7 @@ from core import ConfigError, Experiment, ExperimentConfig
 from core.bag_of_words import bag_of_words
 from core.checkpoint import CheckpointError, load_checkpoint
 from core.config import COST_BUDGET
-from core.forecast import Forecast, forecast_example, references
+from core.forecast import Forecast, forecast_example, references, summary
 from core.forecast import verdict as forecast_verdict
 from core.speakers import SpeakerReferences, speaker_references
 from core.tasks import SentimentTask, VowelsTask, fill_in, generate_text, load_csv, read_sentence
@@ -251,16 +251,19 @@ def fill_in_answer(exp: Experiment, text: str) -> tuple[str, str]:
 
 
 def forecast(exp: Experiment, example: int) -> Forecast:
-    """One probe sequence's context, the model's free-running forecast, the truth, and the two
+    """One probe sequence's context, the model's free-running forecast, the truth, and the
     reference forecasts, in the series' units."""
     return forecast_example(exp, example)
 
 
 def forecast_references(exp: Experiment) -> list[tuple[str, float]]:
-    """The linear AR reference's one-step validation loss, for the loss chart (the task's own
-    baseline line is already repeat-the-last-value)."""
+    """The linear AR's (and a seasonal naive's) one-step validation loss, for the loss chart (the
+    task's own baseline line is already repeat-the-last-value)."""
     scores = references(exp)
-    return [(f"linear AR({scores.order})", scores.linear)]
+    lines = [(f"linear AR({scores.order})", scores.linear)]
+    if scores.season:
+        lines.append((f"seasonal naive ({scores.season})", scores.seasonal))
+    return lines
 
 
 def metric_references(exp: Experiment) -> list[tuple[str, float]]:
@@ -312,14 +315,21 @@ def _bag_of_words_or_none(config: ExperimentConfig):
 
 
 def forecast_notices(exp: Experiment) -> list[tuple[str, str]]:
-    """What the page says under a forecast: how the series was scaled (csv) and, when the network
-    does worse than repeating the last value, that and what to try."""
-    notes = []
+    """What the page says under a forecast: a built-in series' source and licence, how the
+    series was scaled and fitted (csv), which
+    forecast wins on validation and, when the network does worse than repeating the last value,
+    what to try. Total: any series gets sentences, never an exception."""
+    notes = [("caption", note) for note in getattr(exp.task, "fit_notes", ())]
+    data_set = getattr(exp.task, "data_set", None)
+    if data_set is not None:  # a built-in series: where it comes from, beside its chart
+        notes.insert(0, ("caption", f"{data_set.title}. {data_set.credit}."))
     note = getattr(exp.task, "normalisation_note", "")
     if note:
         notes.append(("caption", note))
     if exp.steps_done:
-        warning = forecast_verdict(exp)
+        scores = references(exp)
+        notes.append(("info", summary(scores)))
+        warning = forecast_verdict(exp, scores)
         if warning:
             notes.append(("warning", warning))
     return notes

@@ -17,9 +17,19 @@ from playground.charts.gradients import grad_history_heatmap, grad_norm_figure
 from playground.charts.memory import hidden_heatmap, length_histogram, trajectory_figure
 from playground.charts.predictions import prediction_figure, rollout_figure, verdict_figure
 from playground.charts.training import loss_figure, metric_figure
+from playground.charts.translation import (
+    attention_heatmap,
+    encoder_grad_figure,
+    exact_by_length_figure,
+    translate_loss_figure,
+)
 from playground.charts.weights import spectral_radius_figure, spectrum_figure
 
 __all__ = [
+    "attention_heatmap",
+    "encoder_grad_figure",
+    "exact_by_length_figure",
+    "translate_loss_figure",
     "gates_figure",
     "grad_history_heatmap",
     "grad_norm_history_figure",

@@ -16,6 +16,7 @@ from core.trainer import History, ProbeRecord
 from playground.charts.gradients import realised_gain
 from playground.charts.memory import _pca
 from playground.charts.style import clamp_example, real_length
+from playground.charts.translation import shown_symbol
 
 
 def _num(value: float | None) -> str:
@@ -175,11 +176,7 @@ def forecast(fc: Forecast) -> str:
         return text + "; the data end before the forecast, so there is nothing to score."
     errors = [
         (name, float(np.mean(np.abs(np.ravel(values).astype(np.float64)[known] - truth[known]))))
-        for name, values in (
-            ("network", fc.network),
-            ("repeat the last value", fc.persistence),
-            (f"linear AR({fc.linear_order})", fc.linear),
-        )
+        for name, values in [("network", fc.network), *fc.references()]
     ]
     scored = ", ".join(f"{name} {_num(error)}" for name, error in errors)
     return f"{text}. Mean absolute error over {int(known.sum())} steps: {scored}."
@@ -261,3 +258,39 @@ def spectrum(probe: Probe) -> str:
         f"Recurrent eigenvalues: spectral radius {_num(float(magnitudes.max()))}; {outside} of "
         f"{magnitudes.size} lie outside the unit circle (1 is the line between fading and growing)."
     )
+
+
+def attention(words: list[str], symbols: list[str], weights) -> str:
+    if weights is None:
+        return "Attention map: this network has no attention."
+    parts = [
+        f"{shown_symbol(symbol)} looks most at word {int(np.argmax(row)) + 1} ({words[int(np.argmax(row))]})"
+        for symbol, row in zip(symbols, weights, strict=True)
+    ]
+    return "Attention map: " + "; ".join(parts) + "."
+
+
+def encoder_grad(grad_norms: dict) -> str:
+    parts = [
+        f"{label}: {_num(float(values[0]))} at the first word, {_num(float(values[-1]))} at the "
+        "last"
+        for label, values in grad_norms.items()
+    ]
+    return "Gradient per word: " + "; ".join(parts) + "."
+
+
+def exact_by_length(by_length: dict, buckets: list[str]) -> str:
+    parts = [
+        f"{label}: " + ", ".join(f"{b} {_num(v)}" for b, v in zip(buckets, values, strict=True))
+        for label, values in by_length.items()
+    ]
+    return "Exact match by sentence length: " + "; ".join(parts) + "."
+
+
+def translate_loss(histories: dict) -> str:
+    parts = [
+        f"{label} {_num(h.train_loss[-1])} at step {h.step[-1]}"
+        for label, h in histories.items()
+        if len(h)
+    ]
+    return "Training loss: " + ("; ".join(parts) if parts else "no steps yet") + "."

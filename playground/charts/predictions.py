@@ -400,8 +400,8 @@ _PREDICTION_BUILDERS = {
 
 def rollout_figure(forecast: Forecast, y_title: str = "value") -> Fig:
     """The seen context, the model's free-running forecast after it, the true continuation (NaN
-    past the data's end is a gap), and the two references' forecasts: repeat the last value
-    (dashed) and the linear autoregression (dash-dot). All in the series' units; steps counted from
+    past the data's end is a gap), and the references' forecasts: repeat the last value
+    (dashed), the linear autoregression (dash-dot) and, with a season, seasonal naive (long dash). All in the series' units; steps counted from
     the start of the context (core.forecast.Forecast)."""
     context = f32(np.ravel(forecast.context))
     start = len(context)
@@ -425,11 +425,11 @@ def rollout_figure(forecast: Forecast, y_title: str = "value") -> Fig:
             line=dict(color=TARGET_COLOR, width=2),
         )
     )
-    lines = (
-        ("network", forecast.network, PREDICTION_COLOR, "dot", "diamond"),
-        ("repeat last value", forecast.persistence, BASELINE_COLOR, "dash", None),
-        (f"linear AR({forecast.linear_order})", forecast.linear, PALETTE[0], "dashdot", None),
-    )
+    styles = ((BASELINE_COLOR, "dash"), (PALETTE[0], "dashdot"), (PALETTE[1], "longdash"))
+    lines = [("network", forecast.network, PREDICTION_COLOR, "dot", "diamond")] + [
+        (name, values, color, dash, None)
+        for (name, values), (color, dash) in zip(forecast.references(), styles, strict=False)
+    ]
     for name, values, color, dash, symbol in lines:
         # Each forecast starts at the last seen value, so it visibly continues the context.
         values = f32(np.ravel(values))
@@ -447,5 +447,5 @@ def rollout_figure(forecast: Forecast, y_title: str = "value") -> Fig:
         )
     if start:
         fig.add_vline(x=start - 0.5, line=dict(color=BASELINE_COLOR, dash="dot", width=1))
-    title = f"Forecast, {len(forecast.network)} steps ahead, against two simple forecasts"
+    title = f"Forecast, {len(forecast.network)} steps ahead, against simple forecasts"
     return finish(fig, "rollout", title, "time step", y_title)

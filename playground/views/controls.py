@@ -160,12 +160,15 @@ def csv_column(config: ExperimentConfig) -> int:
     # The settings as they are now: an upload earlier in this run may have picked the column.
     key = state.seed_widget("csv_column", state.config().csv_column)
     count = max(len(names), state.widget_value("csv_column") + 1)
+    auto = names[table.series_column()] if table is not None else names[0]
+
+    def label(i: int) -> str:
+        if i < 0:
+            return f"auto: {auto}"
+        return names[i] if i < len(names) else f"column {i} (not in the file)"
+
     return st.selectbox(
-        "Column",
-        list(range(count)),
-        key=key,
-        help=FIELDS["csv_column"].help,
-        format_func=lambda i: names[i] if i < len(names) else f"column {i} (not in the file)",
+        "Column", [-1, *range(count)], key=key, help=FIELDS["csv_column"].help, format_func=label
     )
 
 

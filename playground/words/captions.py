@@ -36,13 +36,12 @@ CAPTIONS = {
     "grad_norm": (
         "How strongly the loss depends on the hidden state at each time step (log scale): "
         "backpropagation through time carries the error back from where it is scored. The orange "
-        "line (right axis) is the gain per step back, the gradient at step t divided by the one at "
-        "step t+1, averaged over five steps: below the dashed line at 1 the gradient shrinks going "
-        "back (vanishing), above it the gradient grows (exploding). Crosses at the bottom mark "
-        "gradients that are exactly 0: underflowed, or, for the no-memory model, steps nothing "
-        "links to the loss. The dotted line, when shown, is an upper bound: "
-        "the most one step can multiply the gradient carried back through the state (the state "
-        "Jacobian's spectral norm); where the loss also reads earlier steps, they add their own."
+        "line (right axis) is the gain per step back, the gradient at step t over the one at "
+        "t+1, averaged over five steps: below the dashed line at 1 the gradient shrinks going "
+        "back (vanishing), above it it grows (exploding). Crosses at the bottom: exactly 0 "
+        "(underflow, or with no memory a step the loss never sees). The dotted line is an upper "
+        "bound: the most one step can multiply the gradient carried back through the state (the "
+        "state Jacobian's spectral norm); steps the loss reads add their own."
     ),
     "grad_history": (
         "The gradient-per-time-step curve, one row per probe over training, on a fixed colour "
@@ -81,5 +80,24 @@ CAPTIONS = {
     "sweep": (
         "Final score of each cell as the memory demand grows. Where a curve crosses the dashed "
         "threshold is how far back that cell can remember."
+    ),
+    "attention": (
+        "For the phrase above: each row is a digit the decoder wrote, each column a word it read; "
+        "bright cells are where it looked while writing that digit. A trained network looks at "
+        "the word that decides each digit, such as 'twelve' for the last two digits of 312."
+    ),
+    "encoder_grad": (
+        "How strongly the loss reaches back to each word of a sentence (mean over the probe "
+        "batch). Without attention, the gradient enters only through the last word's state and "
+        "is weaker at the first words; with attention it enters at every word. The heights follow "
+        "each network's loss, so compare the shapes."
+    ),
+    "exact_by_length": (
+        "The share of validation numbers whose every digit is right, for short, medium and long "
+        "sentences. Without attention the long ones fall behind; with attention they hold up."
+    ),
+    "translate_loss": (
+        "Training loss (cross-entropy per digit, smoothed) of the two networks. Both learn the "
+        "short numbers quickly; the gap that stays is the long sentences."
     ),
 }

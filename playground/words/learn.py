@@ -134,6 +134,14 @@ DEMOS: dict[str, Demo] = {
         "forecast, where the network feeds its own outputs back in, stays close to the clean wave, "
         "far closer than repeating the last value.",
     ),
+    "real_forecast": Demo(
+        "real_forecast:lstm",
+        "Forecast real data: CO2 at Mauna Loa",
+        "The network's one-step error on the last nine years, which it never trains on, drops to "
+        "a small fraction of repeating the last value within a few hundred steps. Under the "
+        "forecast chart the page says which forecast wins: the network, the straight line, or "
+        "repeating last year's value.",
+    ),
     "speech": Demo(
         "speech:lstm",
         "Recognise spoken words (LSTM)",
@@ -249,7 +257,15 @@ CONCEPTS: list[Concept] = [
         "frames and say which word was spoken, or, from real recordings, who spoke. Sentiment: "
         "read a review word by word and say whether it is positive; in 'good at first, but "
         "dull' only the order of the words tells praise from blame.",
-        ("text", "forecast", "speech", "speakers", "order_lstm", "order_no_memory"),
+        (
+            "text",
+            "forecast",
+            "real_forecast",
+            "speech",
+            "speakers",
+            "order_lstm",
+            "order_no_memory",
+        ),
     ),
     Concept(
         "Variable-length sequences",

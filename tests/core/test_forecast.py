@@ -9,6 +9,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bench.forecast import FAMILIES
 from core.config import FIELDS, ConfigError, ExperimentConfig
@@ -19,9 +21,11 @@ from core.forecast import (
     linear_reference,
     reference_predictions,
     references,
+    summary,
     verdict,
 )
-from core.tasks import CsvTask, make_task, rollout
+from core.tasks import CsvTask, DataError, load_csv, make_task, rollout
+from core.tasks.csv import DEFAULT_SEQ_LEN, DEFAULT_VAL_FRACTION
 from core.trainer import Experiment
 
 METHODS = ("zscore", "minmax", "none", "diff", "window", "relative")
@@ -266,3 +270,129 @@ def test_the_default_beats_persistence_on_each_family(family, cell):
         ratios.append(scores.network / scores.persistence)
     print(f"{family} {cell} {exp.task.method}: val / persistence", [f"{r:.2f}" for r in ratios])
     assert max(ratios) < 0.97, ratios
+
+
+# ---- total over degenerate series (property-based) ----------------------------------------------
+
+
+def degenerate_series(kind: str, rows: int, magnitude: float, noise: float, seed: int):
+    """A series of `rows` values of the given kind, at the given scale."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(rows, dtype=np.float64)
+    shapes = {
+        "constant": np.zeros(rows),
+        "near constant": noise * rng.normal(size=rows) * 1e-9,
+        "one step": np.where(t < rows // 2, 0.0, 1.0),
+        "straight line": t,  # persistence is off by the slope; AR(1) with intercept is exact
+        "alternating": (-1.0) ** t,  # AR(1) is exact, persistence is as wrong as can be
+        "noise": rng.normal(size=rows),
+        "walk": np.cumsum(rng.normal(size=rows)),
+    }
+    return 7.0 * magnitude + magnitude * shapes[kind]
+
+
+DEGENERATE = st.builds(
+    degenerate_series,
+    kind=st.sampled_from(
+        ["constant", "near constant", "one step", "straight line", "alternating", "noise", "walk"]
+    ),
+    rows=st.integers(10, 60),
+    magnitude=st.sampled_from([1.0, -3.5, 1e-12, 1e12, 1e90, 1e-300, 1e150]),
+    noise=st.floats(0.0, 1.0),
+    seed=st.integers(0, 3),
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    series=DEGENERATE,
+    method=st.sampled_from(["auto", *METHODS]),
+    seq_len=st.integers(2, 8),
+    steps=st.sampled_from([0, 3]),
+    season=st.sampled_from([0, 1, 4, 12, 500]),
+)
+def test_every_forecast_function_is_total_over_degenerate_series(
+    series, method, seq_len, steps, season
+):
+    """Whatever the series (flat, one step, a handful of rows, tiny or huge, fitted exactly by
+    persistence or AR): either the run is refused with a message at construction, or every
+    forecast function answers, and each verdict is None or a sentence."""
+    config = ExperimentConfig(
+        task="csv", normalise=method, seq_len=seq_len, hidden=4, batch_size=4, horizon=3
+    )
+    try:
+        exp = Experiment(config, series)
+    except (ConfigError, DataError) as error:
+        assert str(error) and "Traceback" not in str(error)
+        return
+    exp.task.season = season  # as a data set declares it; 500 reaches back past the series
+    exp.step(steps)
+    scores = references(exp)
+    forecast = forecast_example(exp, 0)
+    assert (forecast.seasonal is None) == (season == 0) and scores.season == season
+    assert forecast.network.shape == forecast.persistence.shape == forecast.linear.shape == (3,)
+    assert all(len(values) == 3 for _, values in forecast.references())
+    for text in (summary(scores), verdict(exp, scores), verdict(exp)):
+        assert text is None or (isinstance(text, str) and text.endswith("."))
+    assert summary(scores)
+    for notice in (exp.task.notes, getattr(exp.task, "fit_notes", [])):
+        assert all(isinstance(note, str) for note in notice)
+
+
+def test_a_flat_series_gets_sentences_not_a_zero_division():
+    """The reported crash: every value equal, so persistence's error is exactly 0."""
+    exp = Experiment(ExperimentConfig(task="csv", seq_len=8), np.full(60, 4.2))
+    exp.step(3)
+    scores = references(exp)
+    assert scores.persistence == 0
+    text = verdict(exp, scores)
+    assert "exact" in text and "no forecaster can beat it" in text
+    assert "exact" in summary(scores)
+
+
+def test_the_summary_names_the_winner_in_words():
+    line = References(0.5, 1.0, 0.8, 20)
+    assert summary(line).startswith("The network wins") and "0.62 of" in summary(line)
+    lost = summary(References(1.6, 1.0, 0.8, 20))
+    assert lost.startswith("Straight line through the last 20 values (linear AR) wins")
+    assert "2.0 times" in lost and "straight-line mix" in lost
+    short = summary(References(1.6, 1.0, 0.8, 6, rows=29))
+    assert "from 29 training values a straight line's 7 weights" in short
+    walk = summary(References(1.2, 1.0, 1.1, 20))
+    assert walk.startswith("Repeat the last value wins") and "random walk" in walk
+    season = summary(References(1.2, 1.0, 1.1, 20, 0.4, 12))
+    assert season.startswith("Repeat the value one season ago (12 steps) wins")
+    assert "before training" in summary(References(float("nan"), 1.0, 1.1, 20))
+
+
+# ---- the notebook's defaults are the page's ------------------------------------------------------
+
+
+def test_the_notebook_default_column_is_the_one_the_page_picks():
+    """A year,value file: the page skips the evenly stepping year (CsvTable.series_column), and so
+    does ExperimentConfig(task="csv") with load_csv in a notebook: one rule, in core."""
+    rows = "\n".join(f"{1900 + i},{np.sin(i / 3):.4f}" for i in range(120))
+    table = load_csv(f"year,value\n{rows}\n".encode())
+    assert table.series_column() == 1
+    exp = Experiment(ExperimentConfig(task="csv"), data=table)
+    assert exp.task.column_name == "value" and exp.task.column == table.series_column()
+    assert np.array_equal(exp.task.raw, table.values[:, 1])
+    assert Experiment(ExperimentConfig(task="csv", csv_column=0), table).task.column_name == "year"
+
+
+def test_a_short_series_fits_the_defaults_and_says_so():
+    """36 monthly values: the validation part holds 7, so seq_len 20 can't fit; the default
+    shrinks to 6 with a note, and a seq_len the user chose is still refused with the reason."""
+    months = 100 + 10 * np.sin(2 * np.pi * np.arange(36) / 12)
+    exp = Experiment(ExperimentConfig(task="csv"), months)
+    assert exp.task.config.seq_len == 6 and exp.config.seq_len == 20
+    assert "seq_len 6 instead of 20" in exp.task.fit_notes[0]
+    with pytest.raises(ConfigError, match="lower seq_len to at most 6"):
+        Experiment(ExperimentConfig(task="csv", seq_len=12), months)
+    assert (
+        FIELDS["seq_len"].default,
+        FIELDS["val_fraction"].default,
+    ) == (DEFAULT_SEQ_LEN, DEFAULT_VAL_FRACTION), "the fitting rule reads the defaults it fits"
+    handful = Experiment(ExperimentConfig(task="csv"), months[:10]).task
+    assert (handful.config.seq_len, handful.config.val_fraction) == (2, 0.3)
+    assert "only 10 values" in handful.fit_notes[0]

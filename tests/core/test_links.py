@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from core.config import FIELDS
 from core.links import MAX_NOTICES, cap, config_from_link, task_problem
+from core.tasks import make_task
 
 
 @pytest.mark.parametrize(
@@ -27,7 +28,7 @@ from core.links import MAX_NOTICES, cap, config_from_link, task_problem
         # The demo series has fewer columns than asked for.
         (
             {"task": "csv", "csv_column": "7", "normalise": "minmax"},
-            {"csv_column": 0},
+            {"csv_column": -1},  # back to the default: the first series column
             {"normalise": "minmax"},
         ),
     ],
@@ -48,7 +49,8 @@ def test_a_link_needing_a_table_checks_against_the_table_given():
     config, notices = config_from_link({"task": "csv", "csv_column": "1"}, data=table)
     assert config.csv_column == 1 and notices == []
     config, notices = config_from_link({"task": "csv", "csv_column": "2"}, data=table)
-    assert config.csv_column == 0 and "csv_column" in notices[0]
+    assert config.csv_column == -1 and "csv_column" in notices[0]  # the default: the sine column
+    assert make_task(config, table).column == 1
 
 
 def test_many_problems_are_summarised_not_listed():

@@ -27,6 +27,7 @@ CASES = {
     ),
     "rnn_relu-sine-identity": dict(cell="rnn_relu", task="sine", init="identity", clip=0.5),
     "lstm-csv-ragged": dict(cell="lstm", task="csv", seq_len=30, min_len=8),
+    "gru-airline": dict(cell="gru", task="airline"),  # a built-in series: csv on its table
     "gru-vowels-embedded": dict(cell="gru", task="vowels", seq_len=29),
     "lstm-sentiment": dict(cell="lstm", task="sentiment", seq_len=16),
     "feedforward-copy-2layers-dropout-ragged": dict(

@@ -103,7 +103,7 @@ def test_a_tampered_session_state_falls_back_to_the_settings_with_a_notice(key, 
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     config = at.session_state["config"]
-    assert (config.csv_column, config.hidden, config.seq_len) == (0, 32, 20)
+    assert (config.csv_column, config.hidden, config.seq_len) == (-1, 32, 20)
     assert any(key.removeprefix("w_").replace("_", "\\_") in w.value for w in at.warning)
 
 

@@ -13,14 +13,14 @@ import math
 
 import pytest
 
-from core.teaching import CLAIMS, run_claim
+from core.teaching import CLAIMS, SEQ2SEQ_CLAIMS, run_claim
 
 SEEDS = range(5)
 BUDGET_SHARE = 0.8  # every seed decides within this share of the claim's step budget
 
 
 def run_seeds(key: str) -> list[dict]:
-    claim = CLAIMS[key]
+    claim = CLAIMS[key] if key in CLAIMS else SEQ2SEQ_CLAIMS[key]
     rows = []
     for seed in SEEDS:
         result = run_claim(claim, seed=seed, workers=2)
@@ -94,6 +94,13 @@ def test_forecast_beats_repeating_the_last_value():
 
 
 @pytest.mark.slow
+def test_a_real_co2_forecast_beats_repeating_the_last_value():
+    for n in run_seeds("real_forecast"):
+        assert n["network_mse"] <= 0.2 * n["persistence_mse"]
+        assert n["persistence_mse"] > 0 and n["linear_mse"] > 0 and n["seasonal_mse"] > 0
+
+
+@pytest.mark.slow
 def test_text_model_writes_corpus_words():
     for n in run_seeds("text"):
         assert n["word_fraction"] >= 0.6 and n["word_fraction"] >= n["unigram_word_fraction"] + 0.3
@@ -132,3 +139,30 @@ def test_order_decides_and_only_the_lstm_reads_it():
         )
         assert n["lstm_order"] >= 0.9 and n["lstm_accuracy"] >= 0.95
         assert n["bag_of_words_order"] <= 0.75 and n["feedforward_order"] <= 0.75
+
+
+def test_translation_fails_long_numbers_without_attention_and_holds_with_it():
+    for n in run_seeds("translation"):
+        assert n["plain_short"] >= 0.9 and n["plain_long"] <= n["plain_short"] - 0.4
+        assert n["attention_long"] >= 0.8 and n["attention_long"] >= n["plain_long"] + 0.3
+        assert n["attention_token"] >= n["baseline_token"] + 0.5
+
+
+def test_translation_claim_builds_encoder_decoders_and_needs_short_numbers_learned():
+    from core.seq2seq import Seq2SeqExperiment
+    from core.teaching import ClaimRun
+
+    claim = SEQ2SEQ_CLAIMS["translation"]
+    run = ClaimRun(claim, seed=3)
+    assert all(isinstance(e, Seq2SeqExperiment) for e in run.experiments.values())
+    assert {e.config.attention for e in run.experiments.values()} == {"none", "dot"}
+    assert {e.config.seed for e in run.experiments.values()} == {3}
+    numbers = {
+        f"{label}_{bucket}": 0.0
+        for label in ("plain", "attention")
+        for bucket in ("short", "medium", "long")
+    }
+    numbers |= dict(attention_long=0.9, attention_short=1.0, plain_token=0.5, attention_token=0.9)
+    numbers |= dict(baseline_token=0.19, baseline_exact=0.01, steps=500)
+    assert not claim.verdict(numbers)[0]  # the plain run learned nothing: nothing to forget
+    assert claim.verdict({**numbers, "plain_short": 0.95})[0]

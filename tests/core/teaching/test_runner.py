@@ -101,6 +101,7 @@ def test_every_claim_is_complete():
         "gru_vs_lstm",
         "exploding",
         "forecast",
+        "real_forecast",
         "text",
         "speech",
         "speakers",

@@ -119,7 +119,7 @@ def test_rollout_figure_draws_the_forecast_against_both_references():
     forecast = Forecast(context, network, truth, np.full(10, context[-1]), network * 0.9, 12)
     fig = charts.rollout_figure(forecast, "temperature")
     names = [t.name for t in fig.data]
-    assert names == ["context", "truth", "network", "repeat last value", "linear AR(12)"]
+    assert names == ["context", "truth", "network", "repeat the last value", "linear AR(12)"]
     for trace in fig.data[2:]:  # every forecast joined to the context's last value
         np.testing.assert_array_equal(trace.x, np.arange(29, 40))
         assert trace.y[0] == np.float32(context[-1])

@@ -28,7 +28,7 @@ def test_csv_upload_errors_are_messages_and_good_files_are_used():
     assert not at.exception
     assert at.session_state["csv_table"].columns == ["day", "value"]
     # The Column picker shows the new file's columns in the same run as the upload.
-    assert at.selectbox(key="w_csv_column").options == ["day", "value"]
+    assert at.selectbox(key="w_csv_column").options == ["auto: value", "day", "value"]
     # "day" counts the rows (a time axis): the forecast starts on "value", and the page says why.
     assert at.selectbox(key="w_csv_column").value == 1
     assert experiment(at).task.column_name == "value"

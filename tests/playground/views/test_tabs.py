@@ -70,7 +70,7 @@ def test_every_task_trains_and_draws(task):
         at.session_state["view"] = tab
         at.run()
         assert not at.exception and not at.error
-    if task in ("sine", "csv"):
+    if TASKS[task].ask == "forecast":  # sine, csv and each built-in series
         at.session_state["view"] = "Training"
         at.run()
         assert "chart_rollout" in figures(at)
@@ -78,6 +78,18 @@ def test_every_task_trains_and_draws(task):
         at.session_state["view"] = "Training"
         at.run()
         assert any(t.value.startswith("The ") for t in at.text)
+
+
+def test_a_built_in_series_is_picked_and_shows_its_source_and_every_reference():
+    at = open_app(task="airline", hidden="8")
+    assert at.selectbox(key="w_task").value == "airline"
+    assert "w_csv_column" not in [box.key for box in at.selectbox]  # no upload, no Column
+    settle(click(at, "step10"))
+    assert not at.exception and not at.error
+    assert "seasonal naive (12)" in trace_names(figures(at)["chart_rollout"])
+    captions = " ".join(c.value for c in at.caption)
+    assert "Source: Box & Jenkins" in captions and "Licence:" in captions
+    assert any(" wins" in info.value for info in at.info), "who won, in words"
 
 
 def test_csv_windows_of_ragged_length():

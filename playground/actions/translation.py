@@ -1,0 +1,159 @@
+"""The Translate page's clicks: two encoder-decoders, one without attention and one with it, trained
+side by side on the same number-words batches, and a visitor's phrase translated by both.
+
+The run is a TranslationDriver in the session's workspace ("translate"), trained in a worker of
+playground/live.py like the Race's. Every call into core goes through here, so a bad setting or
+phrase becomes a message on the page.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from core.cells import CLASSIC_CELLS, RECURRENT_CELLS
+from core.config import ConfigError
+from core.seq2seq import ATTENTIONS, Seq2SeqConfig, Seq2SeqExperiment, Translation
+from core.seq2seq_probe import Seq2SeqProbe
+from core.teaching.applications import LENGTH_BUCKETS
+from playground import live, state
+from playground.actions import attempt, describe_error, keep, make_room
+from playground.live import TEACHING_SLICE_SECONDS, Live, Pace
+
+PAGE = "translate"
+CELLS = tuple(c for c in CLASSIC_CELLS if c in RECURRENT_CELLS)  # a sentence needs memory
+KINDS = tuple(kind for kind in ATTENTIONS if kind != "none")  # the second run's attention
+LABELS = ("plain", "attention")  # the run without attention, the run with it
+EDGES = [low for _, low, _ in LENGTH_BUCKETS] + [LENGTH_BUCKETS[-1][2]]
+# Both runs at the page's largest sizes (hidden 128, max_groups 4) grew the process by 41 MB after
+# 100 steps, a probe and a validation each; asked of the memory governor as a flat reservation.
+RESERVED_BYTES = 64 * 2**20
+
+
+@dataclass
+class TranslationDriver:
+    """Both runs, stepped in turn, then probed and scored by sentence length (for the charts)."""
+
+    runs: dict[str, Seq2SeqExperiment]
+    steps: int
+    pace: Pace = field(default_factory=lambda: Pace(longest_slice=TEACHING_SLICE_SECONDS))
+    workers: int = 1
+    live: Live = field(default_factory=Live)
+    probes: dict[str, Seq2SeqProbe] = field(default_factory=dict)
+    by_length: dict[str, list[float]] = field(default_factory=dict)
+    scores: dict[str, dict[str, float]] = field(default_factory=dict)
+
+    @property
+    def config(self) -> Seq2SeqConfig:
+        return self.runs["attention"].config
+
+    @property
+    def remaining(self) -> int:
+        return max(0, self.steps - self.step)
+
+    @property
+    def experiments(self) -> list[Seq2SeqExperiment]:
+        return list(self.runs.values())
+
+    @property
+    def step(self) -> int:
+        return min(run.steps_done for run in self.runs.values())
+
+    def advance(self, k: int, workers: int = 1) -> None:
+        for run in self.runs.values():
+            run.step(k)
+
+    def observe(self) -> None:
+        # New dicts, swapped in whole: the page reads these while the worker observes.
+        probes, by_length, scores = {}, {}, {}
+        for label, run in self.runs.items():
+            if run.diverged:
+                continue
+            probes[label] = run.probe()
+            scores[label] = run.evaluate(EDGES)
+            by_length[label] = scores[label].pop("by_length")
+        self.probes, self.by_length, self.scores = probes, by_length, scores
+
+    def close(self) -> None:
+        live.close(self)
+
+
+def config_from(values: dict[str, Any]) -> tuple[Seq2SeqConfig | None, str]:
+    """The attention run's config from the page's settings, or None and why it can't be used."""
+    try:
+        return Seq2SeqConfig(val_every=100, **values), ""
+    except (ConfigError, ValueError, TypeError) as error:
+        return None, describe_error(error)
+
+
+def driver() -> TranslationDriver | None:
+    return state.run(PAGE)
+
+
+def new_run(config: Seq2SeqConfig, steps: int) -> TranslationDriver | None:
+    """Both runs from `config`, once the memory governor has room (else None: the page says why)."""
+    waiting = attempt(make_room, PAGE, [], None, RESERVED_BYTES)
+    state.set_page_value(PAGE, "queued", waiting or "")
+    if waiting is None or waiting:
+        return None
+
+    def build() -> TranslationDriver:
+        plain = config.replace(attention="none")
+        runs = {"plain": Seq2SeqExperiment(plain), "attention": Seq2SeqExperiment(config)}
+        return TranslationDriver(runs, steps)
+
+    made = attempt(build)
+    keep(PAGE, made)
+    return made
+
+
+def queued() -> str:
+    return state.page_value(PAGE, "queued", "")
+
+
+def _run_for(config: Seq2SeqConfig, steps: int) -> TranslationDriver | None:
+    current = driver()
+    if (
+        current is None
+        or current.config != config
+        or current.steps != steps
+        or not current.remaining
+    ):
+        current = new_run(config, steps)
+    return current
+
+
+def start(config: Seq2SeqConfig, steps: int) -> None:
+    """Train: go on with these runs, or start new ones when the settings changed or they ended."""
+    current = _run_for(config, steps)
+    if current is not None:
+        live.start(current)
+
+
+def pause() -> None:
+    current = driver()
+    if current is not None:
+        live.pause(current)
+
+
+def step(config: Seq2SeqConfig, steps: int, k: int) -> None:
+    """Step k: pause if training, then both runs take k steps (in the worker)."""
+    current = _run_for(config, steps)
+    if current is not None:
+        live.pause(current)
+        live.request(current, k)
+
+
+def reset(config: Seq2SeqConfig, steps: int) -> None:
+    new_run(config, steps)
+
+
+def translate(text: str) -> tuple[dict[str, Translation], str]:
+    """Each run's translation of a typed phrase, or ({}, a plain message saying what is wrong)."""
+    current = driver()
+    if current is None:
+        return {}, "Press Train or Step first: there is no network to ask yet."
+    try:
+        return {label: run.translate(text) for label, run in current.runs.items()}, ""
+    except (ConfigError, ValueError) as error:
+        return {}, describe_error(error)

@@ -1,0 +1,14 @@
+"""Words for the Translate page. Plain data; no Streamlit here."""
+
+TITLE = "Translation: number words to digits"
+INTRO = (
+    "Two encoder-decoders learn to turn English number words into digits (three hundred and "
+    "twelve → 312) from the same batches: one without attention, whose decoder sees the sentence "
+    "only through the encoder's last hidden state, and one with attention, which looks back at "
+    "every word as it writes each digit. Watch the long sentences: that is where they part."
+)
+START = "Press Train (or Step 100) to start both networks."
+PHRASE_LABEL = "Type a number in words"
+PHRASE_HELP = "Words such as one, twelve, forty, hundred, and, thousand, million; hyphens are fine."
+DEFAULT_PHRASE = "three hundred and twelve"
+CHANGED = "The settings changed: Train starts new networks with them."

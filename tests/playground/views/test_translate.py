@@ -1,0 +1,59 @@
+"""The Translate page under AppTest: both networks step together, the charts come from their
+probes, and a typed phrase is translated, or answered with a plain message."""
+
+from __future__ import annotations
+
+from playground.views import translate
+from tests.playground.helpers import button, click, figures, open_page, run_of, running, settle
+
+
+def small_page():
+    at = open_page("translate")
+    assert any("Press Train" in m.value for m in at.info)
+    at.number_input(key="translate_hidden").set_value(8)
+    at.number_input(key="translate_groups").set_value(1)
+    at.number_input(key="translate_steps").set_value(300)
+    return at.run()
+
+
+def test_step_trains_both_networks_and_draws_their_charts():
+    at = small_page()
+    settle(click(at, "translate_step"), "translate")
+    assert not at.exception, at.exception
+    driver = run_of(at, "translate")
+    assert [run.steps_done for run in driver.runs.values()] == [100, 100]
+    assert driver.runs["plain"].config.attention == "none"
+    assert driver.runs["attention"].config.attention == "additive"
+    shown = figures(at)
+    assert {"chart_attention", "chart_exact_by_length", "chart_encoder_grad"} <= set(shown)
+    attention = shown["chart_attention"]["data"][0]
+    assert attention["type"] == "heatmap" and len(attention["x"]) == 4  # "three hundred and twelve"
+    bars = shown["chart_exact_by_length"]["data"]
+    assert [b["name"] for b in bars] == ["without attention", "with attention"]
+    assert list(bars[0]["x"]) == translate.BUCKETS
+    answers = [m.value for m in at.markdown if m.value.startswith("without attention:")]
+    assert answers and "with attention: **" in answers[0]
+    assert any(m.value.startswith("**Step 100 / 300**") for m in at.markdown)
+
+
+def test_bad_phrase_gets_a_message_and_train_pauses():
+    at = small_page()
+    settle(click(at, "translate_step"), "translate")
+    at.text_input(key="translate_phrase").set_value("three hundred and twelv").run()
+    assert not at.exception, at.exception
+    assert any("unknown word 'twelv'" in w.value for w in at.warning)
+    assert "chart_attention" not in figures(at)
+    at.text_input(key="translate_phrase").set_value("").run()
+    assert any("type a number in words" in w.value for w in at.warning)
+    click(at, "translate_train")
+    assert running(at, "translate") and button(at, "translate_train")["label"] == "Pause"
+    click(at, "translate_train_stop")
+    assert not running(at, "translate") and not at.exception
+
+
+def test_a_phrase_longer_than_the_longest_number_is_refused_plainly():
+    at = small_page()  # up to 999: five words at most
+    settle(click(at, "translate_step"), "translate")
+    at.text_input(key="translate_phrase").set_value("one thousand two hundred and five").run()
+    assert any("at most 5 words here, got 6" in w.value for w in at.warning)
+    assert not at.exception
