@@ -22,8 +22,8 @@ def server():
         yield running
 
 
-async def clicks(url: str, name: str) -> list[tuple[str, bool, int]]:
-    visitor = Visitor(url, "max_steps=100000", name)
+async def clicks(url: str, who: str) -> list[tuple[str, bool, int]]:
+    visitor = Visitor(url, "max_steps=100000", who)
     await visitor.open()
     seen = []
     try:
@@ -31,8 +31,8 @@ async def clicks(url: str, name: str) -> list[tuple[str, bool, int]]:
             click = await visitor.click(name)
             ok = await visitor.wait(lambda c=click: c.seen is not None, LOST_S)
             seen.append((name, ok, visitor.step))
-            if name in ("train", "reset"):
-                await visitor.wait(lambda: visitor.step > 0 or name == "reset", LOST_S)
+            if name == "train":  # let it train a little before the next click
+                await visitor.wait(lambda: visitor.step > seen[-1][2], LOST_S)
         assert not visitor.errors, visitor.errors
     finally:
         await visitor.close()
