@@ -120,6 +120,7 @@ class Visitor:
             ws_url,
             subprotocols=["streamlit"],
             max_size=None,
+            ping_interval=None,  # a browser sends no pings of its own (it answers the server's)
             compression=None,
             extensions=[browser_deflate()] if self.compress else None,
         )
