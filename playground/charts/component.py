@@ -92,17 +92,14 @@ def plotly_live(
     last = sent.get(key) or Sent()
     if figure is last.figure and config_text == last.config:
         payload = token(key, last.digest, last.count)
-        sent[key] = replace(last, count=last.count + 1)
+        entry = replace(last, count=last.count + 1)
     else:
         spec, blobs, digest = figure_parts(figure, config)
-        layout = _json(spec["layout"])
-        if digest == last.digest:
-            payload = token(key, digest, last.count)
-        elif last.blobs is not None:
-            payload = patch(key, spec, blobs, digest, last, layout)
-        else:
-            payload = assemble({"key": key, "hash": digest}, spec, blobs)
-        sent[key] = Sent(figure, config_text, digest, last.count + 1, blobs, layout)
+        payload, keyframe = token(key, digest, last.count), last.keyframe
+        if digest != last.digest:
+            payload, keyframe = changed_payload(key, spec, blobs, digest, keyframe)
+        entry = Sent(figure, config_text, digest, last.count + 1, keyframe)
+    sent[key] = entry
     _component()(
         key=key,
         data=payload,
@@ -160,33 +157,63 @@ MIN_KEPT_BYTES = 256
 
 
 @dataclass(frozen=True)
+class Keyframe:
+    """A figure sent in full: what later patches are made against (its hash, arrays, layout)."""
+
+    digest: str
+    blobs: list[bytes]
+    layout: bytes
+
+
+@dataclass(frozen=True)
 class Sent:
-    """What a session last sent for a chart: the figure object, its config text, hash, arrays and
-    layout JSON, and how many payloads went for it."""
+    """What a session last sent for a chart: the figure object, its config text and hash, how
+    many payloads went for it, and the last figure sent in full."""
 
     figure: Any = None
     config: str | None = None
     digest: str | None = None
     count: int = 0
-    blobs: list[bytes] | None = None
-    layout: bytes = b""
+    keyframe: Keyframe | None = None
+
+
+# A patch goes only while it is smaller than this share of the full figure; then a new keyframe.
+KEYFRAME_SHARE = 0.5
+
+
+def changed_payload(
+    key: str, spec: dict, blobs: list[bytes], digest: str, keyframe: Keyframe | None
+) -> tuple[bytes, Keyframe]:
+    """(payload, keyframe) for a figure that changed: a patch on the last keyframe while that
+    stays small, else the figure in full, which becomes the keyframe.
+
+    Patches are made against the keyframe, not the figure sent just before: the browser may
+    skip updates that follow each other quickly and draw only the last, and a patch on a
+    skipped figure could not be rebuilt."""
+    layout = _json(spec["layout"])
+    full = assemble({"key": key, "hash": digest}, spec, blobs)
+    if keyframe is not None:
+        changed = patch(key, spec, blobs, digest, keyframe, layout)
+        if len(changed) < KEYFRAME_SHARE * len(full):
+            return changed, keyframe
+    return full, Keyframe(digest, blobs, layout)
 
 
 def patch(
-    key: str, spec: dict, blobs: list[bytes], digest: str, last: Sent, layout: bytes
+    key: str, spec: dict, blobs: list[bytes], digest: str, last: Keyframe, layout: bytes
 ) -> bytes:
-    """The figure as a change to the one last sent (`last`): each array that begins like the old
-    array at its place keeps those bytes (`keep: [index, bytes]`) and brings only the rest, and
-    an unchanged layout (with its template, most of a chart's JSON) goes as "same". A live
-    history chart changes only at its end, so a tick sends the new points; the browser rebuilds
-    the figure from the one it has (static/plotly_live.js) or, if it lacks `last`, asks for the
-    figure in full."""
+    """The figure as a change to the keyframe `last`: each array that begins like the old array
+    at its place keeps those bytes (`keep: [index, bytes]`) and brings only the rest, and an
+    unchanged layout (with its template, most of a chart's JSON) goes as "same". A live history
+    chart changes only at its end, so a tick sends the points since the keyframe; the browser
+    rebuilds the figure from the keyframe it has (static/plotly_live.js) or, if it lacks it,
+    asks for the figure in full. `spec`'s array placeholders are rewritten."""
     specs = list(_array_specs(spec))
     if len(specs) != len(blobs):  # an array plotly keeps as a list: no patch for this figure
         return assemble({"key": key, "hash": digest}, spec, blobs)
     if layout == last.layout:
         spec = {**spec, "layout": "same"}
-    old = last.blobs or []
+    old = last.blobs
     sent, offset = [], 0
     for index, (node, blob) in enumerate(zip(specs, blobs, strict=True)):
         kept = _common_prefix(old[index], blob) if index < len(old) else 0

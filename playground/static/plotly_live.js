@@ -5,12 +5,15 @@
 // {key, hash, figure: {data, layout, config}}; in the figure a typed array is
 // {dtype, bdata: [start, end], shape?}, a byte range of the binary part. Without `figure` the
 // server means "the figure you last got for this key" (it skips unchanged figures). With `base`
-// the figure is a change to the one whose hash is `base`: an array with `keep: [i, n]` begins
+// the figure is a change to the last one sent in full (the keyframe, whose hash is `base`; the
+// browser may have skipped the patches between): an array with `keep: [i, n]` begins
 // with the first n bytes of that figure's i-th array, and its byte range holds the rest; a
 // layout "same" is that figure's layout.
 
 const version = new URL(import.meta.url).search;
-const received = new Map(); // key -> the last full payload received for it
+// key -> {keyframe, last}: the last figure received in full (patches are made against it) and
+// the last figure drawn (what a hash-only update means), each as a full payload.
+const received = new Map();
 const asking = new Map(); // key -> timer of a pending request for a missing figure
 // How long a chart waits for a figure it missed before asking the server for it. While the model
 // trains the next tick brings a new figure anyway, and each request is one more run of the live
@@ -144,28 +147,31 @@ export function draw({ data, parentElement, setTriggerValue }) {
   const cleanup = cleanupFor(div);
   let { header, body } = parse(data);
   div.dataset.key = header.key;
+  const kept = received.get(header.key) || {};
   if (header.base) {
-    const kept = received.get(header.key);
-    const last = kept && parse(kept);
-    if (!last || last.header.hash !== header.base) {
+    const base = kept.keyframe && parse(kept.keyframe);
+    if (!base || base.header.hash !== header.base) {
       askLater(header.key, header.hash, setTriggerValue);
       return cleanup;
     }
-    data = rebuild(header, body, last);
+    data = rebuild(header, body, base);
     ({ header, body } = parse(data));
-  }
-  if (header.figure) {
-    received.set(header.key, data.slice());
-    clearTimeout(asking.get(header.key));
-    asking.delete(header.key);
+    received.set(header.key, { keyframe: kept.keyframe, last: data });
+  } else if (header.figure) {
+    const full = data.slice();
+    received.set(header.key, { keyframe: full, last: full });
   } else {
-    const kept = received.get(header.key);
-    const last = kept && parse(kept);
-    if (!last || last.header.hash !== header.hash) {
+    const last = [kept.last, kept.keyframe].map((bytes) => bytes && parse(bytes))
+      .find((figure) => figure && figure.header.hash === header.hash);
+    if (!last) {
       askLater(header.key, header.hash, setTriggerValue);
       return cleanup;
     }
     ({ header, body } = last);
+  }
+  if (header.figure) {
+    clearTimeout(asking.get(header.key));
+    asking.delete(header.key);
   }
   if (div.dataset.hash === header.hash) return cleanup; // drawn already
   div.dataset.hash = header.hash;

@@ -441,7 +441,7 @@ def test_a_patch_rebuilds_the_full_figure_exactly():
     full = live.assemble({"key": "k", "hash": first[2]}, first[0], first[1])
     spec, blobs, digest = live.figure_parts(growing(430), None)
     expected = live.assemble({"key": "k", "hash": digest}, copy.deepcopy(spec), blobs)
-    last = live.Sent(digest=first[2], blobs=first[1], layout=live._json(first[0]["layout"]))
+    last = live.Keyframe(first[2], first[1], live._json(first[0]["layout"]))
     payload = live.patch("k", spec, blobs, digest, last, live._json(spec["layout"]))
     header, body = live.decode(payload)
     assert header["base"] == first[2] and header["hash"] == digest
@@ -454,7 +454,7 @@ def test_a_patch_rebuilds_the_full_figure_exactly():
 def test_a_patch_for_another_figure_is_refused():
     first = live.figure_parts(growing(400), None)
     spec, blobs, digest = live.figure_parts(growing(430), None)
-    last = live.Sent(digest="not-the-base", blobs=first[1])
+    last = live.Keyframe("not-the-base", first[1], b"")
     payload = live.patch("k", spec, blobs, digest, last, b"")
     with pytest.raises(ValueError):
         live.apply_patch(payload, live.assemble({"key": "k", "hash": first[2]}, *first[:2]))
@@ -464,7 +464,23 @@ def test_arrays_that_changed_everywhere_go_whole():
     first = live.figure_parts(growing(400), None)
     other = go.Figure([go.Scatter(x=np.arange(400) + 7, y=np.ones(400))])
     spec, blobs, digest = live.figure_parts(other, None)
-    last = live.Sent(digest=first[2], blobs=first[1])
+    last = live.Keyframe(first[2], first[1], b"")
     header, body = live.decode(live.patch("k", spec, blobs, digest, last, b""))
     assert not any("keep" in node for node in live._array_specs(header["figure"]))
     assert len(body) == sum(len(b) for b in blobs)
+
+
+def test_patches_are_made_against_the_last_full_figure():
+    """The browser may skip updates that follow each other quickly: every patch builds on the
+    last figure sent in full (the keyframe), and a figure that changed too much goes in full."""
+    spec, blobs, digest = live.figure_parts(growing(400), None)
+    payload, first = live.changed_payload("k", spec, blobs, digest, None)
+    assert "base" not in live.decode(payload)[0] and first.digest == digest
+    for steps in (410, 420):
+        spec, blobs, digest = live.figure_parts(growing(steps), None)
+        payload, keyframe = live.changed_payload("k", spec, blobs, digest, first)
+        assert keyframe is first and live.decode(payload)[0]["base"] == first.digest
+    noise = go.Figure([go.Scatter(y=np.random.default_rng(0).random(400)), go.Scatter(y=[1])])
+    spec, blobs, digest = live.figure_parts(noise, None)
+    payload, keyframe = live.changed_payload("k", spec, blobs, digest, first)
+    assert "base" not in live.decode(payload)[0] and keyframe.digest == digest
