@@ -177,7 +177,9 @@ class Sent:
     keyframe: Keyframe | None = None
 
 
-# A patch goes only while it is smaller than this share of the full figure; then a new keyframe.
+# A patch goes while it is under this share of the full figure; then the figure goes in full and
+# becomes the keyframe. (A chart whose small arrays all change keeps patching: the layout and its
+# template, most of its bytes, still go as "same".)
 KEYFRAME_SHARE = 0.5
 
 

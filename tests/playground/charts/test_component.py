@@ -481,6 +481,7 @@ def test_patches_are_made_against_the_last_full_figure():
         payload, keyframe = live.changed_payload("k", spec, blobs, digest, first)
         assert keyframe is first and live.decode(payload)[0]["base"] == first.digest
     noise = go.Figure([go.Scatter(y=np.random.default_rng(0).random(400)), go.Scatter(y=[1])])
+    noise.update_layout(title="another chart altogether")
     spec, blobs, digest = live.figure_parts(noise, None)
     payload, keyframe = live.changed_payload("k", spec, blobs, digest, first)
     assert "base" not in live.decode(payload)[0] and keyframe.digest == digest
