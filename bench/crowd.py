@@ -424,6 +424,8 @@ def report(found: dict[str, Any], elapsed: float) -> dict[str, Any]:
         ]
         rows += [{"part": "clicks", **r} for r in click_rows]
         notes += [f"click errors: {e}" for e in found["clicks"]["errors"][:20]]
+        lost_examples = [r for r in found["clicks"]["results"] if r["lost"]][:10]
+        notes += [f"lost: {json.dumps(r, default=str)}" for r in lost_examples]
     if "capacity" in found:
         cap = capacity_rows(found["capacity"])
         crowd = found["capacity"]["crowd"]

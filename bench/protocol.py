@@ -107,6 +107,8 @@ class Visitor:
         self.errors: list[str] = []
         self.running_script = False
         self._timer: asyncio.TimerHandle | None = None
+        self._auto: dict[str, asyncio.TimerHandle] = {}  # fragment -> its run_every timer
+        self.queued = False  # the page shows the waiting room's message
         self._reader: asyncio.Task | None = None
         self._changed = asyncio.Event()
         self.opened_at = 0.0
@@ -132,6 +134,8 @@ class Visitor:
     async def close(self) -> None:
         if self._timer is not None:
             self._timer.cancel()
+        for timer in self._auto.values():
+            timer.cancel()
         if self._reader is not None:
             self._reader.cancel()
         if self.ws is not None:
@@ -168,8 +172,8 @@ class Visitor:
         if click.name.startswith("step"):
             k = int(click.name[4:])
             return not self.training and self.step >= click.step_before + k
-        if click.name == "reset":
-            return not self.training and self.step == 0
+        if click.name == "reset":  # a fresh run, or a place in the queue for one (a full server)
+            return not self.training and (self.step == 0 or self.queued)
         return True
 
     # ---- clicks and the clock -------------------------------------------------------------
@@ -263,10 +267,29 @@ class Visitor:
                 self.tabs = (block.tab_container.id, msg.delta.fragment_id)
         elif kind == "script_finished":
             self._drawn()
+        elif kind == "auto_rerun":  # a fragment with run_every (the waiting room): as the browser
+            self._auto_rerun(msg.auto_rerun.fragment_id, msg.auto_rerun.interval)
+        elif kind == "stop_auto_rerun":
+            for fragment in msg.stop_auto_rerun.fragment_ids:
+                timer = self._auto.pop(fragment, None)
+                if timer is not None:
+                    timer.cancel()
         elif kind == "session_event" and msg.session_event.WhichOneof("type") == (
             "script_compilation_exception"
         ):
             self.errors.append("script compilation exception")
+
+    def _auto_rerun(self, fragment: str, interval: float) -> None:
+        old = self._auto.pop(fragment, None)
+        if old is not None:
+            old.cancel()
+
+        def again() -> None:
+            asyncio.ensure_future(self._send(fragment=fragment))
+            self._auto[fragment] = loop.call_later(interval, again)
+
+        loop = asyncio.get_running_loop()
+        self._auto[fragment] = loop.call_later(interval, again)
 
     def _element(self, element, fragment: str) -> None:
         now = time.monotonic()
@@ -286,10 +309,13 @@ class Visitor:
             if match:
                 step = int(match.group(1).replace(",", ""))
                 self.status_text = element.markdown.body
+                self.queued = False  # a run is drawn: out of the queue
                 self.paused = "· paused" in element.markdown.body
                 if step != self.step:
                     self.steps.append((now, step))
                     self.step = step
+        elif which == "alert" and "server is full" in element.alert.body.lower():
+            self.queued = True
         elif which == "exception":
             self.errors.append(f"exception on the page: {element.exception.message[:200]}")
         elif which == "tab_container" or which is None:
