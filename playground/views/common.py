@@ -10,7 +10,7 @@ from typing import Any
 
 import streamlit as st
 
-from playground import state
+from playground import live, state
 from playground.actions import describe_error
 from playground.charts.component import plotly_live, steady_container
 from playground.words.captions import CAPTIONS
@@ -108,6 +108,16 @@ def example_picker(count: int, key: str = "example") -> int:
 
 def number(value: float | None) -> str:
     return "–" if value is None or not math.isfinite(value) else f"{value:.4g}"
+
+
+def pace_phrase(driver, stopped: str, unit: str = "steps/s") -> str:
+    """How a run is going, for its status line: waiting for a slot, its speed, or `stopped`."""
+    if live.running(driver) and driver.live.waiting:
+        return "waiting for a free training slot…"
+    if live.running(driver):
+        speed = driver.pace.steps_per_second()
+        return f"{speed:,.0f} {unit}" if speed == speed else "starting…"
+    return stopped
 
 
 def clock(seconds: float) -> str:

@@ -16,11 +16,11 @@ import streamlit as st
 
 from core import CELLS, TASKS
 from core.teaching.race import DEFAULTS
-from playground import charts, live, state
+from playground import charts, live
 from playground.actions import teaching as actions
 from playground.charts import describe
 from playground.views import panel
-from playground.views.common import chart, flashes, live_area, progress_bar
+from playground.views.common import chart, flashes, live_area, pace_phrase, progress_bar
 
 PAGE = "race"
 RACE_TASKS = tuple(name for name, task in TASKS.items() if task.raceable)
@@ -141,13 +141,7 @@ def draw(driver) -> None:
 def status(driver) -> None:
     race = driver.race
     parts = [f"**Step {race.steps_done:,} / {race.steps:,}** per cell"]
-    if state.running(PAGE) and driver.live.waiting:
-        parts.append("waiting for a free training slot…")
-    elif state.running(PAGE):
-        speed = driver.pace.steps_per_second()
-        parts.append(f"{speed:,.0f} race steps/s" if speed == speed else "starting…")
-    else:
-        parts.append("finished" if race.done else "paused")
+    parts.append(pace_phrase(driver, "finished" if race.done else "paused", "race steps/s"))
     st.markdown(" · ".join(parts))
     progress_bar(race.steps_done, race.steps)
 

@@ -18,7 +18,7 @@ from playground import live, state
 from playground.actions import plain_text
 from playground.actions import training as actions
 from playground.views import controls, downloads, panel, tabs, waiting
-from playground.views.common import clock, flashes, live_area, number, progress_bar
+from playground.views.common import clock, flashes, live_area, number, pace_phrase, progress_bar
 from playground.words.learn import DEMOS, INTRO
 
 PAGE = "playground"
@@ -160,13 +160,7 @@ def status(driver) -> None:
     parts.append(f"gradient norm {number(metrics['grad_norm'])}")
     if metrics["clipped_fraction"] > 0:
         parts.append(f"clipped {metrics['clipped_fraction']:.0%}")
-    if live.running(driver) and driver.live.waiting:
-        parts.append("waiting for a free training slot…")
-    elif live.running(driver):
-        speed = driver.pace.steps_per_second()
-        parts.append(f"{speed:,.0f} steps/s" if speed == speed else "starting…")
-    else:
-        parts.append("paused")
+    parts.append(pace_phrase(driver, "paused"))
     parts.append(f"{clock(driver.pace.elapsed)} elapsed")
     if metrics["solved"]:
         parts.append("✓ solved")

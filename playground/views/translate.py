@@ -17,7 +17,7 @@ from playground.actions import translation as actions
 from playground.charts import describe
 from playground.charts.translation import RUN_NAMES
 from playground.views import panel
-from playground.views.common import chart, flashes, live_area, progress_bar
+from playground.views.common import chart, flashes, live_area, pace_phrase, progress_bar
 from playground.words import translate as words
 
 PAGE = actions.PAGE
@@ -146,13 +146,7 @@ def draw(driver) -> None:
 
 def status(driver) -> None:
     parts = [f"**Step {driver.step:,} / {driver.steps:,}** per network"]
-    if live.running(driver) and driver.live.waiting:
-        parts.append("waiting for a free training slot…")
-    elif live.running(driver):
-        speed = driver.pace.steps_per_second()
-        parts.append(f"{speed:,.0f} steps/s" if speed == speed else "starting…")
-    else:
-        parts.append("finished" if not driver.remaining else "paused")
+    parts.append(pace_phrase(driver, "finished" if not driver.remaining else "paused"))
     for label, score in driver.scores.items():
         parts.append(f"{RUN_NAMES[label]}: exact match {score['exact_match']:.2f}")
     st.markdown(" · ".join(parts))
