@@ -8,6 +8,7 @@ import numpy as np
 from core.trainer import History
 from playground.charts.style import (
     LOG_AXIS,
+    MAX_HISTORY_POINTS,
     PALETTE,
     SEQUENTIAL,
     Fig,
@@ -20,6 +21,7 @@ from playground.charts.style import (
     positive,
     scatter,
     smooth_log,
+    thin,
 )
 
 RUN_NAMES = {"plain": "without attention", "attention": "with attention"}
@@ -118,10 +120,11 @@ def translate_loss_figure(histories: dict[str, History]) -> Fig:
         step, loss = history.columns("step", "train_loss")
         if not len(step):
             continue
+        keep = thin(len(step), MAX_HISTORY_POINTS)  # as the playground's loss chart does
         fig.add_trace(
             scatter(
-                x=i32(step),
-                y=positive(smooth_log(loss)),
+                x=i32(step[keep]),
+                y=positive(smooth_log(loss))[keep],
                 name=RUN_NAMES[label],
                 mode="lines",
                 line=dict(color=RUN_COLORS[label], dash=RUN_DASHES[label], width=2),
