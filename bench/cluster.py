@@ -234,10 +234,47 @@ def write_csv(folder: Path) -> Path:
     return path
 
 
+def upload_evidence(visitor: Visitor) -> dict[str, Any]:
+    """What a visitor's page showed when an upload's answer did not come: each upload's HTTP
+    answer, the uploaders' file lists, every message box, whether a script run was still going,
+    and the websockets (so a failure in CI says where the upload stopped)."""
+    page = visitor.page
+
+    def texts(selector: str) -> list[str]:
+        with contextlib.suppress(Exception):
+            return page.locator(selector).evaluate_all("els => els.map(e => e.innerText)")
+        return ["(could not read)"]
+
+    return {
+        "visitor": visitor.name,
+        "replica": visitor.replica(),
+        "uploads": visitor.uploads,
+        "uploaders": texts("[data-testid='stFileUploader']"),
+        "alerts": texts("[data-testid='stAlert'], [data-testid='stException']"),
+        "running": texts("[data-testid='stStatusWidget']"),
+        "websockets": visitor.replicas(),
+    }
+
+
+def wait_for_answer(visitor: Visitor, text: str, timeout: float) -> None:
+    """Wait for `text` after an upload; on a timeout fail with the page's evidence, saved beside
+    a screenshot in test-artifacts/."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    try:
+        visitor.page.get_by_text(text).first.wait_for(timeout=timeout * 1000)
+    except PlaywrightTimeout:
+        ARTIFACTS.mkdir(exist_ok=True)
+        with contextlib.suppress(Exception):
+            visitor.page.screenshot(path=str(ARTIFACTS / f"upload-{visitor.name}.png"))
+        evidence = json.dumps(upload_evidence(visitor), default=str)[:3000]
+        raise AssertionError(f"no {text!r} within {timeout:.0f} s: {evidence}") from None
+
+
 def upload_csv(visitor: Visitor, path: Path, timeout: float = 60) -> None:
     """The sidebar's CSV uploader (task=csv): wait until the page says it uses the file."""
     visitor.page.locator(SIDEBAR_FILE).set_input_files(str(path))
-    visitor.page.get_by_text(f"Using {path.name}").wait_for(timeout=timeout * 1000)
+    wait_for_answer(visitor, f"Using {path.name}", timeout)
 
 
 def checkpoint_round_trip(visitor: Visitor, folder: Path, timeout: float = 60) -> Path:
@@ -254,7 +291,7 @@ def checkpoint_round_trip(visitor: Visitor, folder: Path, timeout: float = 60) -
     path = folder / f"{visitor.name}-{download.value.suggested_filename}"
     download.value.save_as(path)
     page.locator(MAIN_FILE).set_input_files(str(path))
-    page.get_by_text(f"Loaded {path.name}").wait_for(timeout=timeout * 1000)
+    wait_for_answer(visitor, f"Loaded {path.name}", timeout)
     return path
 
 
