@@ -10,6 +10,7 @@ the worker what to do, so a click never waits for training.
 from __future__ import annotations
 
 import dataclasses
+import math
 from concurrent.futures import Future, ThreadPoolExecutor
 
 import numpy as np
@@ -18,10 +19,20 @@ from core import ConfigError, Experiment, ExperimentConfig
 from core.bag_of_words import bag_of_words
 from core.checkpoint import CheckpointError, load_checkpoint
 from core.config import COST_BUDGET
-from core.forecast import Forecast, forecast_example, references, summary
+from core.forecast import Forecast, forecast_example, load_smoothing, references, summary
 from core.forecast import verdict as forecast_verdict
+from core.ngram import ngram_reference, text_reference
+from core.ngram import summary as text_summary
 from core.speakers import SpeakerReferences, speaker_references
-from core.tasks import SentimentTask, VowelsTask, fill_in, generate_text, load_csv, read_sentence
+from core.tasks import (
+    SentimentTask,
+    TextTask,
+    VowelsTask,
+    fill_in,
+    generate_text,
+    load_csv,
+    read_sentence,
+)
 from core.teaching import config_for
 from playground import governor, live, state
 from playground.actions import (
@@ -257,23 +268,29 @@ def forecast(exp: Experiment, example: int) -> Forecast:
 
 
 def forecast_references(exp: Experiment) -> list[tuple[str, float]]:
-    """The linear AR's (and a seasonal naive's) one-step validation loss, for the loss chart (the
-    task's own baseline line is already repeat-the-last-value)."""
+    """The linear AR's (and a seasonal naive's, and Holt-Winters') one-step validation loss, for
+    the loss chart (the task's own baseline line is already repeat-the-last-value)."""
     scores = references(exp)
     lines = [(f"linear AR({scores.order})", scores.linear)]
     if scores.season:
         lines.append((f"seasonal naive ({scores.season})", scores.seasonal))
+    if math.isfinite(scores.ets):
+        lines.append(("Holt-Winters", scores.ets))
     return lines
 
 
 def metric_references(exp: Experiment) -> list[tuple[str, float]]:
     """The classical methods' scores on the run's own test set, for the metric chart: for
     "who is speaking?", 1-NN with DTW, 1-NN Euclidean and the per-frame model with no memory;
-    for sentiment, bag-of-words where order decides and on the rest. They take a second or more,
+    for sentiment, bag-of-words where order decides and on the rest; for text, the n-gram model
+    (quick: computed here). They take a second or more,
     so they are computed in the background and the chart draws them once they are ready ([]
     until then): no page waits for them."""
     if isinstance(exp.task, SentimentTask):
         return _bag_of_words_lines(exp.config)
+    if isinstance(exp.task, TextTask):
+        reference = ngram_reference(exp)
+        return [(f"{reference.name} model", reference.accuracy)]
     if not isinstance(exp.task, VowelsTask):
         return []
     if not _SPEAKER_REFERENCES:
@@ -292,6 +309,8 @@ def _speaker_references_or_none() -> SpeakerReferences | None:
 
 
 _BACKGROUND = ThreadPoolExecutor(max_workers=1, thread_name_prefix="references")
+# statsmodels takes about a second to import: start it now, so the first forecast doesn't wait.
+_BACKGROUND.submit(load_smoothing)
 _SPEAKER_REFERENCES: list[Future] = []  # started by the first page that needs them
 _BAG_OF_WORDS: dict[int, Future] = {}  # per seed (its split is all the reference reads)
 
@@ -312,6 +331,18 @@ def _bag_of_words_or_none(config: ExperimentConfig):
     except Exception:  # noqa: BLE001 - the chart goes without its lines; the log says why
         LOG.exception("the bag-of-words reference could not be computed")
         return None
+
+
+def text_references(exp: Experiment) -> list[tuple[str, float]]:
+    """The n-gram model's validation loss (nats per character), for the text task's loss chart."""
+    reference = ngram_reference(exp)
+    return [(f"{reference.name} model", reference.loss)]
+
+
+def text_notices(exp: Experiment) -> list[tuple[str, str]]:
+    """What the page says under the text the network writes: the n-gram model against the
+    network on the validation text, and which won."""
+    return [("info", text_summary(text_reference(exp)))]
 
 
 def forecast_notices(exp: Experiment) -> list[tuple[str, str]]:
