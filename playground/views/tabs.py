@@ -143,7 +143,9 @@ def read_box(driver) -> None:
 
 
 def loss_references(exp) -> list[tuple[str, float]]:
-    """More lines for the loss chart: a forecast's linear AR reference."""
+    """More lines for the loss chart: a forecast's linear AR reference, the text's n-gram."""
+    if exp.task.ask == "generate":
+        return actions.text_references(exp)
     if exp.task.ask != "forecast" or not exp.steps_done:
         return []
     return actions.forecast_references(exp)
@@ -194,6 +196,14 @@ def write_text(driver, probe) -> None:
     )
     st.markdown("**The network writes:**")
     st.text(prompt + text)
+    notices = state.cached(
+        PAGE,
+        "text_notices",
+        version(driver, probe, heavy=True),
+        partial(actions.text_notices, exp),
+    )
+    for kind, message in notices:
+        getattr(st, kind)(message)
 
 
 def memory_tab(driver, probe) -> None:

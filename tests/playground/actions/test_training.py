@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 
 from core import Experiment, ExperimentConfig
@@ -47,3 +48,17 @@ def test_a_typed_sentence_is_read_word_by_word_or_refused_with_its_unknown_words
     assert len(positive) == 5 and all(0 <= p <= 1 for p in positive)
     kind, message = training.read_typed_sentence(sentiment, "the acting was splendid, xyz")
     assert kind == "warning" and "'splendid', 'xyz'" in message
+
+
+def test_text_n_gram_lines_are_quick_and_in_the_networks_units():
+    text = Experiment(ExperimentConfig(task="text", seq_len=400, hidden=8))
+    started = time.perf_counter()
+    accuracy = training.metric_references(text)
+    first = time.perf_counter() - started
+    loss = training.text_references(text)
+    print(f"\nn-gram lines: first draw {first * 1e3:.0f} ms: {accuracy} {loss}")
+    assert first < 1.0  # counting, choosing the order, scoring 128 x 400 characters: ~0.1 s
+    (name, value), (same, nats) = accuracy[0], loss[0]
+    assert name == same and name.endswith("-gram model")
+    assert text.task.baseline < value < 1 and 0 < nats < math.log(len(text.task.vocabulary))
+    assert "bits per character" in training.text_notices(text)[0][1]

@@ -92,6 +92,18 @@ def test_a_built_in_series_is_picked_and_shows_its_source_and_every_reference():
     assert any(" wins" in info.value for info in at.info), "who won, in words"
 
 
+def test_text_shows_the_n_gram_beside_the_network_and_who_won():
+    at = open_app(task="text", hidden="16")
+    settle(click(at, "step10"))
+    assert not at.exception and not at.error
+    shown = figures(at)
+    gram = [name for name in trace_names(shown["chart_metric"]) if "-gram model" in name]
+    assert gram, "the n-gram's accuracy on the metric chart"
+    assert any("-gram model" in name for name in trace_names(shown["chart_loss"]))
+    said = [info.value for info in at.info if "bits per character" in info.value]
+    assert said and " wins" in said[0], "who won, in words"
+
+
 def test_csv_windows_of_ragged_length():
     """A shortest length for the csv task: a control, ragged windows, a histogram, a forecast."""
     at = open_app(task="csv", seq_len="24", min_len="6", hidden="8")
