@@ -420,6 +420,7 @@ class Forecast:
     linear_order: int
     seasonal: np.ndarray | None = None  # (H,), for a task with a season
     season: int = 0
+    smoothing: np.ndarray | None = None  # (H,), Holt-Winters, where it could be fitted
 
     def references(self) -> list[tuple[str, np.ndarray]]:
         """(short name, (H,) forecast) of each reference, for the chart and its text."""
@@ -427,12 +428,14 @@ class Forecast:
         lines.append((f"linear AR({self.linear_order})", self.linear))
         if self.seasonal is not None:
             lines.append((f"seasonal naive ({self.season})", self.seasonal))
+        if self.smoothing is not None:
+            lines.append(("Holt-Winters", self.smoothing))
         return lines
 
 
 def forecast_example(experiment: Any, example: int, batch: Batch | None = None) -> Forecast:
     """Example `example` of `batch` (default: the experiment's probe batch): what the network read,
-    its rollout over config.horizon steps, the truth, and both references' rollouts. Works for
+    its rollout over config.horizon steps, the truth, and every reference's rollout. Works for
     ragged windows: each context ends at its own length."""
     task, horizon = experiment.task, experiment.config.horizon
     batch = experiment.probe_batch if batch is None else batch
@@ -442,9 +445,13 @@ def forecast_example(experiment: Any, example: int, batch: Batch | None = None) 
     length = int(one.inputs.shape[1] if one.lengths is None else one.lengths[0])
     context = _real_inputs(task, one)[0, :length]
     linear = linear_reference(task)
-    seasonal = None
+    seasonal = smoothed = None
+    end = int(one.meta["starts"][0]) + length if isinstance(task, CsvTask) else 0
     if _season(task):
-        seasonal = _seasonal_rollout(task, int(one.meta["starts"][0]) + length, horizon)
+        seasonal = _seasonal_rollout(task, end, horizon)
+    smoothing = smoothing_reference(task)
+    if smoothing is not None:
+        smoothed = smoothing.rollout(end, horizon)
     return Forecast(
         context=context,
         network=network,
@@ -454,6 +461,7 @@ def forecast_example(experiment: Any, example: int, batch: Batch | None = None) 
         linear_order=linear.order,
         seasonal=seasonal,
         season=_season(task),
+        smoothing=smoothed,
     )
 
 

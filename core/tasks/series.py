@@ -127,7 +127,8 @@ COMMON = (
     " As with your own CSV, the network reads a window of the series and after each value "
     "predicts the next one; it trains on the earlier part and is checked on the last part "
     "(val_fraction), which it never sees while training. The forecasts to beat, on the same "
-    "part: repeating the last value, a straight-line (linear autoregressive) forecast"
+    "part: repeating the last value, a straight-line (linear autoregressive) forecast, "
+    "exponential smoothing (Holt-Winters)"
 )
 
 

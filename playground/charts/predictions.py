@@ -401,7 +401,8 @@ _PREDICTION_BUILDERS = {
 def rollout_figure(forecast: Forecast, y_title: str = "value") -> Fig:
     """The seen context, the model's free-running forecast after it, the true continuation (NaN
     past the data's end is a gap), and the references' forecasts: repeat the last value
-    (dashed), the linear autoregression (dash-dot) and, with a season, seasonal naive (long dash). All in the series' units; steps counted from
+    (dashed), the linear autoregression (dash-dot), with a season seasonal naive (long dash), and
+    Holt-Winters (long dash-dot) where it was fitted. All in the series' units; steps counted from
     the start of the context (core.forecast.Forecast)."""
     context = f32(np.ravel(forecast.context))
     start = len(context)
@@ -425,7 +426,12 @@ def rollout_figure(forecast: Forecast, y_title: str = "value") -> Fig:
             line=dict(color=TARGET_COLOR, width=2),
         )
     )
-    styles = ((BASELINE_COLOR, "dash"), (PALETTE[0], "dashdot"), (PALETTE[1], "longdash"))
+    styles = (
+        (BASELINE_COLOR, "dash"),
+        (PALETTE[0], "dashdot"),
+        (PALETTE[1], "longdash"),
+        (PALETTE[2], "longdashdot"),
+    )
     lines = [("network", forecast.network, PREDICTION_COLOR, "dot", "diamond")] + [
         (name, values, color, dash, None)
         for (name, values), (color, dash) in zip(forecast.references(), styles, strict=False)

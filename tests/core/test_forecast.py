@@ -396,6 +396,12 @@ def test_holt_winters_is_scored_on_the_validation_windows_and_beats_the_line(nam
     guess = exp.task.model_next(exp.val_batch, fitted.one_step[real - fitted.first])
     mask = exp.val_batch.mask.numpy()
     assert scores.ets == pytest.approx(np.mean((guess - truth)[mask] ** 2))
+    shown = forecast_example(exp, 0, exp.val_batch)
+    end = int(exp.val_batch.meta["starts"][0]) + len(shown.context)
+    expected = fitted.rollout(end, exp.config.horizon)
+    assert dict(shown.references())["Holt-Winters"] is shown.smoothing
+    np.testing.assert_array_equal(shown.smoothing, expected)
+    assert shown.smoothing[0] == pytest.approx(fitted.one_step[end - fitted.first])
 
 
 def test_holt_winters_is_left_out_where_it_does_not_apply():

@@ -59,7 +59,10 @@ def test_seasonal_forecast_and_scores_reach_the_chart_and_the_summary():
     forecast = forecast_example(exp, 0)
     end = int(exp.probe_batch.meta["starts"][0]) + exp.task.config.seq_len
     assert np.allclose(forecast.seasonal, exp.task.raw[end - 12 : end - 12 + exp.config.horizon])
-    assert [name for name, _ in forecast.references()][-1] == "seasonal naive (12)"
+    assert [name for name, _ in forecast.references()][-2:] == [
+        "seasonal naive (12)",
+        "Holt-Winters",
+    ]
     scores = references(exp)
     assert scores.season == 12 and np.isfinite(scores.seasonal)
     assert "repeat the value one season ago (12 steps)" in summary(scores)
