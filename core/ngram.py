@@ -14,6 +14,12 @@ per character on the validation text, then scores it on the experiment's own val
 the network's units: accuracy (the metric chart) and cross-entropy in nats (the loss chart; bits
 per character = nats / ln 2). Choosing one integer on the validation text flatters it a little.
 
+On the shipped corpus it chooses the 4-gram. Measured at the page's defaults (LSTM, 32 hidden,
+seq_len 20, 2000 steps), seeds 0-4, network against 4-gram in bits per character: 2.32/2.10,
+2.21/2.08, 2.26/2.16, 2.28/2.10, 2.36/2.19, accuracy 0.538/0.545, 0.560/0.563, 0.540/0.556,
+0.541/0.565, 0.530/0.554: the counts win. 128 hidden units (seeds 0, 1) reach 2.52 and 2.47 bpc:
+they memorise the training text.
+
 Shapes: N = batch, L = window length, V = vocabulary size.
 """
 
@@ -183,16 +189,24 @@ def summary(reference: TextReference) -> str:
         return f"The classical reference, {gram}: {numbers} on the validation text."
     network_bits = reference.network_loss / math.log(2)
     mine = f"{network_bits:.2f} bits per character, accuracy {reference.network_accuracy:.1%}"
-    if network_bits < reference.bits:
+    network_wins = network_bits < reference.bits
+    if network_wins:
         text = f"The network wins: {mine}, against {gram}: {numbers}."
     else:
         text = (
             f"{_capital(gram)} wins: {numbers}, against the network's {mine}. Counting is hard "
-            "to beat on a small text; the network needs more steps (or more hidden units) to "
-            "learn more than the last few letters."
+            "to beat on a text this small: the network must learn from the same few thousand "
+            "words what the counts read off directly, and a larger network soon starts "
+            "memorising the training text instead."
         )
-    if (network_bits < reference.bits) != (reference.network_accuracy > reference.accuracy):
-        text += " By accuracy alone the other one leads."
+    if network_wins != (reference.network_accuracy > reference.accuracy):
+        leader = "the network" if reference.network_accuracy > reference.accuracy else "the counts"
+        text += (
+            f" By accuracy alone {leader} lead{'s' if leader == 'the network' else ''} "
+            f"({reference.network_accuracy:.1%} against {reference.accuracy:.1%}): the "
+            "likeliest letter can be right more often while the other letters get too little "
+            "probability."
+        )
     return text
 
 

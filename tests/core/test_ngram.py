@@ -10,6 +10,7 @@ import pytest
 from core.config import ExperimentConfig
 from core.ngram import (
     MAX_ORDER,
+    TextReference,
     best_order,
     bits_per_character,
     fit_ngram,
@@ -84,3 +85,12 @@ def test_text_reference_scores_in_the_networks_units():
     loss, accuracy = experiment.validate()
     assert (trained.network_loss, trained.network_accuracy) == (loss, accuracy)
     assert summary(trained).startswith(f"The {trained.name} model")  # 5 steps can't beat it
+
+
+def test_the_summary_names_the_winner_and_a_split_decision():
+    won = summary(TextReference(4, 0.55, 1.45, network_accuracy=0.60, network_loss=1.30))
+    assert won.startswith("The network wins: 1.88 bits per character, accuracy 60.0%")
+    assert "By accuracy" not in won
+    lost = summary(TextReference(4, 0.55, 1.45, network_accuracy=0.56, network_loss=1.60))
+    assert lost.startswith("The 4-gram model") and " wins: 2.09 bits per character" in lost
+    assert "By accuracy alone the network leads (56.0% against 55.0%)" in lost
