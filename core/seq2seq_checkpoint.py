@@ -83,7 +83,7 @@ def seq2seq_checkpoint_bytes(runs: Mapping[str, Seq2SeqExperiment] | Seq2SeqExpe
             history[label] = _history_table(run.history)
     payload = {
         "format": SEQ2SEQ_FORMAT,
-        "runs": json.dumps(meta, sort_keys=True),
+        "runs": json.dumps(meta),  # in the runs' order: the page draws them so
         "weights": weights,
         "optimizer": optimizer,
         "history": history,
