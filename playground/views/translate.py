@@ -16,7 +16,7 @@ from playground import charts, live, state
 from playground.actions import translation as actions
 from playground.charts import describe
 from playground.charts.translation import RUN_NAMES
-from playground.views import panel
+from playground.views import downloads, panel
 from playground.views.common import chart, flashes, live_area, pace_phrase, progress_bar
 from playground.words import translate as words
 
@@ -30,23 +30,39 @@ def page() -> None:
     config, steps = settings()
     if actions.queued():
         st.warning(actions.queued())
+    state.set_page_value(PAGE, "drawn_run", state.run_generation(PAGE))
     st.fragment(translate_panel)(config, steps)
+    with st.expander("Take it home: checkpoint, script; or continue from a checkpoint"):
+        take_home(actions.driver(), steps)
 
 
 def settings():
+    # A loaded checkpoint's settings, set before the widgets are drawn (Streamlit refuses after).
+    st.session_state.update(actions.loaded_settings())
     columns = st.columns(6)
     values = dict(
         cell=columns[0].selectbox("Cell", actions.CELLS, index=2, key="translate_cell"),
         attention=columns[1].selectbox("Attention", actions.KINDS, key="translate_attention"),
-        hidden=int(columns[2].number_input("Hidden units", 4, 128, 64, key="translate_hidden")),
+        hidden=int(
+            columns[2].number_input(
+                "Hidden units", *actions.HIDDEN_RANGE, 64, key="translate_hidden"
+            )
+        ),
         max_groups=int(
             columns[3].number_input(
-                "Longest number (groups of 3 digits)", 1, 4, 3, key="translate_groups"
+                "Longest number (groups of 3 digits)",
+                *actions.GROUPS_RANGE,
+                3,
+                key="translate_groups",
             )
         ),
         seed=int(columns[5].number_input("Seed", 0, 2**31 - 1, 0, key="translate_seed")),
     )
-    steps = int(columns[4].number_input("Steps", 100, 5000, 1500, step=100, key="translate_steps"))
+    steps = int(
+        columns[4].number_input(
+            "Steps", *actions.STEPS_RANGE, 1500, step=100, key="translate_steps"
+        )
+    )
     config, error = actions.config_from(values)
     if error:
         st.error(error)
@@ -83,6 +99,8 @@ def buttons(config, steps, driver) -> list[panel.Button]:
 
 def translate_panel(config, steps) -> None:
     """The buttons and both runs as they are (a fragment: redrawn while they are busy)."""
+    if state.run_generation(PAGE) != state.page_value(PAGE, "drawn_run"):
+        st.rerun(scope="app")  # a click replaced the runs: the take-home box must offer the new
     driver = actions.driver()
     busy = driver is not None and live.drawing(driver)
     panel.controls(
@@ -151,3 +169,39 @@ def status(driver) -> None:
         parts.append(f"{RUN_NAMES[label]}: exact match {score['exact_match']:.2f}")
     st.markdown(" · ".join(parts))
     progress_bar(driver.step, driver.steps)
+
+
+def take_home(driver, steps: int) -> None:
+    """Download both networks' checkpoint and the standalone script; upload a checkpoint."""
+    if driver is not None:
+        st.markdown(words.TAKE_HOME)
+        left, right = st.columns(2)
+        left.download_button(
+            "Checkpoint of both networks (.pt)",
+            data=actions.checkpoint_file(driver),
+            file_name=f"{actions.file_stem(driver)}.pt",
+            mime="application/octet-stream",
+            key="translate_download_checkpoint",
+            on_click="ignore",
+            width="stretch",
+        )
+        with right:
+            try:
+                script = actions.script_text(driver.config, driver.steps)
+            except Exception as error:  # noqa: BLE001 - the rest of the page must still draw
+                st.info(f"The script could not be written: {actions.describe_error(error)}")
+            else:
+                st.download_button(
+                    "Standalone script (.py)",
+                    data=script,
+                    file_name=f"translate_{driver.config.cell}.py",
+                    mime="text/x-python",
+                    key="translate_download_script",
+                    on_click="ignore",
+                    width="stretch",
+                )
+    downloads.render_checkpoint_upload(
+        partial(actions.upload_checkpoint, steps=steps),
+        "translate_checkpoint_upload",
+        f"{words.UPLOAD_HELP} {downloads.UPLOAD_LIMIT}",
+    )
