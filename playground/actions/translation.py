@@ -220,6 +220,7 @@ def upload_checkpoint(raw: bytes, name: str, steps: int) -> None:
     target = steps if steps > done else max(low, min(high, done - done % 100 + 500))
     loaded = TranslationDriver({label: runs[label] for label in LABELS}, target)
     keep(PAGE, loaded)
+    state.set_page_value(PAGE, "queued", "")  # a build that waited for memory is not wanted now
     config = loaded.config
     settings = {WIDGETS[name]: getattr(config, name) for name in PAGE_SETTINGS}
     state.set_page_value(PAGE, "settings", {**settings, "translate_steps": target})
