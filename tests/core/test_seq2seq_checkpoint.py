@@ -184,3 +184,22 @@ def test_labels_are_checked(labels):
     runs = {label: trained(0) for label in labels}
     with pytest.raises(CheckpointError, match="runs|label"):
         seq2seq_checkpoint_bytes(runs)
+
+
+def test_the_translate_pages_largest_runs_with_full_histories_round_trip_under_the_limit():
+    from core.checkpoint import MAX_CHECKPOINT_BYTES
+
+    config = Seq2SeqConfig(val_every=100, cell="lstm", attention="additive", hidden=128)
+    config = config.replace(max_groups=4)
+    runs = {"plain": Seq2SeqExperiment(config.replace(attention="none"))}
+    runs["attention"] = Seq2SeqExperiment(config)
+    for run in runs.values():
+        run.step(1)
+        for step in range(2, 5001):  # the page's longest run: 5000 steps
+            run.history.add(step, 1.0, grad_norm=1.0, lr=0.01, seconds=0.01)
+        run.steps_done = 5000
+    raw = seq2seq_checkpoint_bytes(runs)
+    print(f"largest page checkpoint: {len(raw) / 1e6:.1f} MB")
+    assert len(raw) < MAX_CHECKPOINT_BYTES / 4
+    loaded = load_seq2seq_checkpoint(raw)
+    assert [len(run.history) for run in loaded.values()] == [5000, 5000]
