@@ -25,6 +25,7 @@ CELLS = tuple(c for c in CLASSIC_CELLS if c in RECURRENT_CELLS)  # a sentence ne
 KINDS = tuple(kind for kind in ATTENTIONS if kind != "none")  # the second run's attention
 LABELS = ("plain", "attention")  # the run without attention, the run with it
 EDGES = [low for _, low, _ in LENGTH_BUCKETS] + [LENGTH_BUCKETS[-1][2]]
+BUCKETS = [f"{name} ({low}-{high - 1} words)" for name, low, high in LENGTH_BUCKETS]  # chart labels
 # Both runs at the page's largest sizes (hidden 128, max_groups 4) grew the process by 41 MB after
 # 100 steps, a probe and a validation each; asked of the memory governor as a flat reservation.
 RESERVED_BYTES = 64 * 2**20
