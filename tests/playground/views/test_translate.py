@@ -1,5 +1,6 @@
 """The Translate page under AppTest: both networks step together, the charts come from their
-probes, and a typed phrase is translated, or answered with a plain message."""
+probes, and a typed phrase is translated, or answered with a plain message. The cell picker
+shows titles; the translation claim's box is offered under the panel."""
 
 from __future__ import annotations
 
@@ -57,3 +58,16 @@ def test_a_phrase_longer_than_the_longest_number_is_refused_plainly():
     at.text_input(key="translate_phrase").set_value("one thousand two hundred and five").run()
     assert any("at most 5 words here, got 6" in w.value for w in at.warning)
     assert not at.exception
+
+
+def test_the_cell_picker_shows_titles_and_the_translation_claim_is_offered():
+    at = open_page("translate")
+    picker = at.selectbox(key="translate_cell")
+    assert picker.options == ["Vanilla RNN (tanh)", "LSTM", "GRU"] and picker.value == "gru"
+    assert [e.label for e in at.expander] == ["Check the claim: Translation and attention"]
+    at.selectbox(key="translate_cell").set_value("lstm").run()
+    assert not at.exception and at.selectbox(key="translate_cell").value == "lstm"
+    at.button(key="claim_translation").click().run()  # an idle claim's button is a plain one
+    assert running(at, "claim") and button(at, "claim_translation")["label"] == "Stop"
+    click(at, "claim_translation_stop")
+    assert not at.exception and not running(at, "claim")
