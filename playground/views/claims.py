@@ -1,5 +1,6 @@
-"""A claim's box on the Learn page ("Check the claim"): the claim, what to expect, a Run button,
-the live run, and afterwards the verdict with its numbers and charts.
+"""A claim's box on the Learn page ("Check the claim"; the translation claim's also on the
+Translate page): the claim, what to expect, a Run button, the live run, and afterwards the
+verdict with its numbers and charts (for encoder-decoders, only the views that apply to them).
 
 The run trains the claim's experiments side by side (core.teaching.ClaimRun through a
 ClaimDriver in a worker of playground/live.py, two at a time where the server has the slots),
