@@ -44,6 +44,7 @@ WIDGETS = {  # the settings widget of each page setting
     "max_groups": "translate_groups",
     "seed": "translate_seed",
 }
+BUCKETS = [f"{name} ({low}-{high - 1} words)" for name, low, high in LENGTH_BUCKETS]  # chart labels
 # Both runs at the page's largest sizes (hidden 128, max_groups 4) grew the process by 41 MB after
 # 100 steps, a probe and a validation each; asked of the memory governor as a flat reservation.
 RESERVED_BYTES = 64 * 2**20

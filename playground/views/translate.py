@@ -1,6 +1,7 @@
 """The Translate page: an encoder-decoder without attention and one with it, trained side by side
 on number words, with the attention map of a typed phrase, the gradient reaching each word and
-exact match by sentence length.
+exact match by sentence length; below them the translation claim's "Check the claim" box
+(views/claims.py), as on the Learn page.
 
 Live like the Race: the session's TranslationDriver trains in a worker; the panel, a fragment with
 the buttons in it, draws it as it is and is redrawn while it is busy.
@@ -12,16 +13,19 @@ from functools import partial
 
 import streamlit as st
 
+from core import CELLS
+from core.teaching import get_claim
 from playground import charts, live, state
 from playground.actions import translation as actions
 from playground.charts import describe
 from playground.charts.translation import RUN_NAMES
-from playground.views import downloads, panel
+from playground.views import claims, downloads, panel
 from playground.views.common import chart, flashes, live_area, pace_phrase, progress_bar
 from playground.words import translate as words
 
 PAGE = actions.PAGE
-BUCKETS = [f"{name} ({low}-{high - 1} words)" for name, low, high in actions.LENGTH_BUCKETS]
+BUCKETS = actions.BUCKETS
+CLAIM = "translation"  # core.teaching.SEQ2SEQ_CLAIMS
 
 
 def page() -> None:
@@ -34,6 +38,7 @@ def page() -> None:
     st.fragment(translate_panel)(config, steps)
     with st.expander("Take it home: checkpoint, script; or continue from a checkpoint"):
         take_home(actions.driver(), steps)
+    claims.box(get_claim(CLAIM))  # the same check as on the Learn page, at its settings
 
 
 def settings():
@@ -41,7 +46,13 @@ def settings():
     st.session_state.update(actions.loaded_settings())
     columns = st.columns(6)
     values = dict(
-        cell=columns[0].selectbox("Cell", actions.CELLS, index=2, key="translate_cell"),
+        cell=columns[0].selectbox(
+            "Cell",
+            actions.CELLS,
+            index=2,
+            format_func=lambda name: CELLS[name].title,
+            key="translate_cell",
+        ),
         attention=columns[1].selectbox("Attention", actions.KINDS, key="translate_attention"),
         hidden=int(
             columns[2].number_input(

@@ -1,5 +1,6 @@
 """The Translate page under AppTest: both networks step together, the charts come from their
-probes, and a typed phrase is translated, or answered with a plain message."""
+probes, and a typed phrase is translated, or answered with a plain message. The cell picker
+shows titles; the translation claim's box is offered under the panel."""
 
 from __future__ import annotations
 
@@ -114,3 +115,17 @@ def test_take_home_offers_the_downloads_and_its_own_checkpoint_trains_on_exactly
         errors = [e.value for e in other.error]
         assert any(name in e and says in e for e in errors), errors
         assert run_of(other, "translate") is loaded, name
+def test_the_cell_picker_shows_titles_and_the_translation_claim_is_offered():
+    at = open_page("translate")
+    picker = at.selectbox(key="translate_cell")
+    assert picker.options == ["Vanilla RNN (tanh)", "LSTM", "GRU"] and picker.value == "gru"
+    assert [e.label for e in at.expander] == [
+        "Take it home: checkpoint, script; or continue from a checkpoint",
+        "Check the claim: Translation and attention",
+    ]
+    at.selectbox(key="translate_cell").set_value("lstm").run()
+    assert not at.exception and at.selectbox(key="translate_cell").value == "lstm"
+    at.button(key="claim_translation").click().run()  # an idle claim's button is a plain one
+    assert running(at, "claim") and button(at, "claim_translation")["label"] == "Stop"
+    click(at, "claim_translation_stop")
+    assert not at.exception and not running(at, "claim")
