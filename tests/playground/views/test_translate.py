@@ -115,6 +115,8 @@ def test_take_home_offers_the_downloads_and_its_own_checkpoint_trains_on_exactly
         errors = [e.value for e in other.error]
         assert any(name in e and says in e for e in errors), errors
         assert run_of(other, "translate") is loaded, name
+
+
 def test_the_cell_picker_shows_titles_and_the_translation_claim_is_offered():
     at = open_page("translate")
     picker = at.selectbox(key="translate_cell")
