@@ -1,6 +1,7 @@
 """Benchmark: every Learn claim in a real browser, seconds from the click to its verdict.
 
-For each claim (core.teaching.CLAIMS, in the page's order) and each round, a fresh session opens
+For each claim (core.teaching.CLAIMS in the page's order, then the translation claim of
+SEQ2SEQ_CLAIMS, last on the page too) and each round, a fresh session opens
 the Learn page in Debian Chromium, opens the claim's box, clicks "Run this experiment" like a
 visitor, and waits until the verdict ("Claim confirmed" or "Claim not confirmed this time") is on
 screen. Recorded: wall-clock seconds from the click, the verdict, and the sentence with the numbers
@@ -59,9 +60,9 @@ def run_claim_in_browser(browser, url: str, key: str, title: str) -> dict[str, A
 def measure(rounds: int = 3, keys: list[str] | None = None) -> dict[str, Any]:
     from playwright.sync_api import sync_playwright
 
-    from core.teaching import CLAIMS
+    from core.teaching import CLAIMS, SEQ2SEQ_CLAIMS, get_claim
 
-    keys = keys or list(CLAIMS)
+    keys = keys or [*CLAIMS, *SEQ2SEQ_CLAIMS]
     results: dict[str, list[dict[str, Any]]] = {key: [] for key in keys}
     load = os.getloadavg()
     with sync_playwright() as pw, Server() as server:
@@ -74,7 +75,7 @@ def measure(rounds: int = 3, keys: list[str] | None = None) -> dict[str, Any]:
         for _ in range(rounds):
             for key in keys:
                 results[key].append(
-                    run_claim_in_browser(browser, server.url, key, CLAIMS[key].title)
+                    run_claim_in_browser(browser, server.url, key, get_claim(key).title)
                 )
         browser.close()
     return {"results": results, "load_at_start": [round(x, 2) for x in load]}

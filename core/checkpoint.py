@@ -17,6 +17,9 @@ materialises no tensor until the archive has passed:
 5. only then `torch.load(weights_only=True)` of a copy of exactly the checked records, and checks
    of every value: names, shapes, float32, finite, a non-negative whole `step`, a well-formed
    history.
+
+core/seq2seq_checkpoint.py writes the Translate page's encoder-decoders with the same checks; a
+file of one kind given to the other's loader is refused by its format, saying what it is.
 """
 
 from __future__ import annotations
@@ -38,6 +41,14 @@ from core.tasks import make_task
 from core.trainer import Experiment, History
 
 FORMAT = "rnn-playground-checkpoint/1"
+SEQ2SEQ_FORMAT = "rnn-playground-seq2seq-checkpoint/1"  # core/seq2seq_checkpoint.py's
+# What a file of the other kind is, and where it belongs (a clear message, not a shape error).
+KINDS = {
+    FORMAT: "a Playground checkpoint (one sequence model): upload it on the Playground page, "
+    "or load it with core.checkpoint.load_checkpoint",
+    SEQ2SEQ_FORMAT: "a Translate checkpoint (encoder-decoders): upload it on the Translate page, "
+    "or load it with core.seq2seq_checkpoint.load_seq2seq_checkpoint",
+}
 MIB = 2**20
 # The largest run the page allows (an LSTM, 512 units, 3 layers, on the text task: 5.33M weights,
 # 21 MB) with a full history (MAX_HISTORY_ROWS x 8 float64 columns, 6.4 MB) fits with room to
@@ -108,7 +119,7 @@ def load_checkpoint(
             f"checkpoint is {len(raw) / 1e6:.1f} MB; the limit is {MAX_CHECKPOINT_BYTES / 1e6:.1f} MB"
         )
     records = _stored_records(raw)
-    header = _read_header(raw, records)
+    header = _read_header(raw, records, FORMAT, {"config": str, "step": object})
     config = _config_from(header.get("config"))
     step = _check_step(header.get("step", 0))  # bounds the history; checked again once loaded
     try:
@@ -120,7 +131,7 @@ def load_checkpoint(
     needed = sum(4 * math.prod(shape) for shape in shapes.values())
     history_bytes = min(step, MAX_HISTORY_ROWS) * len(History.COLUMNS) * 8
     _check_total(records, needed + history_bytes + SLACK_BYTES)
-    payload = _load_payload(_rebuilt_archive(raw, records))
+    payload = _load_payload(_rebuilt_archive(raw, records), FORMAT, _KEYS)
     if payload.get("config") != header.get("config") or _check_step(payload.get("step", 0)) != step:
         raise CheckpointError("not a playground checkpoint (its records contradict each other)")
     state = _check_state(payload.get("state_dict"), shapes)
@@ -180,8 +191,11 @@ def _check_total(records: list[zipfile.ZipInfo], allowed: int) -> None:
 
 
 # ---- 3: config and step from the pickle's opcodes -------------------------------------------------
-def _read_header(raw: bytes, records: list[zipfile.ZipInfo]) -> dict[str, Any]:
-    """'format', 'config' and 'step' as the pickle writes them, without unpickling anything.
+def _read_header(
+    raw: bytes, records: list[zipfile.ZipInfo], expected: str, keys: dict[str, type]
+) -> dict[str, Any]:
+    """'format' and `keys` (name -> type of its value) as the pickle writes them, without
+    unpickling anything; a file whose format is not `expected` is refused, saying what it is.
 
     The pickle writes each top-level key's string and then its value; the first string (or whole
     number, for 'step') after each key is taken. load_checkpoint later compares them with the
@@ -196,7 +210,7 @@ def _read_header(raw: bytes, records: list[zipfile.ZipInfo]) -> dict[str, Any]:
             data = archive.read(pickles[0])
     except (zipfile.BadZipFile, ValueError, EOFError, OSError) as error:
         raise CheckpointError(f"not a playground checkpoint ({error})") from None
-    wanted = {"format": str, "config": str, "step": object}
+    wanted = {"format": str, **keys}
     found: dict[str, Any] = {}
     key = None
     try:
@@ -217,9 +231,16 @@ def _read_header(raw: bytes, records: list[zipfile.ZipInfo]) -> dict[str, Any]:
         raise
     except (ValueError, EOFError, UnicodeDecodeError) as error:
         raise CheckpointError(f"not a playground checkpoint ({error})") from None
-    if found.get("format") != FORMAT:
-        raise CheckpointError(f"not a playground checkpoint (expected format {FORMAT!r})")
+    _check_format(found.get("format"), expected)
     return found
+
+
+def _check_format(found: Any, expected: str) -> None:
+    if found == expected:
+        return
+    if found in KINDS:
+        raise CheckpointError(f"this file is {KINDS[found]}")
+    raise CheckpointError(f"not a playground checkpoint (expected format {expected!r})")
 
 
 def _config_from(text: Any) -> ExperimentConfig:
@@ -260,16 +281,17 @@ def _rebuilt_archive(raw: bytes, records: list[zipfile.ZipInfo]) -> bytes:
     return out.getvalue()
 
 
-def _load_payload(archive: bytes) -> dict[str, Any]:
+def _load_payload(archive: bytes, expected: str, keys: set[str]) -> dict[str, Any]:
     try:
         payload = torch.load(io.BytesIO(archive), map_location="cpu", weights_only=True)
     except Exception as error:  # unpickling refuses anything but tensors and plain containers
         raise CheckpointError(
             f"not a playground checkpoint, or it holds code: {error}".split("\n")[0]
         ) from None
-    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
-        raise CheckpointError(f"not a playground checkpoint (expected format {FORMAT!r})")
-    unknown = set(payload) - _KEYS
+    if not isinstance(payload, dict):
+        raise CheckpointError(f"not a playground checkpoint (expected format {expected!r})")
+    _check_format(payload.get("format"), expected)
+    unknown = set(payload) - keys
     if unknown:
         raise CheckpointError(
             f"not a playground checkpoint (unknown entries: {', '.join(sorted(map(str, unknown)))[:80]})"
@@ -277,10 +299,12 @@ def _load_payload(archive: bytes) -> dict[str, Any]:
     return payload
 
 
-def _check_state(state: Any, shapes: dict[str, tuple[int, ...]]) -> dict[str, torch.Tensor]:
+def _check_state(
+    state: Any, shapes: dict[str, tuple[int, ...]], what: str = "weight"
+) -> dict[str, torch.Tensor]:
     if not isinstance(state, dict) or set(state) != set(shapes):
         raise CheckpointError(
-            "the checkpoint's weights do not match its config (different tensor names)"
+            f"the checkpoint's {what}s do not match its config (different tensor names)"
         )
     for name, tensor in state.items():
         if not isinstance(tensor, torch.Tensor) or tuple(tensor.shape) != shapes[name]:
@@ -288,12 +312,12 @@ def _check_state(state: Any, shapes: dict[str, tuple[int, ...]]) -> dict[str, to
                 tuple(tensor.shape) if isinstance(tensor, torch.Tensor) else type(tensor).__name__
             )
             raise CheckpointError(
-                f"weight {name} has shape {shape}, but the config needs {shapes[name]}"
+                f"{what} {name} has shape {shape}, but the config needs {shapes[name]}"
             )
         if tensor.dtype != torch.float32 or tensor.layout != torch.strided:
-            raise CheckpointError(f"weight {name} is {tensor.dtype}; checkpoints hold float32")
+            raise CheckpointError(f"{what} {name} is {tensor.dtype}; checkpoints hold float32")
         if not torch.isfinite(tensor).all():
-            raise CheckpointError(f"weight {name} holds NaN or infinite values")
+            raise CheckpointError(f"{what} {name} holds NaN or infinite values")
     return state
 
 
@@ -344,6 +368,8 @@ def _check_history(history: Any, step: int) -> History | None:
 
 __all__ = [
     "FORMAT",
+    "KINDS",
+    "SEQ2SEQ_FORMAT",
     "MAX_CHECKPOINT_BYTES",
     "CheckpointError",
     "checkpoint_bytes",

@@ -30,7 +30,10 @@ _SEED_LOCK = threading.Lock()  # weight init uses torch's global RNG; sessions s
 
 @dataclass
 class History:
-    """Per-step record of a run, as columns. Validation columns are NaN between validations."""
+    """Per-step record of a run, as columns. Validation columns are NaN between validations.
+
+    The lists only grow (`add`); to change a column, assign a new list (`columns` caches floats
+    of what it has read)."""
 
     step: list[int] = field(default_factory=list)
     train_loss: list[float] = field(default_factory=list)
@@ -40,6 +43,7 @@ class History:
     clipped: list[bool] = field(default_factory=list)
     lr: list[float] = field(default_factory=list)
     seconds: list[float] = field(default_factory=list)
+    _buffers: dict[str, tuple] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     COLUMNS = (
         "step",
@@ -83,9 +87,30 @@ class History:
         return self.columns(name)[0]
 
     def columns(self, *names: str) -> list[np.ndarray]:
-        """Columns as floats, all of one length even while training appends to them."""
+        """Columns as floats, all of one length even while training appends to them.
+
+        Read-only views of a float buffer that grows with the run: a live page reads the history
+        at every drawing, and converting whole lists cost 13 ms a drawing at 100k steps."""
         rows = len(self)
-        return [np.asarray(getattr(self, name)[:rows], dtype=float) for name in names]
+        return [self._floats(name, rows) for name in names]
+
+    def _floats(self, name: str, rows: int) -> np.ndarray:
+        values = getattr(self, name)
+        buffer, filled, source = self._buffers.get(name, (None, 0, None))
+        if source is not values or filled > len(values):  # a new list (a loaded checkpoint)
+            buffer, filled = None, 0
+        if buffer is None or len(buffer) < rows:
+            grown = np.empty(max(1024, 2 * rows))
+            grown[:filled] = buffer[:filled] if buffer is not None else []
+            buffer = grown
+        # Earlier entries never change (only `add` writes, by appending), so only the new tail
+        # is converted. Several threads may call this; each keeps a consistent (buffer, filled).
+        if rows > filled:
+            buffer[filled:rows] = values[filled:rows]
+            self._buffers[name] = (buffer, rows, values)
+        view = buffer[:rows]
+        view.flags.writeable = False
+        return view
 
     def validations(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(steps, val_loss, val_metric) at the steps where validation ran."""

@@ -2,7 +2,8 @@
 
 - `CLAIMS` and `ClaimRun` / `run_claim`: each claim of the seed as an experiment with its verdict
   (core/teaching/memory.py, applications.py; the runner in runner.py); `SEQ2SEQ_CLAIMS`: the
-  translation claim, on encoder-decoders, not shown on the Learn page yet;
+  translation claim, on encoder-decoders (the Learn and Translate pages show it); `get_claim`
+  finds a claim of either kind;
 - `config_for` / `config_names`: the named configs behind the Learn page's "Show me" buttons;
 - `Race`: the no-memory model, rnn, lstm and gru trained side by side on identical data;
 - `Sweep`: how far back each cell can remember.

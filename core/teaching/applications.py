@@ -4,8 +4,8 @@ translating number words with and without attention, and reading sentences whose
 depends on word order (sentiment).
 
 Each claim is an experiment (`runner.Claim`); see core/teaching/memory.py for the others. The
-translation claim trains encoder-decoders (core.seq2seq): it is in `SEQ2SEQ_CLAIMS`, run by the
-same runner, and not in `CLAIMS` (the Learn page's list) until the page can draw such a run. The
+translation claim trains encoder-decoders (core.seq2seq): it is in `SEQ2SEQ_CLAIMS`, not
+`CLAIMS` (whose configs the playground can load), and run by the same runner. The
 thresholds hold on seeds 0-4 with margin (tests/core/teaching/test_claims.py).
 """
 
@@ -439,6 +439,7 @@ SEQ2SEQ_CLAIMS = [
         measure=_translation_measure,
         verdict=_translation_verdict,
         check_every=100,
+        show=("loss", "exact_by_length"),
         config_type=Seq2SeqConfig,
         experiment_type=Seq2SeqExperiment,
     ),

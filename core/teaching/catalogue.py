@@ -50,6 +50,8 @@ def config_for(name: str) -> dict[str, Any]:
     key, colon, label = name.partition(":")
     if colon:
         claim = get_claim(key)
+        if claim.seq2seq:
+            raise ValueError(f"claim {key!r} trains encoder-decoders; the Translate page runs it")
         if label not in claim.configs:
             raise ValueError(
                 f"claim {key!r} has no config {label!r}; choose one of: {', '.join(claim.configs)}"

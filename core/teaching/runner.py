@@ -53,7 +53,7 @@ class Claim:
     observe: probe every active experiment at each check (Experiment.observe), for measures that
         read the last few observations.
     show: what the page draws afterwards: loss, grad_per_step, grad_norm, params, fill_in,
-        rollout, generate, trajectories.
+        rollout, generate, trajectories; for encoder-decoders loss, grad_norm, exact_by_length.
     config_type, experiment_type: what a config's keyword arguments build, and what trains it
         (core.seq2seq's Seq2SeqConfig and Seq2SeqExperiment for the translation claim).
     """
@@ -80,6 +80,11 @@ class Claim:
             label: self.config_type(**{**params, **changes})
             for label, params in self.configs.items()
         }
+
+    @property
+    def seq2seq(self) -> bool:
+        """Its runs are encoder-decoders: no SequenceModel probe, forecast or sampling applies."""
+        return self.experiment_type is not Experiment
 
 
 @dataclass

@@ -3,7 +3,9 @@ package (training itself runs in playground/live.py's workers), so a bad setting
 the page instead of a traceback. Views import actions, never core (type hints aside).
 
 - `training`: the playground's run: build, Train/Pause/Step/Reset, uploads, asking the model;
-- `teaching`: the Learn page's claims, the Race and the Sweep.
+- `teaching`: the Learn page's claims, the Race and the Sweep;
+- `translation`: the Translate page's two encoder-decoders, and their checkpoint and script;
+- `exports`: what the Playground's download buttons hand out.
 
 Shared here: turning errors and visitor text into safe page text, and asking the server's memory
 governor for room before a run is built (`make_room`, `keep`).

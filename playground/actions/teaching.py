@@ -13,11 +13,11 @@ from core import ConfigError, ExperimentConfig, Probe
 from core.cells import CLASSIC_CELLS
 from core.forecast import Forecast, forecast_example
 from core.tasks import fill_in, generate_text
-from core.teaching import ClaimResult, ClaimRun, Race, Sweep, get_claim
-from core.teaching.applications import TEXT_PROMPT
+from core.teaching import Claim, ClaimResult, ClaimRun, Race, Sweep, get_claim
+from core.teaching.applications import LENGTH_BUCKETS, TEXT_PROMPT
 from core.teaching.race import DEFAULTS as RACE_DEFAULTS
 from playground import live, state
-from playground.actions import attempt, describe_error, keep, make_room
+from playground.actions import attempt, describe_error, keep, make_room, translation
 from playground.drivers import ClaimDriver, RaceDriver, SweepDriver
 
 RACE_CELLS = CLASSIC_CELLS
@@ -26,9 +26,7 @@ RACE_CELLS = CLASSIC_CELLS
 # ---- Learn: check a claim ---------------------------------------------------------------------
 def start_claim(key: str) -> None:
     claim = attempt(get_claim, key)
-    waiting = (
-        None if claim is None else attempt(make_room, "claim", claim.experiment_configs().values())
-    )
+    waiting = None if claim is None else attempt(make_room, "claim", *_room(claim))
     if waiting:
         state.flash("warning", waiting)
     if waiting != "":
@@ -41,6 +39,14 @@ def start_claim(key: str) -> None:
     results = claim_results()
     results.pop(key, None)
     state.set_running("claim", True)
+
+
+def _room(claim: Claim) -> tuple:
+    """make_room's configs, data and extra bytes for the claim's runs: the governor estimates
+    SequenceModel configs; encoder-decoders get the Translate page's flat reservation."""
+    if claim.seq2seq:
+        return [], None, translation.RESERVED_BYTES
+    return claim.experiment_configs().values(), None, 0
 
 
 def stop_claim() -> None:
@@ -74,6 +80,15 @@ def result_probes(result: ClaimResult) -> dict[str, Probe]:
     """label -> probe of each experiment that did not diverge (the same sequences for all)."""
     return {
         label: e.probe(jacobian=False) for label, e in result.experiments.items() if not e.diverged
+    }
+
+
+def result_by_length(result: ClaimResult) -> dict[str, list[float]]:
+    """label -> exact match per sentence-length bucket (LENGTH_BUCKETS), as the translation
+    claim measured them."""
+    return {
+        label: [result.numbers[f"{label}_{bucket}"] for bucket, _, _ in LENGTH_BUCKETS]
+        for label in result.experiments
     }
 
 

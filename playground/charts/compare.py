@@ -50,11 +50,11 @@ def race_loss_figure(histories: dict[str, History], task: Task) -> Fig:
         steps, train = history.columns("step", "train_loss")
         last = max(last, float(steps[-1]))
         keep = thin(len(steps), cap)
-        smooth = smooth_log(positive(train))
+        smooth = smooth_log(positive(train), at=keep)
         fig.add_trace(
             scatter(
                 x=i32(steps[keep]),
-                y=smooth[keep],
+                y=smooth,
                 name=f"{name} train",
                 legendgroup=name,
                 showlegend=False,

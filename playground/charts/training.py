@@ -79,8 +79,8 @@ def loss_figure(
         )
     steps, train = history.columns("step", "train_loss")
     train = positive(train)
-    smooth = smooth_log(train)
     keep = thin(len(steps), MAX_HISTORY_POINTS)
+    smooth = smooth_log(train, at=keep)
     val_steps, val_loss, _ = history.validations()
     keep_val = thin(len(val_steps), MAX_HISTORY_POINTS)
     fig = Fig()
@@ -97,7 +97,7 @@ def loss_figure(
     fig.add_trace(
         scatter(
             x=i32(steps[keep]),
-            y=smooth[keep],
+            y=smooth,
             name="smoothed",
             mode="lines",
             line=dict(color=TRAIN_COLOR, width=2),

@@ -124,7 +124,7 @@ def translate_loss_figure(histories: dict[str, History]) -> Fig:
         fig.add_trace(
             scatter(
                 x=i32(step[keep]),
-                y=positive(smooth_log(loss))[keep],
+                y=positive(smooth_log(loss, at=keep)),
                 name=RUN_NAMES[label],
                 mode="lines",
                 line=dict(color=RUN_COLORS[label], dash=RUN_DASHES[label], width=2),

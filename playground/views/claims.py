@@ -1,5 +1,6 @@
-"""A claim's box on the Learn page ("Check the claim"): the claim, what to expect, a Run button,
-the live run, and afterwards the verdict with its numbers and charts.
+"""A claim's box on the Learn page ("Check the claim"; the translation claim's also on the
+Translate page): the claim, what to expect, a Run button, the live run, and afterwards the
+verdict with its numbers and charts (for encoder-decoders, only the views that apply to them).
 
 The run trains the claim's experiments side by side (core.teaching.ClaimRun through a
 ClaimDriver in a worker of playground/live.py, two at a time where the server has the slots),
@@ -17,7 +18,7 @@ import streamlit as st
 from core.teaching import Claim, ClaimResult
 from core.teaching.memory import FILL_IN_TEXT
 from playground import charts, live, state
-from playground.actions import describe_error
+from playground.actions import describe_error, translation
 from playground.actions import teaching as actions
 from playground.charts import describe
 from playground.views import panel
@@ -83,18 +84,23 @@ def run_panel(claim: Claim) -> None:
     line = " · ".join(parts) + f" · {progress.seconds:.0f} s"
     if driver.live.waiting:
         line += " · waiting for a free training slot…"
-    task = next(iter(run.experiments.values())).task
-    histories = {label: e.history for label, e in run.experiments.items()}
     with live_area(f"claim_live_area_{run.claim.key}"):
         progress_bar(progress.fraction, 1.0, text=line)
-        chart(
-            PAGE,
-            "race_loss",
-            partial(charts.race_loss_figure, histories, task),
-            driver.live.version,
-            key=f"claim_live_{run.claim.key}",
-            alt=partial(describe.race, histories),
-        )
+        loss_chart(run.claim, run.experiments, driver.live.version, f"claim_live_{run.claim.key}")
+
+
+def loss_chart(claim: Claim, experiments: dict, version, key: str) -> None:
+    """Each run's loss: the Race's chart (with the task's reference lines), or for
+    encoder-decoders the Translate page's (their tasks have no such lines)."""
+    histories = {label: e.history for label, e in experiments.items()}
+    if claim.seq2seq:
+        build = partial(charts.translate_loss_figure, histories)
+        alt = partial(describe.translate_loss, histories)
+        chart(PAGE, "translate_loss", build, version, key=key, alt=alt)
+        return
+    task = next(iter(experiments.values())).task
+    build = partial(charts.race_loss_figure, histories, task)
+    chart(PAGE, "race_loss", build, version, key=key, alt=partial(describe.race, histories))
 
 
 def show_result(claim: Claim, result: ClaimResult) -> None:
@@ -106,6 +112,8 @@ def show_result(claim: Claim, result: ClaimResult) -> None:
         f"({result.seconds:.0f} s). {result.summary}"
     )
     for kind in claim.show:
+        if claim.seq2seq and kind in SEQUENCE_MODEL_ONLY:
+            continue  # these read a SequenceModel (its probe, forecast, sampler, recurrent weights)
         try:
             DRAW[kind](claim, result)
         except Exception as error:  # noqa: BLE001 - a failing chart is a notice, not a traceback
@@ -117,11 +125,15 @@ def _version(result: ClaimResult) -> tuple:
 
 
 def _loss(claim: Claim, result: ClaimResult) -> None:
-    histories = {label: e.history for label, e in result.experiments.items()}
-    task = next(iter(result.experiments.values())).task
-    build = partial(charts.race_loss_figure, histories, task)
-    alt = partial(describe.race, histories)
-    chart(PAGE, "race_loss", build, _version(result), key=f"claim_{claim.key}_loss", alt=alt)
+    loss_chart(claim, result.experiments, _version(result), f"claim_{claim.key}_loss")
+
+
+def _exact_by_length(claim: Claim, result: ClaimResult) -> None:
+    by_length = actions.result_by_length(result)
+    build = partial(charts.exact_by_length_figure, by_length, translation.BUCKETS)
+    alt = partial(describe.exact_by_length, by_length, translation.BUCKETS)
+    key = f"claim_{claim.key}_by_length"
+    chart(PAGE, "exact_by_length", build, _version(result), key=key, alt=alt)
 
 
 def _probes(result: ClaimResult):
@@ -208,4 +220,8 @@ DRAW = {
     "rollout": _rollout,
     "generate": _generate,
     "trajectories": _trajectories,
+    "exact_by_length": _exact_by_length,
 }
+SEQUENCE_MODEL_ONLY = frozenset(
+    {"grad_per_step", "params", "fill_in", "rollout", "generate", "trajectories"}
+)

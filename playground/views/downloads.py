@@ -5,6 +5,8 @@ continues a run.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import streamlit as st
 
 from core.checkpoint import MAX_CHECKPOINT_BYTES
@@ -65,29 +67,40 @@ def render_downloads(experiment) -> None:
 
 
 UPLOAD_GENERATION = "checkpoint_upload_generation"
+UPLOAD_LIMIT = f"Only those are read, never code; up to {MAX_CHECKPOINT_BYTES // 2**20} MB."
+UPLOAD_HELP = (
+    "A checkpoint downloaded from this page (with its weights, settings and history). "
+    + UPLOAD_LIMIT
+)
 
 
-def uploader_key() -> str:
+def uploader_key(name: str = "checkpoint_upload") -> str:
     """The checkpoint uploader's key: a new one after each file, so Streamlit drops the file's
     bytes (up to MAX_CHECKPOINT_BYTES per session) once it has been read."""
-    return f"checkpoint_upload_{st.session_state.get(UPLOAD_GENERATION, 0)}"
+    return f"{name}_{st.session_state.get(f'{name}_generation', 0)}"
 
 
-def render_checkpoint_upload() -> None:
-    """Continue from a checkpoint downloaded earlier (its settings and weights replace this run)."""
-    key = uploader_key()
+def render_checkpoint_upload(
+    load: Callable[[bytes, str], None] | None = None,
+    name: str = "checkpoint_upload",
+    help: str = UPLOAD_HELP,
+) -> None:
+    """Continue from a checkpoint downloaded earlier (its settings and weights replace this run).
+    `load(raw, file name)` is the page's action (default: the Playground's); `name` keys the
+    uploader, so each page has its own."""
+    key = uploader_key(name)
     upload = st.file_uploader(
         "Continue from a checkpoint (.pt)",
         type=["pt"],
         key=key,
         # The same MiB figure as .streamlit/config.toml's server.maxUploadSize, which the
         # browser's own uploader shows (tests/core/test_checkpoint.py checks they agree).
-        help="A checkpoint downloaded from this page (with its weights, settings and history). "
-        f"Only those are read, never code; up to {MAX_CHECKPOINT_BYTES // 2**20} MB.",
+        help=help,
     )
     if state.is_new_upload(key, upload):
-        raw, name = upload.getvalue(), upload.name
-        st.session_state[UPLOAD_GENERATION] = st.session_state.get(UPLOAD_GENERATION, 0) + 1
-        actions.upload_checkpoint(raw, name)
+        raw, file_name = upload.getvalue(), upload.name
+        generation = f"{name}_generation"
+        st.session_state[generation] = st.session_state.get(generation, 0) + 1
+        (load or actions.upload_checkpoint)(raw, file_name)
         del raw
-        st.rerun()  # the sidebar was drawn with the old settings; the uploader starts empty
+        st.rerun()  # the settings were drawn with the old values; the uploader starts empty

@@ -1,15 +1,16 @@
 """The Learn page: the ideas behind recurrent networks, each with its demos and measured claims.
 
 Under each idea: "Show me" buttons (words.learn.DEMOS) that load a config of core.teaching into
-the playground, and, for the demos taken from a measured claim (core.teaching.CLAIMS), that
-claim's "Check the claim" box (views/claims.py).
+the playground, and, for the demos taken from a measured claim (core.teaching.CLAIMS) and the
+claims the idea names itself (the translation claim), that claim's "Check the claim" box
+(views/claims.py).
 """
 
 from __future__ import annotations
 
 import streamlit as st
 
-from core.teaching import CLAIMS
+from core.teaching import get_claim
 from playground.actions import training as actions
 from playground.views import claims
 from playground.views.common import flashes
@@ -31,13 +32,14 @@ def page() -> None:
 
 
 def claims_of(concept: Concept) -> list[str]:
-    """Keys of the measured claims the concept's demos come from, in order, each once."""
+    """Keys of the measured claims the concept's demos come from, then those it names, in order,
+    each once."""
     keys: list[str] = []
     for name in concept.demos:
         key, colon, _ = DEMOS[name].config.partition(":")
         if colon and key not in keys:
             keys.append(key)
-    return keys
+    return keys + [key for key in concept.claims if key not in keys]
 
 
 def concepts() -> None:
@@ -47,7 +49,8 @@ def concepts() -> None:
     for number, concept in enumerate(CONCEPTS, start=1):
         st.header(f"{number}. {concept.title}")
         st.markdown(concept.text)
-        for column, name in zip(st.columns(len(concept.demos)), concept.demos, strict=True):
+        columns = st.columns(len(concept.demos)) if concept.demos else []
+        for column, name in zip(columns, concept.demos, strict=True):
             demo = DEMOS[name]
             with column:
                 st.button(
@@ -61,5 +64,5 @@ def concepts() -> None:
         for key in claims_of(concept):
             if key not in shown:
                 shown.add(key)
-                claims.box(CLAIMS[key])
+                claims.box(get_claim(key))
         st.divider()

@@ -1,6 +1,7 @@
 """The Translate page: an encoder-decoder without attention and one with it, trained side by side
 on number words, with the attention map of a typed phrase, the gradient reaching each word and
-exact match by sentence length.
+exact match by sentence length; below them the translation claim's "Check the claim" box
+(views/claims.py), as on the Learn page.
 
 Live like the Race: the session's TranslationDriver trains in a worker; the panel, a fragment with
 the buttons in it, draws it as it is and is redrawn while it is busy.
@@ -12,16 +13,19 @@ from functools import partial
 
 import streamlit as st
 
+from core import CELLS
+from core.teaching import get_claim
 from playground import charts, live, state
 from playground.actions import translation as actions
 from playground.charts import describe
 from playground.charts.translation import RUN_NAMES
-from playground.views import panel
+from playground.views import claims, downloads, panel
 from playground.views.common import chart, flashes, live_area, pace_phrase, progress_bar
 from playground.words import translate as words
 
 PAGE = actions.PAGE
-BUCKETS = [f"{name} ({low}-{high - 1} words)" for name, low, high in actions.LENGTH_BUCKETS]
+BUCKETS = actions.BUCKETS
+CLAIM = "translation"  # core.teaching.SEQ2SEQ_CLAIMS
 
 
 def page() -> None:
@@ -30,23 +34,46 @@ def page() -> None:
     config, steps = settings()
     if actions.queued():
         st.warning(actions.queued())
+    state.set_page_value(PAGE, "drawn_run", state.run_generation(PAGE))
     st.fragment(translate_panel)(config, steps)
+    with st.expander("Take it home: checkpoint, script; or continue from a checkpoint"):
+        take_home(actions.driver(), steps)
+    claims.box(get_claim(CLAIM))  # the same check as on the Learn page, at its settings
 
 
 def settings():
+    # A loaded checkpoint's settings, set before the widgets are drawn (Streamlit refuses after).
+    st.session_state.update(actions.loaded_settings())
     columns = st.columns(6)
     values = dict(
-        cell=columns[0].selectbox("Cell", actions.CELLS, index=2, key="translate_cell"),
+        cell=columns[0].selectbox(
+            "Cell",
+            actions.CELLS,
+            index=2,
+            format_func=lambda name: CELLS[name].title,
+            key="translate_cell",
+        ),
         attention=columns[1].selectbox("Attention", actions.KINDS, key="translate_attention"),
-        hidden=int(columns[2].number_input("Hidden units", 4, 128, 64, key="translate_hidden")),
+        hidden=int(
+            columns[2].number_input(
+                "Hidden units", *actions.HIDDEN_RANGE, 64, key="translate_hidden"
+            )
+        ),
         max_groups=int(
             columns[3].number_input(
-                "Longest number (groups of 3 digits)", 1, 4, 3, key="translate_groups"
+                "Longest number (groups of 3 digits)",
+                *actions.GROUPS_RANGE,
+                3,
+                key="translate_groups",
             )
         ),
         seed=int(columns[5].number_input("Seed", 0, 2**31 - 1, 0, key="translate_seed")),
     )
-    steps = int(columns[4].number_input("Steps", 100, 5000, 1500, step=100, key="translate_steps"))
+    steps = int(
+        columns[4].number_input(
+            "Steps", *actions.STEPS_RANGE, 1500, step=100, key="translate_steps"
+        )
+    )
     config, error = actions.config_from(values)
     if error:
         st.error(error)
@@ -83,6 +110,8 @@ def buttons(config, steps, driver) -> list[panel.Button]:
 
 def translate_panel(config, steps) -> None:
     """The buttons and both runs as they are (a fragment: redrawn while they are busy)."""
+    if state.run_generation(PAGE) != state.page_value(PAGE, "drawn_run"):
+        st.rerun(scope="app")  # a click replaced the runs: the take-home box must offer the new
     driver = actions.driver()
     busy = driver is not None and live.drawing(driver)
     panel.controls(
@@ -151,3 +180,39 @@ def status(driver) -> None:
         parts.append(f"{RUN_NAMES[label]}: exact match {score['exact_match']:.2f}")
     st.markdown(" · ".join(parts))
     progress_bar(driver.step, driver.steps)
+
+
+def take_home(driver, steps: int) -> None:
+    """Download both networks' checkpoint and the standalone script; upload a checkpoint."""
+    if driver is not None:
+        st.markdown(words.TAKE_HOME)
+        left, right = st.columns(2)
+        left.download_button(
+            "Checkpoint of both networks (.pt)",
+            data=actions.checkpoint_file(driver),
+            file_name=f"{actions.file_stem(driver)}.pt",
+            mime="application/octet-stream",
+            key="translate_download_checkpoint",
+            on_click="ignore",
+            width="stretch",
+        )
+        with right:
+            try:
+                script = actions.script_text(driver.config, driver.steps)
+            except Exception as error:  # noqa: BLE001 - the rest of the page must still draw
+                st.info(f"The script could not be written: {actions.describe_error(error)}")
+            else:
+                st.download_button(
+                    "Standalone script (.py)",
+                    data=script,
+                    file_name=f"translate_{driver.config.cell}.py",
+                    mime="text/x-python",
+                    key="translate_download_script",
+                    on_click="ignore",
+                    width="stretch",
+                )
+    downloads.render_checkpoint_upload(
+        partial(actions.upload_checkpoint, steps=steps),
+        "translate_checkpoint_upload",
+        f"{words.UPLOAD_HELP} {downloads.UPLOAD_LIMIT}",
+    )

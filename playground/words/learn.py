@@ -183,11 +183,13 @@ DEMOS: dict[str, Demo] = {
 class Concept:
     """One idea of the Learn view: a title, a few paragraphs, and the demos (keys of DEMOS) that
     show it. The measured claims (core.teaching.CLAIMS) those demos come from are shown with
-    it."""
+    it, then `claims`: keys of claims no demo loads (core.teaching.SEQ2SEQ_CLAIMS, whose
+    encoder-decoders the playground can't hold)."""
 
     title: str
     text: str
     demos: tuple[str, ...]
+    claims: tuple[str, ...] = ()
 
 
 CONCEPTS: list[Concept] = [
@@ -273,6 +275,21 @@ CONCEPTS: list[Concept] = [
         "mind: it simply runs for as many steps as the input has. In a batch, shorter sequences "
         "are padded, and the padding is kept out of both the hidden state and the loss.",
         ("variable_length",),
+    ),
+    Concept(
+        "Translation: encoder, decoder and attention",
+        "To turn one sequence into another of a different length, such as a sentence into its "
+        "translation, two recurrent networks work in turn. The **encoder** reads the sentence "
+        "word by word; the **decoder** then writes the answer one symbol at a time, each time "
+        "fed the symbol it wrote last. Without attention the decoder knows the sentence only "
+        "through the encoder's last hidden state: one vector of fixed size, however long the "
+        "sentence, so long sentences get squeezed and their early words fade.\n\n"
+        "**Attention** lets the decoder look back at every word: before writing each symbol it "
+        "scores all the encoder's states, mixes them by those scores, and reads the mixture. "
+        "Here the sentences are numbers in words (three hundred and twelve → 312). The "
+        "**Translate** page trains both kinds side by side and shows where the attention looks.",
+        (),
+        claims=("translation",),
     ),
 ]
 

@@ -12,3 +12,11 @@ PHRASE_LABEL = "Type a number in words"
 PHRASE_HELP = "Words such as one, twelve, forty, hundred, and, thousand, million; hyphens are fine."
 DEFAULT_PHRASE = "three hundred and twelve"
 CHANGED = "The settings changed: Train starts new networks with them."
+TAKE_HOME = (
+    "**Take it home.** The checkpoint holds both networks: their weights, optimizer state, "
+    "settings and history, so uploading it here later trains on exactly where they stopped "
+    "(`core.seq2seq_checkpoint.load_seq2seq_checkpoint` reads it in a notebook). The script needs "
+    "only PyTorch and NumPy and rebuilds the data, the network with attention and its training "
+    "loop: `python run.py --steps 200`; add `--attention none` for the other network."
+)
+UPLOAD_HELP = "A checkpoint downloaded from this page (both networks, their settings and history)."

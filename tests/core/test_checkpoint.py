@@ -342,9 +342,8 @@ def test_the_largest_allowed_run_round_trips_with_a_full_history():
     exp.step(1)
     history = exp.history
     for name in History.COLUMNS:  # a run that used every step of the largest budget
-        column = getattr(history, name)
-        column[:] = column * MAX_HISTORY_ROWS
-    history.step[:] = list(range(1, MAX_HISTORY_ROWS + 1))
+        setattr(history, name, getattr(history, name) * MAX_HISTORY_ROWS)
+    history.step = list(range(1, MAX_HISTORY_ROWS + 1))
     exp.steps_done = MAX_HISTORY_ROWS
     raw = checkpoint_bytes(exp)
     print(f"largest checkpoint: {len(raw) / 1e6:.1f} MB, limit {MAX_CHECKPOINT_BYTES / 1e6:.1f} MB")

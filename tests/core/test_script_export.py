@@ -10,6 +10,8 @@ import pytest
 
 from core.config import ExperimentConfig
 from core.export import ScriptError, _collect, standalone_script
+from core.seq2seq import Seq2SeqConfig, Seq2SeqExperiment
+from core.seq2seq_export import seq2seq_script
 from core.trainer import Experiment
 
 STEPS = 20
@@ -36,13 +38,13 @@ CASES = {
 }
 
 
-def run_script(source: str, tmp_path, steps: int = STEPS) -> list[dict]:
+def run_script(source: str, tmp_path, steps: int = STEPS, *options: str) -> list[dict]:
     path = tmp_path / "run.py"
     path.write_text(source)
     # One process per script (about 2 s each, mostly importing torch).
     # -I and a cwd outside the repo: `core` can't be imported, so the script must stand alone.
     out = subprocess.run(
-        [sys.executable, "-I", str(path), "--steps", str(steps)],
+        [sys.executable, "-I", str(path), "--steps", str(steps), *options],
         capture_output=True,
         text=True,
         cwd=tmp_path,
@@ -68,11 +70,8 @@ def assert_matches_engine(config: ExperimentConfig, lines: list[dict], data=None
     assert lines[-1]["val_metric"] == pytest.approx(val_metric, abs=1e-6)
 
 
-@pytest.mark.parametrize("name", list(CASES))
-def test_script_losses_match_the_engine(name, tmp_path):
-    config = ExperimentConfig(**CASES[name], seed=3)
-    source = standalone_script(config)
-    imported = {
+def imported_modules(source: str) -> set[str]:
+    return {
         alias.name.split(".")[0]
         for node in ast.walk(ast.parse(source))
         if isinstance(node, ast.Import | ast.ImportFrom)
@@ -80,25 +79,74 @@ def test_script_losses_match_the_engine(name, tmp_path):
             node.names if isinstance(node, ast.Import) else [ast.alias(node.module or "")]
         )
     }
-    assert imported <= {
-        "__future__",
-        "argparse",
-        "collections",
-        "contextlib",
-        "csv",
-        "dataclasses",
-        "functools",
-        "io",
-        "json",
-        "math",
-        "numpy",
-        "pathlib",
-        "re",
-        "torch",
-        "types",
-        "typing",
-    }
+
+
+STANDALONE = {
+    "__future__",
+    "argparse",
+    "collections",
+    "contextlib",
+    "csv",
+    "dataclasses",
+    "functools",
+    "io",
+    "json",
+    "math",
+    "numpy",
+    "pathlib",
+    "re",
+    "torch",
+    "types",
+    "typing",
+}
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_script_losses_match_the_engine(name, tmp_path):
+    config = ExperimentConfig(**CASES[name], seed=3)
+    source = standalone_script(config)
+    assert imported_modules(source) <= STANDALONE
     assert_matches_engine(config, run_script(source, tmp_path))
+
+
+SEQ2SEQ_CASES = {
+    "gru-dot": (dict(cell="gru", attention="dot"), "dot"),
+    "lstm-additive-3groups": (dict(cell="lstm", attention="additive", max_groups=3), "additive"),
+    # The page's other network: the attention run's script with --attention none.
+    "rnn-none-sgd": (dict(cell="rnn", attention="dot", optimizer="sgd", clip=0.5), "none"),
+}
+
+
+@pytest.mark.parametrize("name", list(SEQ2SEQ_CASES))
+def test_seq2seq_script_losses_match_the_experiment(name, tmp_path):
+    settings, attention = SEQ2SEQ_CASES[name]
+    config = Seq2SeqConfig(**settings, hidden=16, embed=8, batch_size=16, seed=3)
+    source = seq2seq_script(config)
+    assert imported_modules(source) <= STANDALONE
+    lines = run_script(source, tmp_path, STEPS, "--attention", attention)
+    experiment = Seq2SeqExperiment(config.replace(attention=attention))
+    experiment.step(STEPS)
+    losses = [line["loss"] for line in lines if "loss" in line]
+    print(
+        name, "first-step loss: script", losses[0], "experiment", experiment.history.train_loss[0]
+    )
+    assert losses[0] == pytest.approx(experiment.history.train_loss[0], abs=1e-6)
+    np.testing.assert_allclose(losses, experiment.history.train_loss, rtol=0, atol=1e-5)
+    val_loss, exact = experiment.validate()
+    assert lines[-1]["val_loss"] == pytest.approx(val_loss, abs=1e-5)
+    assert lines[-1]["val_exact_match"] == pytest.approx(exact, abs=1e-6)
+
+
+def test_seq2seq_script_runs_the_experiments_own_step_and_model():
+    import inspect
+
+    from core.seq2seq import Seq2Seq, train_step
+    from core.tasks.numbers import NumberWordsTask
+
+    source = seq2seq_script(Seq2SeqConfig(cell="lstm"))
+    for engine in (train_step, Seq2Seq, NumberWordsTask):
+        assert inspect.getsource(engine) in source
+    assert "loss.backward()" not in source.split("def train(")[1]  # no hand-written copy
 
 
 def test_csv_script_embeds_the_uploaded_series(tmp_path):

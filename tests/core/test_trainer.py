@@ -9,7 +9,7 @@ import torch
 from core.config import ConfigError, ExperimentConfig
 from core.model import build_model
 from core.tasks import TASKS, make_task
-from core.trainer import Experiment, make_optimizer, optimizer_step, training_loss
+from core.trainer import Experiment, History, make_optimizer, optimizer_step, training_loss
 
 
 def small(**changes):
@@ -270,3 +270,19 @@ def test_fused_adam_follows_the_single_tensor_adam(cell):
     )
     for a, b in zip(runs[0].model.parameters(), runs[1].model.parameters(), strict=True):
         torch.testing.assert_close(a, b, atol=1e-5, rtol=1e-4)
+
+
+def test_history_columns_follow_appends_and_new_lists():
+    """columns() converts only what was added since it last looked; it must still equal a full
+    conversion after appends, past its buffer's first size, and after a list is replaced."""
+    history = History()
+    rng = np.random.default_rng(0)
+    for size in (0, 1, 5, 1023, 1024, 1025, 3000):
+        while len(history) < size:
+            history.add(len(history), float(rng.random()), val_loss=float(rng.random()))
+        for name in History.COLUMNS:
+            got = history.column(name)
+            np.testing.assert_array_equal(got, np.asarray(getattr(history, name), dtype=float))
+            assert not got.flags.writeable  # a caller cannot change the cache behind its back
+    history.train_loss = [2.0] * len(history)  # a loaded checkpoint replaces the lists
+    np.testing.assert_array_equal(history.column("train_loss"), np.full(len(history), 2.0))

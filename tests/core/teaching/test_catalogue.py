@@ -18,5 +18,7 @@ def test_config_for_resolves_every_name_to_a_valid_config():
         config_for("vanishing:gru")
     with pytest.raises(ValueError, match="unknown claim"):
         config_for("nope:rnn")
+    with pytest.raises(ValueError, match="trains encoder-decoders; the Translate page runs it"):
+        config_for("translation:plain")  # the playground can't hold a Seq2SeqExperiment
     with pytest.raises(ValueError, match="unknown config 'vanishing'"):
         config_for("vanishing")  # a claim needs one of its configs named

@@ -68,9 +68,10 @@ def test_race_conclusion_names_who_solved_and_who_did_not():
     final = {"gru": 0.005, "lstm": 0.008, "rnn": 0.08, "feedforward": 0.2}
     for cell, experiment in race.experiments.items():
         history = experiment.history
-        history.val_loss[:] = [0.2] * len(history)
+        # New lists, not slice assignments: History's columns are append-only (its float cache).
+        history.val_loss = [0.2] * len(history)
         solved_from = {"gru": 2, "lstm": 3}.get(cell, 99)
-        history.val_metric[:] = [final[cell] if s >= solved_from else 0.2 for s in history.step]
+        history.val_metric = [final[cell] if s >= solved_from else 0.2 for s in history.step]
         if cell in ("rnn", "feedforward"):
             history.val_metric[-1] = final[cell]
     text = race.conclusion()
@@ -81,7 +82,7 @@ def test_race_conclusion_names_who_solved_and_who_did_not():
     assert "always answer 1.0 scores 0.167" in text
     assert text.endswith("Ranking after 3 steps: No memory < RNN < LSTM ≈ GRU.")
     for experiment in race.experiments.values():
-        experiment.history.val_metric[:] = [0.2] * len(experiment.history)
+        experiment.history.val_metric = [0.2] * len(experiment.history)
     text = race.conclusion()
     assert text.startswith("None solved it in 3 steps; RNN, LSTM, GRU and No memory (validation")
     assert "Ranking" not in text

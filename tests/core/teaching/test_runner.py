@@ -7,7 +7,7 @@ import math
 
 import pytest
 
-from core.teaching import CLAIMS, Claim, ClaimRun, get_claim, run_claim
+from core.teaching import CLAIMS, SEQ2SEQ_CLAIMS, Claim, ClaimRun, get_claim, run_claim
 
 ADDING = dict(task="adding", seq_len=8, hidden=8, batch_size=8, val_every=5)
 
@@ -114,3 +114,6 @@ def test_every_claim_is_complete():
         assert not math.isnan(claim.check_every)
     with pytest.raises(ValueError, match="unknown claim 'nope'; choose one of: next_number"):
         get_claim("nope")
+    assert list(SEQ2SEQ_CLAIMS) == ["translation"]
+    assert get_claim("translation") is SEQ2SEQ_CLAIMS["translation"]  # found as the others are
+    assert get_claim("translation").seq2seq and not any(c.seq2seq for c in CLAIMS.values())

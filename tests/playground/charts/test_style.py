@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import plotly.graph_objects as go
 import pytest
 
@@ -101,3 +102,14 @@ def test_json_sizes_for_a_typical_run(cell):
     for name, size in sizes.items():
         cap = CHEAP_CAP if name in CHEAP else HEAVY_CAP
         assert size < cap, f"{name}: {size / KB:.1f} KB"
+
+
+def test_smooth_log_at_kept_points_equals_the_full_curve_there():
+    rng = np.random.default_rng(0)
+    values = np.exp(rng.normal(size=5000))
+    values[[10, 11, 400]] = [np.nan, np.inf, 0.0]  # bad steps the chart bridges
+    for count in (1, 7, 600, 5000):
+        keep = style.thin(count, 600)
+        np.testing.assert_array_equal(
+            style.smooth_log(values[:count], at=keep), style.smooth_log(values[:count])[keep]
+        )

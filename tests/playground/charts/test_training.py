@@ -69,7 +69,8 @@ def test_loss_figure_survives_nan_inf_zero_and_empty_history():
 
 def test_smoothed_loss_bridges_bad_steps():
     history = synthetic_history(500)
-    history.train_loss[100:103] = [math.nan, math.inf, 0.0]
+    loss = history.train_loss
+    history.train_loss = [*loss[:100], math.nan, math.inf, 0.0, *loss[103:]]
     task = TASKS["adding"](ExperimentConfig(task="adding"))
     smooth = charts.loss_figure(history, task).data[1].y
     assert np.isfinite(smooth).all()

@@ -78,3 +78,16 @@ def test_a_step_past_the_budget_shows_and_trains_on():
     settle(click(at, "step1"))
     assert not at.exception
     assert experiment(at).steps_done == 500_001
+
+
+def test_a_translate_checkpoint_says_where_it_belongs():
+    from core.seq2seq import Seq2SeqConfig, Seq2SeqExperiment
+    from core.seq2seq_checkpoint import seq2seq_checkpoint_bytes
+
+    at = open_app()
+    run = Seq2SeqExperiment(Seq2SeqConfig(hidden=4, embed=2, max_groups=1))
+    raw = seq2seq_checkpoint_bytes({"plain": run})
+    uploader(at).upload("words.pt", raw, "application/octet-stream").run()
+    assert not at.exception
+    assert any("words" in e.value and "Translate page" in e.value for e in at.error)
+    assert at.session_state["config"].task == "sine", "the current run is kept"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from core import ExperimentConfig
-from core.teaching import CLAIMS, config_for
+from core.teaching import CLAIMS, SEQ2SEQ_CLAIMS, config_for, get_claim
 from playground.views import learn
 from playground.words.learn import CONCEPTS, DEMOS
 from tests.playground.helpers import open_page, running
@@ -13,11 +13,11 @@ def test_learn_page_shows_each_idea_with_its_demos_and_claims():
     """One set of demos: each concept's "Show me" buttons, each claim once, under the idea its
     demos belong to; headings in order (h1, then h2 per idea)."""
     placed = [key for concept in CONCEPTS for key in learn.claims_of(concept)]
-    assert sorted(placed) == sorted(CLAIMS)  # every claim under exactly one idea
+    assert sorted(placed) == sorted([*CLAIMS, *SEQ2SEQ_CLAIMS])  # each claim under one idea
     at = open_page("learn")
     assert len(at.header) == len(CONCEPTS) and not at.subheader
     labels = [e.label for e in at.expander]
-    assert labels == [f"Check the claim: {CLAIMS[key].title}" for key in placed]
+    assert labels == [f"Check the claim: {get_claim(key).title}" for key in placed]
     shown = [b for b in at.button if b.label.startswith("Show me: ")]
     assert len(shown) == len(DEMOS)
     keys = {b.key for b in shown}
