@@ -36,10 +36,11 @@ from core.memory import estimate
 
 MB = 2**20
 ENV = "PLAYGROUND_MEMORY_MB"
-# A 2 GB container: the idle server (Python, torch, Streamlit, plotly) holds 500-750 MB; what is
-# left after room for the allocator's slack goes to resident runs (bench/hostile.py: 20 visitors
-# of the largest run stay under 2 GB). The estimates are peaks, so resident runs take less.
-DEFAULT_MEMORY_MB = 1280
+# A 2 GB container: the idle server (Python, torch, Streamlit, plotly, and statsmodels with scipy
+# for the forecasts' Holt-Winters, +75 MB) holds 575-825 MB; what is left after room for the
+# allocator's slack goes to resident runs (bench/hostile.py: 20 visitors of the largest run stay
+# under 2 GB). The estimates are peaks, so resident runs take less.
+DEFAULT_MEMORY_MB = 1200
 WAIT_TTL_SECONDS = 30.0
 AGING_SECONDS = 60.0
 # A waiting page asks again every 2 s: one silent for longer than this holds no room for itself
