@@ -53,7 +53,13 @@ def settings():
             format_func=lambda name: CELLS[name].title,
             key="translate_cell",
         ),
-        attention=columns[1].selectbox("Attention", actions.KINDS, key="translate_attention"),
+        attention=columns[1].selectbox(
+            "Attention",
+            actions.KINDS,
+            format_func=lambda kind: words.ATTENTION_TITLES.get(kind, kind),
+            help=words.ATTENTION_HELP,
+            key="translate_attention",
+        ),
         hidden=int(
             columns[2].number_input(
                 "Hidden units", *actions.HIDDEN_RANGE, 64, key="translate_hidden"

@@ -8,6 +8,14 @@ INTRO = (
     "every word as it writes each digit. Watch the long sentences: that is where they part."
 )
 START = "Press Train (or Step 100) to start both networks."
+ATTENTION_TITLES = {  # core.seq2seq ATTENTIONS, as the picker names them
+    "additive": "Additive (Bahdanau)",
+    "dot": "Dot product (Luong)",
+}
+ATTENTION_HELP = (
+    "How the second network scores each word against the digit it is writing: a small learned "
+    "layer over both hidden states, or their dot product. The first network has none."
+)
 PHRASE_LABEL = "Type a number in words"
 PHRASE_HELP = "Words such as one, twelve, forty, hundred, and, thousand, million; hyphens are fine."
 DEFAULT_PHRASE = "three hundred and twelve"

@@ -121,6 +121,8 @@ def test_the_cell_picker_shows_titles_and_the_translation_claim_is_offered():
     at = open_page("translate")
     picker = at.selectbox(key="translate_cell")
     assert picker.options == ["Vanilla RNN (tanh)", "LSTM", "GRU"] and picker.value == "gru"
+    kinds = at.selectbox(key="translate_attention")
+    assert kinds.options == ["Additive (Bahdanau)", "Dot product (Luong)"], kinds.options
     assert [e.label for e in at.expander] == [
         "Take it home: checkpoint, script; or continue from a checkpoint",
         "Check the claim: Translation and attention",
