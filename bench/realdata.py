@@ -3,9 +3,9 @@ reference on the same validation windows.
 
 For each data set, `ExperimentConfig(task=name, seed=seed)` trains its default step budget
 (max_steps) on seeds 0-4; the table gives the network's one-step validation MSE over each
-reference's (persistence, the linear AR, seasonal naive where the data set has a season, and the
-best of them), in the task's model units; below 1 the network is better. "worst" is the largest
-ratio over the seeds. Also the seconds each run took (one torch thread).
+reference's (persistence, the linear AR, seasonal naive where the data set has a season,
+Holt-Winters, and the best of them), in the task's model units; below 1 the network is better.
+"worst" is the largest ratio over the seeds. Also the seconds each run took (one torch thread).
 
     python -m bench.realdata            # every data set, seeds 0-4, max_steps each
     python -m bench.realdata --smoke    # 200 steps, seeds 0-1: a quick look
@@ -24,7 +24,7 @@ from core.tasks import DATA_SETS
 from core.trainer import Experiment
 
 SEEDS = (0, 1, 2, 3, 4)
-REFERENCES = ("persistence", "linear", "seasonal", "best")
+REFERENCES = ("persistence", "linear", "seasonal", "ets", "best")
 
 
 def ratios(name: str, seed: int, steps: int | None) -> dict[str, float]:
@@ -39,6 +39,7 @@ def ratios(name: str, seed: int, steps: int | None) -> dict[str, float]:
         "persistence": scores.persistence,
         "linear": scores.linear,
         "seasonal": scores.seasonal if scores.season else math.nan,
+        "ets": scores.ets,
         "best": scores.best()[1],
     }
     row = {key: scores.network / value for key, value in values.items()}
@@ -56,6 +57,7 @@ COLUMNS = [
     ("persistence", "network / persistence"),
     ("linear", "/ linear AR"),
     ("seasonal", "/ seasonal naive"),
+    ("ets", "/ Holt-Winters"),
     ("best", "/ best reference"),
     ("winner", "winner (worst seed)"),
     ("seconds", "s per run"),
