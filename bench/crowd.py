@@ -107,8 +107,20 @@ EFFECT_JS = """([name, before]) => {
   if (name === "Pause") return label === "Train" && paused;
   if (name.startsWith("Step ")) return label === "Train" && paused
     && step >= before + parseInt(name.slice(5), 10);
-  if (name === "Reset") return label === "Train" && step === 0;
+  // A Reset on a full server gets a place in the queue (the protocol visitor's rule too).
+  const full = /The server is full/.test(main.innerText);
+  if (name === "Reset") return label === "Train" && (step === 0 || full);
   return true;
+}"""
+# What a visitor saw when a click's effect never came: the status line, the Train slot's label,
+# every message box.
+SAW_JS = r"""() => {
+  const main = document.querySelector("[data-testid='stMain']");
+  const status = main && /Step [\d,]+ \/ [^\n]*/.exec(main.innerText);
+  const train = document.querySelector(".st-key-controls .pg-slot-train");
+  const boxes = document.querySelectorAll("[data-testid='stAlert']");
+  const alerts = [...boxes].map((a) => a.innerText);
+  return {status: status && status[0], train: train && train.textContent, alerts};
 }"""
 STEP_JS = """() => {
   const m = /Step ([\\d,]+) \\//.exec(document.querySelector("[data-testid='stMain']").innerText);
@@ -144,7 +156,8 @@ async def chromium_clicker(browser, url: str, name: str, deadline: float, rng) -
                     {"who": name, "name": label, "lost": False, "s": time.monotonic() - sent}
                 )
             except Exception:  # noqa: BLE001 - a click whose effect never showed is the finding
-                results.append({"who": name, "name": label, "lost": True, "s": None})
+                saw = await page.evaluate(SAW_JS)
+                results.append({"who": name, "name": label, "lost": True, "s": None, "saw": saw})
             await asyncio.sleep(rng.uniform(*THINK_S))
     finally:
         await context.close()
