@@ -50,7 +50,7 @@ from core.tasks.numbers import (
     encode_words,
     number_words,
 )
-from core.trainer import History, StepResult, make_optimizer
+from core.trainer import History, StepLoop, StepResult, make_optimizer
 
 ATTENTIONS = ("none", "additive", "dot")
 VAL_BATCH = 256
@@ -239,7 +239,7 @@ def train_step(model, optimizer, pairs: Pairs, clip: float) -> StepResult:
     return StepResult(loss_value, norm_value, clipped, False)
 
 
-class Seq2SeqExperiment:
+class Seq2SeqExperiment(StepLoop):
     """One encoder-decoder run, advanced in bounded steps like core.trainer.Experiment:
     `step(k)`, `validate()`, `metrics()`, `probe()`, `translate(text)`, under one lock."""
 
@@ -275,14 +275,6 @@ class Seq2SeqExperiment:
     def _fixed_batch(self, size: int, stream: int) -> Pairs:
         rng = np.random.default_rng([self.config.seed, stream])
         return self.task.sample(size, rng, split="val").to(self.device)
-
-    def step(self, k: int = 1) -> dict[str, Any]:
-        with self.lock:
-            for _ in range(max(0, int(k))):
-                if self.diverged:
-                    break
-                self._train_step()
-            return self.metrics()
 
     def _train_step(self) -> None:
         started = time.perf_counter()

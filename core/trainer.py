@@ -148,7 +148,21 @@ class ProbeRecord:
     loss: float
 
 
-class Experiment:
+class StepLoop:
+    """The step loop every experiment shares (Experiment, core.seq2seq's Seq2SeqExperiment): it
+    needs `lock`, `diverged`, `_train_step()` and `metrics()`."""
+
+    def step(self, k: int = 1) -> dict[str, Any]:
+        """Run up to k optimizer steps (fewer if training diverges); return the latest metrics."""
+        with self.lock:
+            for _ in range(max(0, int(k))):
+                if self.diverged:
+                    break
+                self._train_step()
+            return self.metrics()
+
+
+class Experiment(StepLoop):
     """One training run. Notebook use:
 
     >>> exp = Experiment(ExperimentConfig(cell="lstm", task="adding", seq_len=50, hidden=64))
@@ -207,15 +221,6 @@ class Experiment:
                 group["lr"] = self.config.lr
 
     # ---- training ----------------------------------------------------------------------------
-    def step(self, k: int = 1) -> dict[str, Any]:
-        """Run up to k optimizer steps (fewer if training diverges); return the latest metrics."""
-        with self.lock:
-            for _ in range(max(0, int(k))):
-                if self.diverged:
-                    break
-                self._train_step()
-            return self.metrics()
-
     def _train_step(self) -> None:
         started = time.perf_counter()
         batch = self.task.sample(self.config.batch_size, self.rng).to(self.device)
