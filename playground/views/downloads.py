@@ -38,22 +38,11 @@ def render_downloads(experiment) -> None:
         width="stretch",
     )
     with columns[1]:
-        try:
-            script = exports.script_text(experiment)
-        except ScriptError as error:
-            st.info(str(error))
-        except Exception as error:  # noqa: BLE001 - the rest of the page must still draw
-            st.info(f"The script could not be written: {describe_error(error)}")
-        else:
-            st.download_button(
-                "Standalone script (.py)",
-                data=script,
-                file_name=f"rnn_{experiment.config.cell}_{experiment.config.task}.py",
-                mime="text/x-python",
-                key="download_script",
-                on_click="ignore",
-                width="stretch",
-            )
+        script_button(
+            lambda: exports.script_text(experiment),
+            f"rnn_{experiment.config.cell}_{experiment.config.task}.py",
+            "download_script",
+        )
     columns[2].download_button(
         "History (.csv)",
         data=exports.history_file(experiment),
@@ -64,6 +53,26 @@ def render_downloads(experiment) -> None:
         width="stretch",
         disabled=not len(experiment.history),
     )
+
+
+def script_button(write: Callable[[], str], file_name: str, key: str) -> None:
+    """The "Standalone script (.py)" download, or why the script can't be written."""
+    try:
+        script = write()
+    except ScriptError as error:  # a run the exporter can't express: its message says why
+        st.info(str(error))
+    except Exception as error:  # noqa: BLE001 - the rest of the page must still draw
+        st.info(f"The script could not be written: {describe_error(error)}")
+    else:
+        st.download_button(
+            "Standalone script (.py)",
+            data=script,
+            file_name=file_name,
+            mime="text/x-python",
+            key=key,
+            on_click="ignore",
+            width="stretch",
+        )
 
 
 UPLOAD_GENERATION = "checkpoint_upload_generation"

@@ -203,20 +203,11 @@ def take_home(driver, steps: int) -> None:
             width="stretch",
         )
         with right:
-            try:
-                script = actions.script_text(driver.config, driver.steps)
-            except Exception as error:  # noqa: BLE001 - the rest of the page must still draw
-                st.info(f"The script could not be written: {actions.describe_error(error)}")
-            else:
-                st.download_button(
-                    "Standalone script (.py)",
-                    data=script,
-                    file_name=f"translate_{driver.config.cell}.py",
-                    mime="text/x-python",
-                    key="translate_download_script",
-                    on_click="ignore",
-                    width="stretch",
-                )
+            downloads.script_button(
+                partial(actions.script_text, driver.config, driver.steps),
+                f"translate_{driver.config.cell}.py",
+                "translate_download_script",
+            )
     downloads.render_checkpoint_upload(
         partial(actions.upload_checkpoint, steps=steps),
         "translate_checkpoint_upload",
